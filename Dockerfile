@@ -1,0 +1,14 @@
+# The platform beyond one machine: web (gunicorn), Celery worker and beat share this image.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends gettext && rm -rf /var/lib/apt/lists/*
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:///tmp/build.db \
+    python manage.py collectstatic --noinput
+RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "allemaal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]

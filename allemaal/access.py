@@ -1,0 +1,71 @@
+"""Load-and-authorise helpers for views: every organisation's data is reachable only by its own
+members; another organisation's object is a 404, never a 403 that confirms it exists."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404, redirect
+
+from .models import Membership, Organisation
+
+
+def organisation_required(*kinds: str, verified: bool = True, admin: bool = False):
+    """Require a logged-in member of an organisation of one of `kinds` (any kind when empty).
+
+    Sets `request.membership` and `request.organisation`. Users without an organisation are
+    sent to create one; unverified organisations see the awaiting-verification page.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            membership = (
+                Membership.objects.select_related("organisation").filter(user=request.user).first()
+            )
+            if membership is None:
+                if request.user.is_staff:
+                    raise PermissionDenied
+                return redirect("organisation_create")
+            organisation = membership.organisation
+            if kinds and organisation.kind not in kinds:
+                raise PermissionDenied
+            if verified and organisation.status != Organisation.Status.VERIFIED:
+                return redirect("awaiting_verification")
+            if admin and not membership.is_admin:
+                raise PermissionDenied
+            request.membership = membership
+            request.organisation = organisation
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def get_for_organisation(
+    queryset: QuerySet, organisation: Organisation, *, field: str = "organisation", **lookup
+):
+    """The object matching `lookup` owned by `organisation` (through `field`), or 404."""
+    return get_object_or_404(queryset.filter(**{field: organisation}), **lookup)
+
+
+def staff_group_required(*groups: str):
+    """Require an active staff user in one of the groups (superusers pass)."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_staff or not (
+                user.is_superuser or user.groups.filter(name__in=groups).exists()
+            ):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

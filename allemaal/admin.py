@@ -1,0 +1,140 @@
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import services
+from .forms import ReasonForm
+from .models import Invitation, Membership, Notification, Organisation, User
+
+
+def ask_reason(modeladmin, request, queryset, *, title: str, apply):
+    """An admin action that first asks for a reason, then applies `apply(obj, reason)`."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done = 0
+        for obj in queryset:
+            try:
+                apply(obj, form.cleaned_data["reason"])
+                done += 1
+            except services.DomainError as exc:
+                modeladmin.message_user(request, f"{obj}: {exc}", messages.ERROR)
+        modeladmin.message_user(request, _("%(n)d verwerkt.") % {"n": done}, messages.SUCCESS)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/ask_reason.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "objects": queryset,
+            "action": request.POST.get("action"),
+            "checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "kind",
+        "sector",
+        "kvk_number",
+        "brin_code",
+        "province",
+        "status",
+        "created_at",
+    ]
+    list_filter = ["status", "kind", "sector", "province"]
+    search_fields = ["name", "=kvk_number", "=brin_code", "postcode", "city"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "status_changed_at",
+        "status_changed_by",
+        "created_at",
+    ]
+    ordering = ["-created_at", "-id"]
+    inlines = [MembershipInline]
+    actions = ["verify", "reject"]
+    list_select_related = ["status_changed_by"]
+
+    @admin.action(description=_("Controleren en goedkeuren"))
+    def verify(self, request, queryset):
+        for organisation in queryset:
+            services.organisation_verify(organisation, by=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d organisatie goedgekeurd.",
+                "%(n)d organisaties goedgekeurd.",
+                queryset.count(),
+            )
+            % {"n": queryset.count()},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Afwijzen (met reden)"))
+    def reject(self, request, queryset):
+        return ask_reason(
+            self,
+            request,
+            queryset,
+            title=_("Organisaties afwijzen"),
+            apply=lambda org, reason: services.organisation_reject(
+                org, by=request.user, reason=reason
+            ),
+        )
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_active", "groups"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password", "language"]}),
+        (_("Persoon"), {"fields": ["first_name", "last_name"]}),
+        (_("Rechten"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Data"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to_email", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["=to_email"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["requeue"]
+    date_hierarchy = None
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Opnieuw versturen"))
+    def requeue(self, request, queryset):
+        for notification in queryset:
+            services.notification_requeue(notification)
+        self.message_user(request, _("Opnieuw in de wachtrij gezet."), messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "role", "created_at", "accepted_at"]
+    list_select_related = ["organisation"]
+    search_fields = ["=email", "organisation__name"]
+    readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at"]

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AllemaalConfig(AppConfig):
+    name = "allemaal"
+    verbose_name = _("Platform")
+
+    def ready(self):
+        from allauth.mfa import signals as mfa_signals
+        from django.db.models.signals import post_migrate
+
+        from .middleware import MFA_SESSION_KEY
+        from .signals import ensure_staff_groups
+
+        def forget_mfa_check(sender, request=None, **kwargs):
+            if request is not None and hasattr(request, "session"):
+                request.session.pop(MFA_SESSION_KEY, None)
+
+        mfa_signals.authenticator_removed.connect(forget_mfa_check, weak=False)
+        post_migrate.connect(ensure_staff_groups, sender=self)

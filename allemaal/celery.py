@@ -1,0 +1,26 @@
+"""The Celery app: Redis broker when CELERY_BROKER_URL is set, in-process (eager) otherwise.
+
+Serialisation, time limits and the beat schedule are declared here and in settings, in code.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allemaal.settings")
+
+app = Celery("allemaal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "resend-stuck-notifications": {
+        "task": "allemaal.tasks.resend_stuck_notifications",
+        "schedule": 60.0,
+    },
+    "purge-old-sent-notifications": {
+        "task": "allemaal.tasks.purge_old_notifications",
+        "schedule": crontab(hour=3, minute=30),
+    },
+}

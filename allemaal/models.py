@@ -1,0 +1,273 @@
+"""The platform core: users, organisations, memberships, invitations and the notification outbox."""
+
+import hashlib
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from .postcodes import Province
+
+kvk_validator = RegexValidator(
+    r"^[0-9]{8}$", _("Een KvK-nummer bestaat uit precies 8 cijfers."), code="kvk"
+)
+brin_validator = RegexValidator(
+    r"^[0-9]{2}[A-Z]{2}$",
+    _("Een BRIN-code bestaat uit 2 cijfers en 2 hoofdletters, zoals 12AB."),
+    code="brin",
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person who logs in with e-mail and password; no username."""
+
+    username = None
+    email = models.EmailField(_("e-mailadres"), unique=True)
+    language = models.CharField(
+        _("taal"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        default="nl",
+        help_text=_("De taal van e-mails aan deze gebruiker."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("gebruiker")
+        verbose_name_plural = _("gebruikers")
+
+    def __str__(self):
+        return self.email
+
+    def in_group(self, name: str) -> bool:
+        return any(g.name == name for g in self.groups.all())
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.is_staff and (self.is_superuser or self.in_group("coordinators"))
+
+    @property
+    def is_helpdesk(self) -> bool:
+        return self.is_staff and (self.is_superuser or self.in_group("helpdesk"))
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Organisation.Status.VERIFIED)
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        DONOR = "donor", _("Donateur (bedrijf)")
+        REQUESTER = "requester", _("Aanvragende organisatie")
+        REFURBISHER = "refurbisher", _("Opknappartner")
+        TELECOM = "telecom", _("Telecomaanbieder")
+
+    class Sector(models.TextChoices):
+        SCHOOL_BOARD = "school_board", _("Schoolbestuur")
+        SCHOOL = "school", _("School")
+        ELDERLY_CARE = "elderly_care", _("Ouderenzorg (zoals SeniorWeb)")
+        MUNICIPALITY = "municipality", _("Gemeente")
+        WELFARE = "welfare", _("Welzijnsorganisatie")
+        OTHER = "other", _("Anders")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Wacht op controle")
+        VERIFIED = "verified", _("Gecontroleerd")
+        REJECTED = "rejected", _("Afgewezen")
+
+    kind = models.CharField(_("soort organisatie"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("naam"), max_length=200)
+    kvk_number = models.CharField(
+        _("KvK-nummer"), max_length=8, validators=[kvk_validator], db_index=True
+    )
+    brin_code = models.CharField(
+        _("BRIN-code"),
+        max_length=4,
+        blank=True,
+        validators=[brin_validator],
+        db_index=True,
+        help_text=_("Alleen voor scholen en schoolbesturen."),
+    )
+    sector = models.CharField(
+        _("sector"),
+        max_length=20,
+        choices=Sector.choices,
+        blank=True,
+        help_text=_("Alleen voor aanvragende organisaties."),
+    )
+    street = models.CharField(_("straat en huisnummer"), max_length=200)
+    postcode = models.CharField(_("postcode"), max_length=7)
+    city = models.CharField(_("plaats"), max_length=100)
+    province = models.CharField(_("provincie"), max_length=20, choices=Province.CHOICES)
+    phone = PhoneNumberField(_("telefoonnummer"))
+    website = models.URLField(_("website"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    status_reason = models.TextField(_("reden"), blank=True)
+    status_changed_at = models.DateTimeField(_("status gewijzigd op"), null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("status gewijzigd door"),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisatie")
+        verbose_name_plural = _("organisaties")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "kvk_number", "brin_code"], name="organisation_unique_kvk_brin"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="requester") | Q(sector=""), name="organisation_sector_requester"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class Membership(models.Model):
+    """A user's place in one organisation. A user belongs to at most one organisation."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Beheerder")
+        MEMBER = "member", _("Medewerker")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("rol"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lidmaatschap")
+        verbose_name_plural = _("lidmaatschappen")
+
+    def __str__(self):
+        return f"{self.user} @ {self.organisation} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail to join an organisation; only the token's hash is stored."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("e-mailadres"))
+    role = models.CharField(
+        _("rol"), max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("uitnodiging")
+        verbose_name_plural = _("uitnodigingen")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.organisation}"
+
+
+class Notification(models.Model):
+    """One e-mail, written in the same transaction as the change that causes it (outbox)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Wacht op verzending")
+        SENT = "sent", _("Verzonden")
+        FAILED = "failed", _("Mislukt")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    to_email = models.EmailField(_("aan"))
+    language = models.CharField(_("taal"), max_length=5, default="nl")
+    kind = models.CharField(_("soort"), max_length=100)
+    subject = models.CharField(_("onderwerp"), max_length=250)
+    body_text = models.TextField(_("tekst"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    last_error = models.TextField(_("laatste fout"), blank=True)
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("verzonden op"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("melding (e-mail)")
+        verbose_name_plural = _("meldingen (e-mail)")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(status="pending"), name="notification_pending"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.to_email}"

@@ -1,0 +1,306 @@
+"""Writes of the platform core: organisations, memberships, invitations and the notification outbox.
+
+Every other app sends e-mail through `notification_queue` / `notify_organisation`, so a mail is
+written in the same transaction as the change that causes it and sent by a Celery task after
+commit. A broken mail server or a stopped broker leaves the row pending; a periodic job picks it
+up again, and sending is idempotent.
+"""
+
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import Invitation, Membership, Notification, Organisation, User, hash_token
+from .postcodes import province_for_postcode
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule refused the change; the message is shown to the user as is."""
+
+
+class NotificationDeliveryError(Exception):
+    """The mail server did not take the message; the task retries later."""
+
+
+# --- Notification outbox -------------------------------------------------------------------
+
+
+def _enqueue_notification(notification_id: int) -> None:
+    from .tasks import send_notification
+
+    try:
+        send_notification.delay(notification_id)
+    except Exception:  # a stopped broker must not lose the change; the periodic job resends
+        log.warning("Could not enqueue notification %s; it stays pending", notification_id)
+
+
+def notification_queue(
+    *,
+    kind: str,
+    context: dict,
+    recipient: User | None = None,
+    to_email: str = "",
+    language: str | None = None,
+) -> Notification:
+    """Write one e-mail to the outbox, rendered in the recipient's language, and send it after
+    commit. Templates: `emails/<kind>_subject.txt`, `emails/<kind>.txt`, optional `.html`."""
+    to_email = to_email or recipient.email
+    language = language or (recipient.language if recipient else settings.LANGUAGE_CODE)
+    ctx = {"site_url": settings.SITE_URL, "support_phone": settings.SUPPORT_PHONE, **context}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", ctx).split())
+        text = render_to_string(f"emails/{kind}.txt", ctx)
+        try:
+            html = render_to_string(f"emails/{kind}.html", ctx)
+        except Exception:  # noqa: BLE001 - the HTML body is optional
+            html = ""
+    return notification_queue_rendered(
+        kind=kind,
+        to_email=to_email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        recipient=recipient,
+        language=language,
+    )
+
+
+def notification_queue_rendered(
+    *,
+    kind: str,
+    to_email: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    recipient: User | None = None,
+    language: str = "nl",
+) -> Notification:
+    """Write an already rendered e-mail to the outbox and send it after commit."""
+    notification = Notification.objects.create(
+        kind=kind,
+        to_email=to_email,
+        subject=subject[:250],
+        body_text=body_text,
+        body_html=body_html,
+        recipient=recipient,
+        language=language,
+    )
+    transaction.on_commit(lambda: _enqueue_notification(notification.pk))
+    return notification
+
+
+def notify_organisation(organisation: Organisation, *, kind: str, context: dict) -> list:
+    """Queue one e-mail per member of the organisation, each in the member's own language."""
+    members = User.objects.filter(membership__organisation=organisation, is_active=True)
+    return [
+        notification_queue(
+            kind=kind, recipient=user, context={"organisation": organisation, **context}
+        )
+        for user in members.order_by("id")
+    ]
+
+
+def notify_group(group_name: str, *, kind: str, context: dict) -> list:
+    """Queue one e-mail per active member of a staff group (coordinators, helpdesk)."""
+    users = User.objects.filter(groups__name=group_name, is_active=True).order_by("id")
+    return [notification_queue(kind=kind, recipient=u, context=context) for u in users]
+
+
+def notification_send(notification_id: int) -> bool:
+    """Send a pending notification once; a second delivery of the same task sends nothing."""
+    failure = None
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, status=Notification.Status.PENDING)
+            .first()
+        )
+        if notification is None:
+            return False
+        message = EmailMultiAlternatives(
+            notification.subject,
+            notification.body_text,
+            settings.DEFAULT_FROM_EMAIL,
+            [notification.to_email],
+        )
+        if notification.body_html:
+            message.attach_alternative(notification.body_html, "text/html")
+        notification.attempts += 1
+        try:
+            message.send()
+        except Exception as exc:  # noqa: BLE001 - any mail failure is retried, never lost
+            failure = exc
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                notification.status = Notification.Status.FAILED
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+            notification.last_error = ""
+        notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    if failure is not None:
+        raise NotificationDeliveryError(str(failure)) from failure
+    return True
+
+
+def notification_requeue(notification: Notification) -> None:
+    """Give a failed notification a new series of attempts (coordinators, from the admin)."""
+    with transaction.atomic():
+        locked = Notification.objects.select_for_update().get(pk=notification.pk)
+        if locked.status == Notification.Status.SENT:
+            return
+        locked.status = Notification.Status.PENDING
+        locked.attempts = 0
+        locked.save(update_fields=["status", "attempts"])
+        transaction.on_commit(lambda: _enqueue_notification(locked.pk))
+
+
+def notifications_resend_stuck(limit: int = 500) -> int:
+    """Enqueue pending notifications older than the stuck threshold; returns how many."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    ids = list(
+        Notification.objects.filter(status=Notification.Status.PENDING, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    for notification_id in ids:
+        _enqueue_notification(notification_id)
+    return len(ids)
+
+
+# --- Organisations -------------------------------------------------------------------------
+
+
+def organisation_create(*, user: User, data: dict) -> Organisation:
+    """Create an organisation awaiting verification, with its creator as its admin."""
+    if Membership.objects.filter(user=user).exists():
+        raise DomainError(_("U hoort al bij een organisatie."))
+    with transaction.atomic():
+        organisation = Organisation(**data)
+        organisation.province = province_for_postcode(organisation.postcode)
+        organisation.full_clean()
+        organisation.save()
+        Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.ADMIN)
+        notify_group(
+            "coordinators",
+            kind="organisation_registered",
+            context={"organisation": organisation},
+        )
+    return organisation
+
+
+def _organisation_set_status(
+    organisation: Organisation, *, status: str, by: User, reason: str, kind: str
+) -> Organisation:
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if org.status == status:
+            return org
+        org.status = status
+        org.status_reason = reason
+        org.status_changed_at = timezone.now()
+        org.status_changed_by = by
+        org.save(
+            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+        )
+        notify_organisation(org, kind=kind, context={"reason": reason})
+    return org
+
+
+def organisation_verify(organisation: Organisation, *, by: User) -> Organisation:
+    """A coordinator confirms the organisation is who it says it is; it can now act."""
+    return _organisation_set_status(
+        organisation,
+        status=Organisation.Status.VERIFIED,
+        by=by,
+        reason="",
+        kind="organisation_verified",
+    )
+
+
+def organisation_reject(organisation: Organisation, *, by: User, reason: str) -> Organisation:
+    """A coordinator refuses the organisation, always with a reason that it is told."""
+    if not reason.strip():
+        raise DomainError(_("Geef een reden op voor de afwijzing."))
+    return _organisation_set_status(
+        organisation,
+        status=Organisation.Status.REJECTED,
+        by=by,
+        reason=reason.strip(),
+        kind="organisation_rejected",
+    )
+
+
+# --- Invitations ---------------------------------------------------------------------------
+
+
+@dataclass
+class CreatedInvitation:
+    invitation: Invitation
+    url: str
+
+
+def invitation_create(*, organisation: Organisation, by: User, email: str, role: str):
+    """An organisation admin invites a colleague by e-mail; the link holds a one-time token."""
+    membership = getattr(by, "membership", None)
+    if (
+        membership is None
+        or membership.organisation_id != organisation.pk
+        or not membership.is_admin
+    ):
+        raise DomainError(_("Alleen een beheerder van de organisatie kan collega's uitnodigen."))
+    email = email.strip().lower()
+    if Membership.objects.filter(user__email=email).exists():
+        raise ValidationError({"email": _("Dit e-mailadres hoort al bij een organisatie.")})
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by=by,
+        )
+        url = settings.SITE_URL + reverse("invitation_accept", args=[token])
+        notification_queue(
+            kind="invitation",
+            to_email=email,
+            language=by.language,
+            context={"organisation": organisation, "invited_by": by, "url": url},
+        )
+    return CreatedInvitation(invitation=invitation, url=url)
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """The invited person, logged in with the invited (verified) address, joins."""
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(token_hash=hash_token(token), accepted_at__isnull=True)
+            .first()
+        )
+        if invitation is None:
+            raise DomainError(_("Deze uitnodiging is ongeldig of al gebruikt."))
+        if invitation.email != user.email.lower():
+            raise DomainError(
+                _("Deze uitnodiging is voor %(email)s. Log in met dat e-mailadres.")
+                % {"email": invitation.email}
+            )
+        if Membership.objects.filter(user=user).exists():
+            raise DomainError(_("U hoort al bij een organisatie."))
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        return Membership.objects.create(
+            user=user, organisation=invitation.organisation, role=invitation.role
+        )

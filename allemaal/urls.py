@@ -1,0 +1,31 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+# The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "#allemaaldigitaal coördinatie"
+admin.site.site_title = "#allemaaldigitaal coördinatie"
+admin.site.index_title = _("Coördinatie")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("organisatie/nieuw/", views.organisation_create, name="organisation_create"),
+    path(
+        "organisatie/wacht-op-controle/", views.awaiting_verification, name="awaiting_verification"
+    ),
+    path("organisatie/", views.organisation_detail, name="organisation_detail"),
+    path("uitnodiging/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("donaties/", include("donations.urls")),
+    path("hulpaanvragen/", include("helprequests.urls")),
+    path("opknappen/", include("refurbish.urls")),
+    path("", include("distribution.urls")),
+]

@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import services
+from .access import organisation_required
+from .forms import InvitationForm, OrganisationForm
+from .models import Membership, Organisation
+
+# Where each kind of organisation lands after log-in; each app fills its own dashboard.
+DASHBOARDS = {
+    Organisation.Kind.DONOR: "donations:dashboard",
+    Organisation.Kind.REQUESTER: "helprequests:dashboard",
+    Organisation.Kind.REFURBISHER: "refurbish:dashboard",
+    Organisation.Kind.TELECOM: "distribution:telecom_dashboard",
+}
+
+
+def healthz(request):
+    """For load balancers and docker compose: the app answers and reaches its database."""
+    connection.ensure_connection()
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@login_required
+def dashboard(request):
+    """Send every actor to its own start page."""
+    if request.user.is_staff:
+        return redirect("admin:index")
+    membership = Membership.objects.select_related("organisation").filter(user=request.user).first()
+    if membership is None:
+        return redirect("organisation_create")
+    if not membership.organisation.is_verified:
+        return redirect("awaiting_verification")
+    return redirect(DASHBOARDS[membership.organisation.kind])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organisation_create(request):
+    if Membership.objects.filter(user=request.user).exists() or request.user.is_staff:
+        return redirect("dashboard")
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+        try:
+            services.organisation_create(user=request.user, data=data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Uw organisatie is aangemeld."))
+            return redirect("awaiting_verification")
+    return render(request, "allemaal/organisation_form.html", {"form": form})
+
+
+@organisation_required(verified=False)
+def awaiting_verification(request):
+    if request.organisation.is_verified:
+        return redirect("dashboard")
+    return render(request, "allemaal/awaiting_verification.html")
+
+
+@organisation_required()
+@require_http_methods(["GET", "POST"])
+def organisation_detail(request):
+    """The organisation's own page: its details, members and (for admins) invitations."""
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST":
+        if not request.membership.is_admin:
+            messages.error(request, _("Alleen een beheerder kan collega's uitnodigen."))
+            return redirect("organisation_detail")
+        if form.is_valid():
+            try:
+                services.invitation_create(
+                    organisation=request.organisation,
+                    by=request.user,
+                    email=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            except services.DomainError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("De uitnodiging is verstuurd."))
+                return redirect("organisation_detail")
+    members = request.organisation.memberships.select_related("user").order_by("user__email")
+    invitations = request.organisation.invitations.filter(accepted_at__isnull=True)
+    return render(
+        request,
+        "allemaal/organisation_detail.html",
+        {
+            "form": form,
+            "members": members,
+            "invitations": invitations,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    if not request.user.is_authenticated:
+        return render(request, "allemaal/invitation_login.html", {"token": token})
+    if request.method == "POST":
+        try:
+            services.invitation_accept(token=token, user=request.user)
+        except services.DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Welkom! U bent nu lid van de organisatie."))
+            return redirect("dashboard")
+    return render(request, "allemaal/invitation_accept.html", {"token": token})

@@ -1,0 +1,1 @@
+"""Writes with business meaning for allocation and distribution."""

@@ -1,0 +1,1 @@
+"""Writes with business meaning for donations; views, admin and tasks call these."""

@@ -1,0 +1,1 @@
+"""Writes with business meaning for helprequests; views, admin and tasks call these."""

@@ -1,0 +1,9 @@
+from django.shortcuts import render
+
+from allemaal.access import organisation_required
+from allemaal.models import Organisation
+
+
+@organisation_required(Organisation.Kind.REQUESTER)
+def dashboard(request):
+    return render(request, "helprequests/dashboard.html")

@@ -1,0 +1,51 @@
+import re
+
+import pytest
+
+from allemaal.models import Notification, Organisation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_an_organisation_signs_up_verifies_its_address_and_awaits_verification(page):
+    page.goto("/")
+    page.get_by_role("link", name="Aanmelden").first.click()
+    page.get_by_label("E-mailadres").fill("info@buurthuis-oost.example")
+    page.get_by_label(re.compile(r"^Wachtwoord:?$")).fill("Buurthuis-Oost-2026!")
+    page.get_by_label("Wachtwoord (bevestigen)").fill("Buurthuis-Oost-2026!")
+    page.get_by_role("button", name="Registreren").click()
+    page.wait_for_url(re.compile(r"/accounts/confirm-email/"))
+
+    mail = Notification.objects.get(to_email="info@buurthuis-oost.example")
+    assert mail.status == Notification.Status.SENT
+    link = re.search(r"https?://\S+(/accounts/confirm-email/\S+)", mail.body_text).group(1)
+    page.goto(link)
+    page.get_by_role("button", name="Bevestigen").click()
+
+    page.wait_for_url(re.compile(r"/organisatie/nieuw/"))
+    page.get_by_label("Aanvragende organisatie").check()
+    page.get_by_label("Naam").fill("Buurthuis Oost")
+    page.get_by_label("KvK-nummer").fill("87654321")
+    page.get_by_label("Sector").select_option("welfare")
+    page.get_by_label("Straat en huisnummer").fill("Oosterstraat 4")
+    page.get_by_label("Postcode").fill("9711ab")
+    page.get_by_label("Plaats").fill("Groningen")
+    page.get_by_label("Telefoonnummer").fill("050 123 4567")
+    page.get_by_role("button", name="Organisatie aanmelden").click()
+
+    page.wait_for_url(re.compile(r"/organisatie/wacht-op-controle/"))
+    assert page.get_by_role("heading", name="Uw organisatie wacht op controle").is_visible()
+    org = Organisation.objects.get(name="Buurthuis Oost")
+    assert (org.status, org.postcode, org.province) == ("pending", "9711 AB", "Groningen")
+
+
+def test_a_visitor_switches_the_site_to_english_and_back(page):
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.get_by_role("link", name="Sign up").first.is_visible()
+    page.get_by_role("button", name="Nederlands").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "nl"
