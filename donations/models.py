@@ -1,1 +1,237 @@
-from django.db import models  # noqa: F401
+"""Donations (a batch from one donor) and the devices they bring, with their chain of custody.
+
+`Device` lives here because every unit enters the platform through a donation; the refurbishment,
+allocation and distribution apps move it along its lifecycle through `donations.services`'s
+`device_transition`, the one place that writes a device's state and its custody event.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from allemaal.models import Organisation
+from allemaal.postcodes import Province
+
+
+class DeviceKind(models.TextChoices):
+    LAPTOP = "laptop", _("Laptop")
+    CHROMEBOOK = "chromebook", _("Chromebook")
+    TABLET = "tablet", _("Tablet")
+
+
+class Grade(models.TextChoices):
+    A = "A", _("A (als nieuw)")
+    B = "B", _("B (gebruikssporen)")
+    C = "C", _("C (duidelijke gebruikssporen, werkt goed)")
+
+
+class OperatingSystem(models.TextChoices):
+    WINDOWS_11 = "windows11", "Windows 11"
+    WINDOWS_10 = "windows10", "Windows 10"
+    CHROMEOS_FLEX = "chromeos_flex", "ChromeOS Flex"
+    CHROMEOS = "chromeos", "ChromeOS"
+    UBUNTU = "ubuntu", "Ubuntu"
+    OTHER_LINUX = "linux", _("Andere Linux")
+    IPADOS = "ipados", "iPadOS"
+    ANDROID = "android", "Android"
+
+
+class Donation(models.Model):
+    class Status(models.TextChoices):
+        PLEDGED = "pledged", _("Aangemeld")
+        SCHEDULED = "scheduled", _("Ophalen gepland")
+        COLLECTED = "collected", _("Opgehaald")
+        RECEIVED = "received", _("Ontvangen en geteld")
+        PROCESSED = "processed", _("Verwerkt")
+        CANCELLED = "cancelled", _("Geannuleerd")
+        DECLINED = "declined", _("Afgewezen")
+
+    donor = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="donations",
+        verbose_name=_("donateur"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLEDGED
+    )
+    laptops = models.PositiveIntegerField(_("laptops"), default=0)
+    chromebooks = models.PositiveIntegerField(_("Chromebooks"), default=0)
+    tablets = models.PositiveIntegerField(_("tablets"), default=0)
+    chargers = models.PositiveIntegerField(_("opladers"), default=0)
+    year_from = models.PositiveSmallIntegerField(_("bouwjaar vanaf"), null=True, blank=True)
+    year_to = models.PositiveSmallIntegerField(_("bouwjaar tot en met"), null=True, blank=True)
+    brands = models.CharField(_("merken"), max_length=200, blank=True)
+    already_wiped = models.BooleanField(_("gegevens al gewist door het bedrijf"), default=False)
+    pickup_street = models.CharField(_("straat en huisnummer"), max_length=200)
+    pickup_postcode = models.CharField(_("postcode"), max_length=7)
+    pickup_city = models.CharField(_("plaats"), max_length=100)
+    pickup_province = models.CharField(_("provincie"), max_length=20, choices=Province.CHOICES)
+    pickup_window_start = models.DateField(_("ophalen vanaf"), null=True, blank=True)
+    pickup_window_end = models.DateField(_("ophalen uiterlijk"), null=True, blank=True)
+    contact_name = models.CharField(_("contactpersoon"), max_length=200)
+    contact_phone = PhoneNumberField(_("telefoon contactpersoon"))
+    consent_transfer = models.BooleanField(_("toestemming eigendomsoverdracht"), default=False)
+    refurbisher = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_donations",
+        verbose_name=_("opknappartner"),
+    )
+    pickup_date = models.DateField(_("ophaaldatum"), null=True, blank=True)
+    status_reason = models.TextField(_("reden"), blank=True)
+    received_laptops = models.PositiveIntegerField(_("ontvangen laptops"), null=True, blank=True)
+    received_chromebooks = models.PositiveIntegerField(
+        _("ontvangen Chromebooks"), null=True, blank=True
+    )
+    received_tablets = models.PositiveIntegerField(_("ontvangen tablets"), null=True, blank=True)
+    received_chargers = models.PositiveIntegerField(_("ontvangen opladers"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("aangemeld op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("donatie")
+        verbose_name_plural = _("donaties")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["donor", "-created_at"]),
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["refurbisher", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(consent_transfer=True), name="donation_requires_consent"
+            ),
+            models.CheckConstraint(
+                condition=Q(year_from__isnull=True)
+                | Q(year_to__isnull=True)
+                | Q(year_from__lte=models.F("year_to")),
+                name="donation_year_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """A short human reference such as DON-2026-00042 (year of registration, then the id)."""
+        return f"DON-{timezone.localtime(self.created_at).year}-{self.pk or 0:05d}"
+
+    @property
+    def pledged_devices(self) -> int:
+        return self.laptops + self.chromebooks + self.tablets
+
+
+class DonationEvent(models.Model):
+    """History of a donation's status: who moved it, when, from where to where, and why."""
+
+    donation = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("statuswijziging donatie")
+        verbose_name_plural = _("statuswijzigingen donaties")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.donation}: {self.from_status} → {self.to_status}"
+
+
+class DeviceQuerySet(models.QuerySet):
+    def in_state(self, *states):
+        return self.filter(state__in=states)
+
+    def ready(self):
+        return self.filter(state=Device.State.READY)
+
+
+class Device(models.Model):
+    """One physical unit, followed from the donor's manifest to the organisation that gets it."""
+
+    class State(models.TextChoices):
+        ANNOUNCED = "announced", _("Aangekondigd")
+        RECEIVED = "received", _("Ontvangen")
+        ERASED = "erased", _("Gewist")
+        READY = "ready", _("Klaar voor gebruik")
+        ALLOCATED = "allocated", _("Toegewezen")
+        SHIPPED = "shipped", _("Verzonden")
+        DELIVERED = "delivered", _("Afgeleverd")
+        RECYCLED = "recycled", _("Gerecycled")
+
+    donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="devices")
+    state = models.CharField(
+        _("status"), max_length=10, choices=State.choices, default=State.ANNOUNCED
+    )
+    state_changed_at = models.DateTimeField(_("status gewijzigd op"), default=timezone.now)
+    serial_number = models.CharField(_("serienummer"), max_length=100, unique=True)
+    asset_tag = models.CharField(
+        _("apparaatcode"), max_length=16, unique=True, null=True, blank=True
+    )
+    kind = models.CharField(_("soort"), max_length=12, choices=DeviceKind.choices)
+    make = models.CharField(_("merk"), max_length=100, blank=True)
+    model = models.CharField(_("model"), max_length=150, blank=True)
+    year = models.PositiveSmallIntegerField(_("bouwjaar"), null=True, blank=True)
+    cpu = models.CharField(_("processor"), max_length=150, blank=True)
+    ram_gb = models.PositiveSmallIntegerField(_("werkgeheugen (GB)"), null=True, blank=True)
+    storage_gb = models.PositiveIntegerField(_("opslag (GB)"), null=True, blank=True)
+    donor_asset_tag = models.CharField(_("eigen code van de donateur"), max_length=100, blank=True)
+    grade = models.CharField(_("kwaliteit"), max_length=1, choices=Grade.choices, blank=True)
+    os_installed = models.CharField(
+        _("besturingssysteem"), max_length=20, choices=OperatingSystem.choices, blank=True
+    )
+    charger_included = models.BooleanField(_("oplader meegeleverd"), null=True, blank=True)
+    recycle_reason = models.TextField(_("reden recycling"), blank=True)
+    created_at = models.DateTimeField(_("geregistreerd op"), default=timezone.now)
+
+    objects = DeviceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("apparaat")
+        verbose_name_plural = _("apparaten")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["donation", "state"]),
+            models.Index(fields=["state", "kind"]),
+        ]
+
+    def __str__(self):
+        return self.asset_tag or self.serial_number
+
+
+class DeviceEvent(models.Model):
+    """Append-only chain of custody: every state change of a device, never edited or deleted."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(max_length=10, blank=True)
+    to_state = models.CharField(max_length=10)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("gebeurtenis apparaat")
+        verbose_name_plural = _("gebeurtenissen apparaten")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["to_state", "at"])]
+
+    def __str__(self):
+        return f"{self.device_id}: {self.from_state} → {self.to_state}"

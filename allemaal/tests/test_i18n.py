@@ -39,12 +39,16 @@ def test_every_string_in_the_code_has_an_english_translation(tmp_path):
     shutil.copytree(ROOT / "locale", tmp_path / "locale")
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-obsolete"],
-        cwd=tmp_path, check=True, capture_output=True,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
     )
     po = tmp_path / "locale/en/LC_MESSAGES/django.po"
     stats = subprocess.run(
         ["msgfmt", "--statistics", "-o", "/dev/null", str(po)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stderr
     assert "untranslated" not in stats and "fuzzy" not in stats, (
         f"{stats.strip()}: run `make messages` and translate locale/en/LC_MESSAGES/django.po"
