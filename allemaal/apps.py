@@ -18,4 +18,5 @@ class AllemaalConfig(AppConfig):
                 request.session.pop(MFA_SESSION_KEY, None)
 
         mfa_signals.authenticator_removed.connect(forget_mfa_check, weak=False)
-        post_migrate.connect(ensure_staff_groups, sender=self)
+        # After every app's migrations: each app's permissions exist only once it has migrated.
+        post_migrate.connect(ensure_staff_groups, dispatch_uid="allemaal_staff_groups")

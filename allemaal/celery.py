@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "task": "allemaal.tasks.resend_stuck_notifications",
         "schedule": 60.0,
     },
+    "helprequests-coordinator-digest": {
+        "task": "helprequests.tasks.send_coordinator_digest",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "purge-old-sent-notifications": {
         "task": "allemaal.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=30),

@@ -1,1 +1,398 @@
-from django.db import models  # noqa: F401
+"""Help requests: an organisation asks for devices on behalf of one target group.
+
+The people in need never apply themselves and no personal data of them is ever stored: only
+counts, a short motivation and the organisation's own delivery address and contact person.
+Allocation (the distribution app) reads the approved quantities and the priority fields here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from allemaal.models import Organisation
+from allemaal.postcodes import Province
+
+NO_NAMES_HELP = _(
+    "Noem geen namen of andere persoonsgegevens van de mensen die u helpt, zeker niet van kinderen."
+)
+
+
+class TargetGroup(models.TextChoices):
+    PRIMARY_PUPILS = "primary_pupils", _("Leerlingen in het basisonderwijs")
+    SECONDARY_PUPILS = "secondary_pupils", _("Leerlingen in het voortgezet onderwijs")
+    MBO_STUDENTS = "mbo_students", _("Mbo-studenten")
+    ISOLATED_ELDERLY = "isolated_elderly", _("Ouderen in een isolement")
+    LOW_INCOME_FAMILIES = "low_income_families", _("Gezinnen met een laag inkomen")
+    DISABILITY = "disability", _("Mensen met een beperking")
+    NEWCOMERS = "newcomers", _("Nieuwkomers")
+    OTHER = "other", _("Andere doelgroep")
+
+
+# Pupils and students: for them the request says whether they lack access to home schooling.
+PUPIL_GROUPS = (
+    TargetGroup.PRIMARY_PUPILS,
+    TargetGroup.SECONDARY_PUPILS,
+    TargetGroup.MBO_STUDENTS,
+)
+
+
+class Urgency(models.TextChoices):
+    HIGH = "high", _("Hoog")
+    NORMAL = "normal", _("Normaal")
+    LOW = "low", _("Laag")
+
+
+class DeviceType(models.TextChoices):
+    """What an organisation can ask for; a laptop need is also met by a Chromebook."""
+
+    LAPTOP = "laptop", _("Laptops")
+    TABLET = "tablet", _("Tablets")
+
+
+class HelpRequestQuerySet(models.QuerySet):
+    def open(self):
+        """Submitted or approved: waiting for a decision or for devices."""
+        return self.filter(status__in=HelpRequest.OPEN_STATUSES)
+
+    def in_queue(self):
+        """Approved and not yet fulfilled: the queue that allocation fills."""
+        return self.filter(status=HelpRequest.Status.APPROVED)
+
+
+class HelpRequest(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Concept")
+        SUBMITTED = "submitted", _("Ingediend")
+        APPROVED = "approved", _("Goedgekeurd")
+        REJECTED = "rejected", _("Afgewezen")
+        FULFILLED = "fulfilled", _("Vervuld")
+        CANCELLED = "cancelled", _("Geannuleerd")
+        CLOSED = "closed", _("Gesloten")
+
+    class DuplicateReason(models.TextChoices):
+        ORGANISATION = (
+            "organisation",
+            _("Dezelfde organisatie heeft al een open aanvraag voor deze doelgroep"),
+        )
+        BRIN = (
+            "brin",
+            _(
+                "Een organisatie met dezelfde BRIN-code heeft al een open aanvraag "
+                "voor deze doelgroep"
+            ),
+        )
+        POSTCODE = (
+            "postcode",
+            _("Een andere organisatie heeft al een open aanvraag voor deze doelgroep en postcode"),
+        )
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.APPROVED)
+    EDITABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED)
+    # Shipments do not exist yet; once they do, an approved request with a shipment on its way
+    # can no longer be cancelled (the distribution app adds that check to the service).
+    CANCELLABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED, Status.APPROVED)
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="help_requests",
+        verbose_name=_("organisatie"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+
+    target_group = models.CharField(_("doelgroep"), max_length=20, choices=TargetGroup.choices)
+    target_group_other = models.CharField(
+        _("omschrijving van de doelgroep"),
+        max_length=200,
+        blank=True,
+        help_text=format_lazy("{} {}", _("Alleen bij 'Andere doelgroep'."), NO_NAMES_HELP),
+    )
+    no_home_schooling = models.BooleanField(
+        _("de leerlingen kunnen nu niet thuis online les volgen"),
+        default=False,
+        help_text=_(
+            "Alleen voor leerlingen en studenten: vink aan als zij nu geen apparaat hebben om "
+            "thuis les te volgen. Zij gaan voor in de wachtrij."
+        ),
+    )
+    laptops = models.PositiveIntegerField(_("aantal laptops"), default=0)
+    tablets = models.PositiveIntegerField(_("aantal tablets"), default=0)
+    either = models.PositiveIntegerField(
+        _("aantal laptops of tablets (maakt niet uit)"),
+        default=0,
+        help_text=_("Apparaten waarvoor een laptop en een tablet allebei goed zijn."),
+    )
+    connectivity_households = models.PositiveIntegerField(
+        _("huishoudens die ook een internetverbinding nodig hebben"), default=0
+    )
+    people_reached = models.PositiveIntegerField(
+        _("aantal mensen dat u met deze apparaten helpt"), default=0
+    )
+    urgency = models.CharField(
+        _("urgentie"), max_length=6, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    need_by = models.DateField(_("nodig uiterlijk op"), null=True, blank=True)
+    motivation = models.TextField(
+        _("korte toelichting"),
+        max_length=2000,
+        blank=True,
+        help_text=format_lazy(
+            "{} {}", _("Waarom heeft uw doelgroep deze apparaten nodig?"), NO_NAMES_HELP
+        ),
+    )
+    delivery_street = models.CharField(_("straat en huisnummer"), max_length=200, blank=True)
+    delivery_postcode = models.CharField(_("postcode"), max_length=7, blank=True)
+    delivery_city = models.CharField(_("plaats"), max_length=100, blank=True)
+    delivery_province = models.CharField(
+        _("provincie"), max_length=20, choices=Province.CHOICES, blank=True
+    )
+    contact_name = models.CharField(_("naam contactpersoon"), max_length=200, blank=True)
+    contact_phone = PhoneNumberField(_("telefoon contactpersoon"), blank=True)
+    declaration = models.BooleanField(
+        _(
+            "Wij hebben gecontroleerd dat deze apparaten echt nodig zijn en geven ze gratis uit "
+            "aan de mensen voor wie ze bedoeld zijn."
+        ),
+        default=False,
+    )
+
+    approved_laptops = models.PositiveIntegerField(_("goedgekeurd: laptops"), default=0)
+    approved_tablets = models.PositiveIntegerField(_("goedgekeurd: tablets"), default=0)
+    approved_either = models.PositiveIntegerField(_("goedgekeurd: laptops of tablets"), default=0)
+    decision_reason = models.TextField(_("toelichting bij het besluit"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("besloten door"),
+    )
+
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("mogelijk dubbel met"),
+    )
+    duplicate_reason = models.CharField(
+        _("waarom mogelijk dubbel"), max_length=12, choices=DuplicateReason.choices, blank=True
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("aangemaakt door"),
+    )
+    created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("ingediend op"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("goedgekeurd op"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+
+    objects = HelpRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hulpaanvraag")
+        verbose_name_plural = _("hulpaanvragen")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation", "status"]),
+            models.Index(fields=["status", "target_group"]),
+            models.Index(fields=["status", "submitted_at"]),
+            models.Index(fields=["delivery_postcode", "target_group"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "draft",
+                        "submitted",
+                        "approved",
+                        "rejected",
+                        "fulfilled",
+                        "cancelled",
+                        "closed",
+                    ]
+                ),
+                name="helprequest_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_laptops__lte=F("laptops"))
+                & Q(approved_tablets__lte=F("tablets"))
+                & Q(approved_either__lte=F("either")),
+                name="helprequest_approved_within_requested",
+                violation_error_message=_(
+                    "Er kan niet meer worden goedgekeurd dan er is aangevraagd."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | Q(declaration=True),
+                name="helprequest_submitted_with_declaration",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "fulfilled"])
+                | (
+                    Q(approved_at__isnull=False)
+                    & (
+                        Q(approved_laptops__gt=0)
+                        | Q(approved_tablets__gt=0)
+                        | Q(approved_either__gt=0)
+                    )
+                ),
+                name="helprequest_approved_has_quantities",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(decision_reason=""),
+                name="helprequest_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False) | Q(status="cancelled"),
+                name="helprequest_submitted_at_set",
+            ),
+            models.CheckConstraint(
+                condition=Q(no_home_schooling=False)
+                | Q(target_group__in=[g.value for g in PUPIL_GROUPS]),
+                name="helprequest_home_schooling_only_pupils",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_group="other") | Q(target_group_other=""),
+                name="helprequest_other_description_only_other",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("id")),
+                name="helprequest_not_own_duplicate",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """A short human reference such as AAN-2026-00042 (year of creation, then the id)."""
+        return f"AAN-{timezone.localtime(self.created_at).year}-{self.pk or 0:05d}"
+
+    @property
+    def is_pupils(self) -> bool:
+        return self.target_group in PUPIL_GROUPS
+
+    @property
+    def target_group_label(self) -> str:
+        if self.target_group == TargetGroup.OTHER and self.target_group_other:
+            return f"{self.get_target_group_display()}: {self.target_group_other}"
+        return self.get_target_group_display()
+
+    @property
+    def requested_devices(self) -> int:
+        return self.laptops + self.tablets + self.either
+
+    @property
+    def approved_devices(self) -> int:
+        return self.approved_laptops + self.approved_tablets + self.approved_either
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE_STATUSES
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self.status in self.CANCELLABLE_STATUSES
+
+
+class HelpRequestEvent(models.Model):
+    """History of a help request's status: who moved it, when, from where to where, and why."""
+
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("van"), max_length=10, blank=True)
+    to_status = models.CharField(_("naar"), max_length=10)
+    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    note = models.TextField(_("toelichting"), blank=True)
+
+    class Meta:
+        verbose_name = _("statuswijziging hulpaanvraag")
+        verbose_name_plural = _("statuswijzigingen hulpaanvragen")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.help_request}: {self.from_status} → {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return HelpRequest.Status(self.to_status).label
+
+
+class IntakeSwitch(models.Model):
+    """Coordinators open or close intake per device type and target group (no row = open)."""
+
+    device_type = models.CharField(_("apparaatsoort"), max_length=10, choices=DeviceType.choices)
+    target_group = models.CharField(_("doelgroep"), max_length=20, choices=TargetGroup.choices)
+    is_open = models.BooleanField(_("open voor aanvragen"), default=True)
+    reason = models.CharField(
+        _("reden (zien aanvragers)"),
+        max_length=250,
+        blank=True,
+        help_text=_("Bijvoorbeeld: 'de voorraad tablets is op'. Verplicht als u sluit."),
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gewijzigd door"),
+    )
+    changed_at = models.DateTimeField(_("gewijzigd op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("instroom per apparaatsoort en doelgroep")
+        verbose_name_plural = _("instroom per apparaatsoort en doelgroep")
+        ordering = ["target_group", "device_type"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device_type", "target_group"], name="intakeswitch_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_open=True) | ~Q(reason=""),
+                name="intakeswitch_closed_has_reason",
+                violation_error_message=_("Geef een reden op als u de instroom sluit."),
+            ),
+        ]
+
+    def __str__(self):
+        state = _("open") if self.is_open else _("gesloten")
+        return f"{self.get_device_type_display()} / {self.get_target_group_display()}: {state}"
+
+
+class CoordinatorDigest(models.Model):
+    """One row per day the coordinators' digest was built: makes the daily job idempotent."""
+
+    day = models.DateField(_("dag"), unique=True)
+    new_requests = models.PositiveIntegerField(_("nieuwe aanvragen"), default=0)
+    flagged_duplicates = models.PositiveIntegerField(_("mogelijk dubbel"), default=0)
+    recipients = models.PositiveIntegerField(_("ontvangers"), default=0)
+    created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dagoverzicht coördinatoren")
+        verbose_name_plural = _("dagoverzichten coördinatoren")
+        ordering = ["-day"]
+
+    def __str__(self):
+        return str(self.day)

@@ -1,9 +1,189 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from allemaal.access import organisation_required
+from allemaal.access import get_for_organisation, organisation_required
 from allemaal.models import Organisation
 
+from . import selectors, services
+from .forms import HelpRequestForm
+from .models import PUPIL_GROUPS, HelpRequest
 
-@organisation_required(Organisation.Kind.REQUESTER)
+requester_required = organisation_required(Organisation.Kind.REQUESTER)
+
+
+def _own_request(request, pk: int) -> HelpRequest:
+    """The organisation's own request, or 404 (also for another organisation's request)."""
+    return get_for_organisation(
+        HelpRequest.objects.select_related("organisation"), request.organisation, pk=pk
+    )
+
+
+def _with_progress(requests: list[HelpRequest]) -> list[HelpRequest]:
+    progress = selectors.request_progress(requests)
+    queue = selectors.queue_info(requests)
+    for r in requests:
+        r.progress, r.queue = progress[r.pk], queue.get(r.pk)
+    return requests
+
+
+def _limits(organisation) -> dict:
+    open_count = selectors.open_request_count(organisation.pk)
+    return {
+        "open_count": open_count,
+        "max_open": services.max_open_requests(),
+        "max_devices": services.max_devices(),
+        "at_open_limit": open_count >= services.max_open_requests(),
+        "closed_intake": selectors.closed_intake().values(),
+    }
+
+
+@requester_required
 def dashboard(request):
-    return render(request, "helprequests/dashboard.html")
+    requests = _with_progress(list(request.organisation.help_requests.order_by("-created_at")))
+    return render(
+        request,
+        "helprequests/dashboard.html",
+        {"requests": requests, **_limits(request.organisation)},
+    )
+
+
+@requester_required
+@require_http_methods(["GET", "POST"])
+def request_create(request):
+    org, user = request.organisation, request.user
+    initial = {
+        "delivery_street": org.street,
+        "delivery_postcode": org.postcode,
+        "delivery_city": org.city,
+        "contact_name": user.get_full_name(),
+        "contact_phone": org.phone,
+    }
+    form = HelpRequestForm(request.POST or None, organisation=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            help_request = services.helprequest_create(
+                organisation=org, by=user, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _saved(request, help_request, form)
+    return _form_page(request, form, None)
+
+
+@requester_required
+@require_http_methods(["GET", "POST"])
+def request_edit(request, pk: int):
+    help_request = _own_request(request, pk)
+    if not help_request.is_editable:
+        messages.error(request, _("Over deze hulpaanvraag is al besloten; wijzigen kan niet meer."))
+        return redirect("helprequests:detail", pk=pk)
+    form = HelpRequestForm(
+        request.POST or None, instance=help_request, organisation=request.organisation
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.helprequest_update(help_request, by=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except services.DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("helprequests:detail", pk=pk)
+        else:
+            return _saved(request, help_request, form)
+    return _form_page(request, form, help_request)
+
+
+def _form_page(request, form, help_request):
+    return render(
+        request,
+        "helprequests/form.html",
+        {
+            "form": form,
+            "help_request": help_request,
+            "pupil_groups": ",".join(PUPIL_GROUPS),
+            **_limits(request.organisation),
+        },
+    )
+
+
+def _saved(request, help_request, form):
+    if form.saving_draft:
+        messages.success(request, _("Uw hulpaanvraag is opgeslagen als concept."))
+        return redirect("helprequests:dashboard")
+    if form.is_draft:
+        return redirect("helprequests:review", pk=help_request.pk)
+    messages.success(request, _("Uw wijzigingen zijn opgeslagen."))
+    return redirect("helprequests:detail", pk=help_request.pk)
+
+
+@requester_required
+@require_http_methods(["GET", "POST"])
+def request_review(request, pk: int):
+    """The confirmation page: the whole request, then the organisation submits it."""
+    help_request = _own_request(request, pk)
+    if help_request.status != HelpRequest.Status.DRAFT:
+        return redirect("helprequests:detail", pk=pk)
+    if request.method == "POST":
+        try:
+            services.helprequest_submit(help_request, by=request.user)
+        except (ValidationError, services.DomainError):
+            pass  # the page below says what is missing
+        else:
+            messages.success(
+                request,
+                _("Uw hulpaanvraag %(ref)s is ingediend. U krijgt een bevestiging per e-mail.")
+                % {"ref": help_request.reference},
+            )
+            return redirect("helprequests:dashboard")
+    return render(
+        request,
+        "helprequests/review.html",
+        {"help_request": help_request, "problems": _problems(help_request)},
+    )
+
+
+def _problems(help_request: HelpRequest) -> list[str]:
+    """What stops the request from being submitted, in the organisation's words."""
+    problems = []
+    try:
+        services.check_complete(help_request)
+    except ValidationError as exc:
+        for field, messages_ in exc.message_dict.items():
+            label = HelpRequest._meta.get_field(field).verbose_name
+            problems += [f"{label[:1].upper()}{label[1:]}: {m}" for m in messages_]
+    try:
+        services.check_open_limit(help_request.organisation, exclude_pk=help_request.pk)
+    except services.DomainError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+@requester_required
+def request_detail(request, pk: int):
+    help_request = _with_progress([_own_request(request, pk)])[0]
+    events = help_request.events.select_related("by").order_by("at", "id")
+    return render(
+        request, "helprequests/detail.html", {"help_request": help_request, "events": events}
+    )
+
+
+@requester_required
+@require_http_methods(["GET", "POST"])
+def request_cancel(request, pk: int):
+    help_request = _own_request(request, pk)
+    if request.method == "POST":
+        try:
+            services.helprequest_cancel(help_request, by=request.user)
+        except services.DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("helprequests:detail", pk=pk)
+        messages.success(
+            request,
+            _("Hulpaanvraag %(ref)s is geannuleerd.") % {"ref": help_request.reference},
+        )
+        return redirect("helprequests:dashboard")
+    return render(request, "helprequests/cancel.html", {"help_request": help_request})
