@@ -1,1 +1,279 @@
-from django.contrib import admin  # noqa: F401
+"""The coordinators' side of donations: find, schedule, decline, export; devices to look up."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Count
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from allemaal.admin import ask_reason
+from allemaal.services import DomainError
+
+from . import services
+from .forms import SchedulePickupForm
+from .manifest import csv_safe
+from .models import (
+    Device,
+    DeviceEvent,
+    Donation,
+    DonationEvent,
+    DonationPolicy,
+    Manifest,
+    parse_reference,
+)
+
+
+class DonationEventInline(admin.TabularInline):
+    model = DonationEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("geschiedenis")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+class ManifestInline(admin.TabularInline):
+    model = Manifest
+    extra = 0
+    can_delete = False
+    fields = ["uploaded_at", "file_name", "rows", "uploaded_by"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+EXPORT_COLUMNS = [
+    (_("referentie"), lambda d: d.reference),
+    (_("donateur"), lambda d: d.donor.name),
+    (_("KvK-nummer"), lambda d: d.donor.kvk_number),
+    (_("status"), lambda d: d.get_status_display()),
+    (_("laptops"), lambda d: d.laptops),
+    (_("Chromebooks"), lambda d: d.chromebooks),
+    (_("tablets"), lambda d: d.tablets),
+    (_("opladers"), lambda d: d.chargers),
+    (_("ontvangen laptops"), lambda d: d.received_laptops),
+    (_("ontvangen Chromebooks"), lambda d: d.received_chromebooks),
+    (_("ontvangen tablets"), lambda d: d.received_tablets),
+    (_("ontvangen opladers"), lambda d: d.received_chargers),
+    (_("bouwjaar vanaf"), lambda d: d.year_from),
+    (_("bouwjaar tot en met"), lambda d: d.year_to),
+    (_("merken"), lambda d: d.brands),
+    (_("al gewist"), lambda d: _("ja") if d.already_wiped else _("nee")),
+    (_("ophaaladres"), lambda d: d.pickup_street),
+    (_("postcode"), lambda d: d.pickup_postcode),
+    (_("plaats"), lambda d: d.pickup_city),
+    (_("provincie"), lambda d: d.pickup_province),
+    (_("ophalen vanaf"), lambda d: d.pickup_window_start),
+    (_("ophalen uiterlijk"), lambda d: d.pickup_window_end),
+    (_("contactpersoon"), lambda d: d.contact_name),
+    (_("telefoon"), lambda d: d.contact_phone.as_national if d.contact_phone else ""),
+    (_("ophaaldatum"), lambda d: d.pickup_date),
+    (_("opknappartner"), lambda d: d.refurbisher.name if d.refurbisher else ""),
+    (_("reden"), lambda d: d.status_reason),
+    (_("aangemeld op"), lambda d: timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M")),
+]
+
+
+@admin.register(Donation)
+class DonationAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "donor",
+        "donor_kvk",
+        "status",
+        "pledged_devices",
+        "device_count",
+        "pickup_province",
+        "pickup_date",
+        "refurbisher",
+        "created_at",
+    ]
+    list_select_related = ["donor", "refurbisher"]
+    list_filter = [
+        "status",
+        ("refurbisher", admin.RelatedOnlyFieldListFilter),
+        "pickup_province",
+        "created_at",
+        "pickup_date",
+    ]
+    search_fields = ["donor__name", "=donor__kvk_number", "pickup_city", "=pickup_postcode"]
+    search_help_text = _("Zoek op referentie (DON-2026-00042), bedrijfsnaam, KvK-nummer of plaats.")
+    readonly_fields = [
+        "reference",
+        "donor",
+        "status",
+        "refurbisher",
+        "pickup_date",
+        "status_reason",
+        "received_laptops",
+        "received_chromebooks",
+        "received_tablets",
+        "received_chargers",
+        "consent_transfer",
+        "created_by",
+        "created_at",
+    ]
+    inlines = [DonationEventInline, ManifestInline]
+    actions = ["schedule_pickup", "decline", "export_csv"]
+    ordering = ["-created_at", "-id"]
+
+    def has_add_permission(self, request):
+        # Donations are registered by donors (with consent and the batch-size policy).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_device_count=Count("devices"))
+
+    @admin.display(description=_("KvK-nummer"), ordering="donor__kvk_number")
+    def donor_kvk(self, donation):
+        return donation.donor.kvk_number
+
+    @admin.display(description=_("aangemeld"))
+    def pledged_devices(self, donation):
+        return donation.pledged_devices
+
+    @admin.display(description=_("op de lijst"), ordering="_device_count")
+    def device_count(self, donation):
+        return donation._device_count
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        pk = parse_reference(search_term)
+        if pk is not None:
+            results |= queryset.filter(pk=pk)
+        return results, may_have_duplicates
+
+    @admin.action(description=_("Ophalen plannen (datum en opknappartner)"), permissions=["change"])
+    def schedule_pickup(self, request, queryset):
+        form = SchedulePickupForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/ask_reason.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Ophalen plannen"),
+                    "form": form,
+                    "objects": queryset,
+                    "action": request.POST.get("action"),
+                    "checkbox_name": ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        done = 0
+        for donation in queryset:
+            try:
+                services.donation_schedule_pickup(
+                    donation.pk,
+                    by=request.user,
+                    pickup_date=form.cleaned_data["pickup_date"],
+                    refurbisher=form.cleaned_data["refurbisher"],
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{donation}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(n)d donatie ingepland.", "%(n)d donaties ingepland.", done)
+                % {"n": done},
+                messages.SUCCESS,
+            )
+        return None
+
+    @admin.action(description=_("Afwijzen (met reden)"), permissions=["change"])
+    def decline(self, request, queryset):
+        return ask_reason(
+            self,
+            request,
+            queryset,
+            title=_("Donaties afwijzen"),
+            apply=lambda donation, reason: services.donation_decline(
+                donation.pk, by=request.user, reason=reason
+            ),
+        )
+
+    @admin.action(description=_("Exporteren als CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="donaties-{stamp}.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response, delimiter=";")
+        writer.writerow([str(label) for label, _value in EXPORT_COLUMNS])
+        for donation in queryset.select_related("donor", "refurbisher").order_by("pk"):
+            writer.writerow([csv_safe(value(donation)) for _label, value in EXPORT_COLUMNS])
+        return response
+
+
+class DeviceEventInline(admin.TabularInline):
+    model = DeviceEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_state", "to_state", "organisation", "by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("herkomst en bewaring (chain of custody)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by", "organisation")
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = [
+        "serial_number",
+        "asset_tag",
+        "kind",
+        "make",
+        "model",
+        "state",
+        "state_changed_at",
+        "donation",
+    ]
+    list_select_related = ["donation"]
+    list_filter = ["state", "kind"]
+    search_fields = ["=serial_number", "=asset_tag", "=donor_asset_tag"]
+    search_help_text = _("Zoek op serienummer, apparaatcode of de eigen code van de donateur.")
+    raw_id_fields = ["donation"]
+    readonly_fields = ["donation", "state", "state_changed_at", "created_at"]
+    inlines = [DeviceEventInline]
+
+    def has_add_permission(self, request):
+        # Devices enter through a donor's manifest or the refurbisher's intake.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DonationPolicy)
+class DonationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "individual_donations_open", "min_batch_size", "updated_at"]
+    fields = ["individual_donations_open", "min_batch_size"]
+
+    def has_add_permission(self, request):
+        return not DonationPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

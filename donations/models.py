@@ -5,6 +5,8 @@ allocation and distribution apps move it along its lifecycle through `donations.
 `device_transition`, the one place that writes a device's state and its custody event.
 """
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -115,6 +117,33 @@ class Donation(models.Model):
                 | Q(year_from__lte=models.F("year_to")),
                 name="donation_year_range_ordered",
             ),
+            models.CheckConstraint(
+                condition=Q(pickup_window_start__isnull=True)
+                | Q(pickup_window_end__isnull=True)
+                | Q(pickup_window_start__lte=models.F("pickup_window_end")),
+                name="donation_pickup_window_ordered",
+            ),
+            # From scheduled on, somebody is known to come on a known day.
+            models.CheckConstraint(
+                condition=Q(status__in=["pledged", "cancelled", "declined"])
+                | Q(refurbisher__isnull=False, pickup_date__isnull=False),
+                name="donation_scheduled_has_pickup",
+            ),
+            # Received means counted: the pledged-versus-received difference is always known.
+            models.CheckConstraint(
+                condition=~Q(status__in=["received", "processed"])
+                | Q(
+                    received_laptops__isnull=False,
+                    received_chromebooks__isnull=False,
+                    received_tablets__isnull=False,
+                    received_chargers__isnull=False,
+                ),
+                name="donation_received_has_counts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(status_reason=""),
+                name="donation_declined_has_reason",
+            ),
         ]
 
     def __str__(self):
@@ -128,6 +157,118 @@ class Donation(models.Model):
     @property
     def pledged_devices(self) -> int:
         return self.laptops + self.chromebooks + self.tablets
+
+    @property
+    def received_devices(self) -> int | None:
+        if self.received_laptops is None:
+            return None
+        return (
+            (self.received_laptops or 0)
+            + (self.received_chromebooks or 0)
+            + (self.received_tablets or 0)
+        )
+
+    @property
+    def is_open_for_donor(self) -> bool:
+        """The donor may still cancel it (nothing has left the donor's building yet)."""
+        return self.status in (self.Status.PLEDGED, self.Status.SCHEDULED)
+
+    @property
+    def accepts_manifest(self) -> bool:
+        """A manifest may be added until the refurbisher starts counting the batch."""
+        return self.status in (
+            self.Status.PLEDGED,
+            self.Status.SCHEDULED,
+            self.Status.COLLECTED,
+        )
+
+    def count_differences(self) -> list[dict]:
+        """Pledged versus received per kind, once counted (empty before)."""
+        if self.received_laptops is None:
+            return []
+        rows = [
+            (_("Laptops"), self.laptops, self.received_laptops),
+            (_("Chromebooks"), self.chromebooks, self.received_chromebooks),
+            (_("Tablets"), self.tablets, self.received_tablets),
+            (_("Opladers"), self.chargers, self.received_chargers),
+        ]
+        return [
+            {"label": label, "pledged": pledged, "received": received, "diff": received - pledged}
+            for label, pledged, received in rows
+        ]
+
+
+REFERENCE_RE = re.compile(r"^\s*(?:DON-\d{4}-)?0*(\d{1,9})\s*$", re.IGNORECASE)
+
+
+def parse_reference(text: str) -> int | None:
+    """The donation id in a reference such as `DON-2026-00042`, `don-2026-42` or `42`."""
+    match = REFERENCE_RE.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+class DonationPolicy(models.Model):
+    """The coordinators' switches for donations; one row, edited in the admin."""
+
+    individual_donations_open = models.BooleanField(
+        _("ook losse apparaten aannemen"),
+        default=False,
+        help_text=_(
+            "Aan: ook particulieren en kleine bedrijven kunnen één of enkele apparaten doneren. "
+            "Uit: alleen partijen vanaf het minimum hieronder."
+        ),
+    )
+    min_batch_size = models.PositiveSmallIntegerField(
+        _("minimaal aantal apparaten per donatie"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Leeg: de standaardwaarde van het platform (instelling DONATION_MIN_BATCH_SIZE)."
+        ),
+    )
+    updated_at = models.DateTimeField(_("gewijzigd op"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("donatiebeleid")
+        verbose_name_plural = _("donatiebeleid")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="donation_policy_singleton")]
+
+    def __str__(self):
+        return str(_("Donatiebeleid"))
+
+    @classmethod
+    def current(cls) -> "DonationPolicy":
+        policy, _created = cls.objects.get_or_create(pk=1)
+        return policy
+
+    @property
+    def effective_min_batch_size(self) -> int:
+        """The smallest batch accepted now: 1 once individual donations are open."""
+        if self.individual_donations_open:
+            return 1
+        if self.min_batch_size:
+            return self.min_batch_size
+        return int(getattr(settings, "DONATION_MIN_BATCH_SIZE", 10))
+
+
+class Manifest(models.Model):
+    """One imported asset list: which file, how many devices, who uploaded it and when."""
+
+    donation = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="manifests")
+    file_name = models.CharField(_("bestandsnaam"), max_length=255)
+    rows = models.PositiveIntegerField(_("aantal apparaten"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("geüpload op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("apparatenlijst")
+        verbose_name_plural = _("apparatenlijsten")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.donation}: {self.file_name} ({self.rows})"
 
 
 class DonationEvent(models.Model):

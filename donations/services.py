@@ -1,15 +1,25 @@
 """Writes with business meaning for donations and devices; views, admin and tasks call these."""
 
 from collections.abc import Iterable
+from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
+from allemaal.postcodes import normalise_postcode, province_for_postcode
 from allemaal.services import DomainError
 
-from .models import Device, DeviceEvent, Donation, DonationEvent
+from .manifest import (
+    COLUMN_KEYS,
+    ManifestError,
+    ManifestInvalid,
+    ManifestReader,
+    manifest_parse,
+)
+from .models import Device, DeviceEvent, Donation, DonationEvent, DonationPolicy, Manifest
 
 D = Donation.Status
 # Every allowed move of a donation; cancelled, declined and processed are terminal.
@@ -159,3 +169,363 @@ def devices_transition(
     return [
         device_transition(d, to_state, by=by, organisation=organisation, note=note) for d in devices
     ]
+
+
+# --- Donations: one service per edge ----------------------------------------------------
+
+
+def below_minimum_message(minimum: int) -> str:
+    """Why a small donation is refused, and where private people can go instead (plain Dutch)."""
+    return _(
+        "Wij nemen op dit moment alleen partijen van minstens %(min)d apparaten aan. Zo kunnen "
+        "de opknappartners veel apparaten tegelijk ophalen, wissen en klaarmaken. Heeft u als "
+        "particulier of klein bedrijf een paar apparaten over? Breng ze naar een kringloopwinkel, "
+        "een repaircafé of een inzamelactie van uw gemeente of bibliotheek."
+    ) % {"min": minimum}
+
+
+def donation_register(*, donor: Organisation, by: User, data: dict) -> Donation:
+    """A verified donor pledges a batch of at least the policy's minimum number of devices."""
+    from allemaal.services import notify_organisation
+
+    if donor.kind != Organisation.Kind.DONOR or not donor.is_verified:
+        raise DomainError(_("Alleen een gecontroleerde donateur kan een donatie aanmelden."))
+    donation = Donation(donor=donor, created_by=by, **data)
+    if not donation.consent_transfer:
+        raise DomainError(_("Geef toestemming voor de overdracht van het eigendom."))
+    minimum = DonationPolicy.current().effective_min_batch_size
+    if donation.pledged_devices < minimum:
+        raise DomainError(below_minimum_message(minimum))
+    donation.pickup_postcode = normalise_postcode(donation.pickup_postcode)
+    donation.pickup_province = province_for_postcode(donation.pickup_postcode)
+    with transaction.atomic():
+        donation.save()
+        DonationEvent.objects.create(donation=donation, to_status=D.PLEDGED, by=by)
+        notify_organisation(donor, kind="donation_registered", context={"donation": donation})
+    return donation
+
+
+@transaction.atomic
+def donation_schedule_pickup(
+    donation_id: int, *, by: User, pickup_date: date, refurbisher: Organisation
+) -> Donation:
+    """A coordinator sets the pickup day and the refurbisher who collects; both are told.
+
+    A scheduled donation can be rescheduled (another day or refurbisher) the same way.
+    """
+    from allemaal.services import notify_organisation
+
+    if refurbisher.kind != Organisation.Kind.REFURBISHER or not refurbisher.is_verified:
+        raise DomainError(_("Kies een gecontroleerde opknappartner."))
+    if pickup_date < timezone.localdate():
+        raise DomainError(_("De ophaaldatum ligt in het verleden."))
+    donation = donation_lock(donation_id)
+    previous = donation.refurbisher if donation.status == D.SCHEDULED else None
+    if previous == refurbisher and donation.pickup_date == pickup_date:
+        return donation
+    donation.refurbisher = refurbisher
+    donation.pickup_date = pickup_date
+    note = _("Ophalen op %(date)s door %(who)s.") % {
+        "date": date_format(pickup_date, "DATE_FORMAT"),
+        "who": refurbisher.name,
+    }
+    if previous is not None:
+        # Rescheduling keeps the status; the history still records who changed what.
+        donation.save(update_fields=["refurbisher", "pickup_date"])
+        DonationEvent.objects.create(
+            donation=donation, from_status=D.SCHEDULED, to_status=D.SCHEDULED, by=by, note=note
+        )
+    else:
+        donation_transition(
+            donation, D.SCHEDULED, by=by, note=note, update_fields=["refurbisher", "pickup_date"]
+        )
+    context = {"donation": donation, "refurbisher": refurbisher}
+    notify_organisation(donation.donor, kind="donation_pickup_scheduled", context=context)
+    notify_organisation(refurbisher, kind="donation_pickup_assigned", context=context)
+    if previous is not None and previous != refurbisher:
+        notify_organisation(previous, kind="donation_pickup_withdrawn", context=context)
+    return donation
+
+
+def _withdraw_announced_devices(donation: Donation) -> int:
+    """Remove the devices of a donation that will never come, so their serials are free again.
+
+    Announced devices were only a promise on a list, never in anybody's hands: there is no
+    custody to keep, and keeping them would block the same serials in a later donation.
+    """
+    announced = Device.objects.filter(donation=donation, state=S.ANNOUNCED)
+    DeviceEvent.objects.filter(device__in=announced).delete()
+    deleted, _by_model = announced.delete()
+    return deleted
+
+
+def _donation_close(
+    donation: Donation, to_status: str, *, by: User | None, reason: str
+) -> Donation:
+    """Cancel or decline: record the reason, free the announced serials, tell the refurbisher."""
+    from allemaal.services import notify_organisation
+
+    was_scheduled = donation.status == D.SCHEDULED
+    donation.status_reason = reason
+    donation_transition(donation, to_status, by=by, note=reason, update_fields=["status_reason"])
+    _withdraw_announced_devices(donation)
+    if was_scheduled:
+        notify_organisation(
+            donation.refurbisher,
+            kind="donation_pickup_withdrawn",
+            context={"donation": donation, "refurbisher": donation.refurbisher},
+        )
+    return donation
+
+
+@transaction.atomic
+def donation_decline(donation_id: int, *, by: User, reason: str) -> Donation:
+    """A coordinator declines a donation before it is collected, always with a reason."""
+    from allemaal.services import notify_organisation
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Geef een reden op voor de afwijzing."))
+    donation = donation_lock(donation_id)
+    if donation.status == D.DECLINED:
+        return donation
+    _donation_close(donation, D.DECLINED, by=by, reason=reason)
+    notify_organisation(
+        donation.donor, kind="donation_declined", context={"donation": donation, "reason": reason}
+    )
+    return donation
+
+
+@transaction.atomic
+def donation_cancel(
+    donation_id: int, *, by: User, donor: Organisation, reason: str = ""
+) -> Donation:
+    """The donor cancels its own donation, as long as nothing has been collected yet."""
+    donation = donation_lock(donation_id)
+    if donation.donor_id != donor.pk:
+        raise DomainError(_("Deze donatie hoort niet bij uw organisatie."))
+    if donation.status == D.CANCELLED:
+        return donation
+    if donation.status in (D.COLLECTED, D.RECEIVED, D.PROCESSED):
+        raise DomainError(
+            _(
+                "Donatie %(ref)s is al opgehaald. Annuleren kan alleen zolang de apparaten nog "
+                "niet zijn opgehaald."
+            )
+            % {"ref": donation.reference}
+        )
+    return _donation_close(donation, D.CANCELLED, by=by, reason=(reason or "").strip())
+
+
+def _lock_assigned(donation_id: int, refurbisher: Organisation) -> Donation:
+    donation = donation_lock(donation_id)
+    if donation.refurbisher_id != refurbisher.pk:
+        raise DomainError(_("Deze donatie is niet aan uw organisatie toegewezen."))
+    return donation
+
+
+@transaction.atomic
+def donation_confirm_collected(
+    donation_id: int, *, by: User, refurbisher: Organisation
+) -> Donation:
+    """The assigned refurbisher confirms it has picked the batch up at the donor."""
+    donation = _lock_assigned(donation_id, refurbisher)
+    if donation.status == D.COLLECTED:
+        return donation
+    return donation_transition(donation, D.COLLECTED, by=by)
+
+
+RECEIVED_FIELDS = {
+    "laptops": "received_laptops",
+    "chromebooks": "received_chromebooks",
+    "tablets": "received_tablets",
+    "chargers": "received_chargers",
+}
+
+
+@transaction.atomic
+def donation_confirm_received(
+    donation_id: int, *, by: User, refurbisher: Organisation, counts: dict[str, int]
+) -> Donation:
+    """The assigned refurbisher counts the batch in; the difference with the pledge is kept."""
+    from allemaal.services import notify_organisation
+
+    if set(counts) != set(RECEIVED_FIELDS) or any(
+        not isinstance(n, int) or n < 0 for n in counts.values()
+    ):
+        raise DomainError(_("Vul voor elk soort apparaat het getelde aantal in (0 of meer)."))
+    donation = _lock_assigned(donation_id, refurbisher)
+    if donation.status in (D.RECEIVED, D.PROCESSED):
+        raise DomainError(
+            _("Donatie %(ref)s is al ontvangen en geteld.") % {"ref": donation.reference}
+        )
+    for key, field_name in RECEIVED_FIELDS.items():
+        setattr(donation, field_name, counts[key])
+    differences = [d for d in donation.count_differences() if d["diff"]]
+    note = "; ".join(f"{d['label']}: {d['pledged']} → {d['received']}" for d in differences)
+    donation_transition(
+        donation, D.RECEIVED, by=by, note=note, update_fields=list(RECEIVED_FIELDS.values())
+    )
+    notify_organisation(
+        donation.donor,
+        kind="donation_received",
+        context={"donation": donation, "differences": donation.count_differences()},
+    )
+    return donation
+
+
+# --- Manifest import ---------------------------------------------------------------------
+
+
+def _prepared(instance, fields) -> dict:
+    """Each field's database value on `instance`, as the current backend stores it."""
+    return {f.attname: f.get_db_prep_save(getattr(instance, f.attname), connection) for f in fields}
+
+
+def _devices_copy(donation: Donation, rows: Iterable[tuple], now) -> int:
+    """PostgreSQL: stream the devices in with COPY (see bench/bench_manifest_import.py).
+
+    `rows` may be a generator reading the file: the database takes each row in while Python
+    reads and checks the next one.
+    """
+    count = 0
+    fields = [f for f in Device._meta.concrete_fields if not f.primary_key]
+    prototype = Device(donation=donation, state_changed_at=now, created_at=now)
+    # The columns the same for every row first, then those of a parsed row in its order, so
+    # that each row is one tuple concatenation.
+    fixed = [f for f in fields if f.attname not in COLUMN_KEYS]
+    fixed_values = tuple(
+        f.get_db_prep_save(getattr(prototype, f.attname), connection) for f in fixed
+    )
+    by_name = {f.attname: f for f in fields}
+    ordered = fixed + [by_name[key] for key in COLUMN_KEYS]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in ordered)
+    table = connection.ops.quote_name(Device._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(fixed_values + row)
+            count += 1
+    return count
+
+
+def _devices_bulk_create(donation: Donation, rows: list[tuple], now) -> None:
+    Device.objects.bulk_create(
+        (
+            Device(
+                donation=donation,
+                state_changed_at=now,
+                created_at=now,
+                **dict(zip(COLUMN_KEYS, row, strict=True)),
+            )
+            for row in rows
+        ),
+        batch_size=1000,
+    )
+
+
+def _announcements_insert(donation: Donation, now, by: User | None) -> None:
+    """One INSERT … SELECT writes the `announced` custody event of every device just added."""
+    event_fields = [
+        f for f in DeviceEvent._meta.concrete_fields if not f.primary_key and f.name != "device"
+    ]
+    prototype = DeviceEvent(
+        to_state=S.ANNOUNCED, at=now, by=by, organisation=donation.donor, note=""
+    )
+    values = _prepared(prototype, event_fields)
+    qn = connection.ops.quote_name
+    device = Device._meta
+    created_at = device.get_field("created_at")
+    # Only quoted table and column names from the models are formatted in; values are params.
+    target = (
+        f"{qn(DeviceEvent._meta.db_table)} ({qn(DeviceEvent._meta.get_field('device').column)}, "
+        f"{', '.join(qn(f.column) for f in event_fields)})"
+    )
+    select = f"{qn(device.pk.column)}, {', '.join(['%s'] * len(event_fields))}"
+    where = f"{qn(device.get_field('donation').column)} = %s AND {qn(created_at.column)} = %s"
+    sql = f"INSERT INTO {target} SELECT {select} FROM {qn(device.db_table)} WHERE {where}"  # noqa: S608
+    params = [values[f.attname] for f in event_fields]
+    params += [donation.pk, created_at.get_db_prep_value(now, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _check_accepts_manifest(donation: Donation, donor: Organisation) -> None:
+    if donation.donor_id != donor.pk:
+        raise DomainError(_("Deze donatie hoort niet bij uw organisatie."))
+    if not donation.accepts_manifest:
+        raise DomainError(
+            _("Bij donatie %(ref)s (%(status)s) kunt u geen apparatenlijst meer toevoegen.")
+            % {"ref": donation.reference, "status": donation.get_status_display()}
+        )
+
+
+class _RollBack(Exception):
+    """Undo the rows written so far: the list turned out to have errors."""
+
+
+def manifest_import(donation_id: int, *, by: User, donor: Organisation, uploaded_file) -> Manifest:
+    """The donor's asset list becomes announced devices, all of them or none.
+
+    Raises `ManifestInvalid` with every error (row and column) when any row is wrong.
+    """
+    _check_accepts_manifest(Donation.objects.get(pk=donation_id), donor)
+    reader = ManifestReader(uploaded_file)
+    try:
+        with transaction.atomic():
+            donation = donation_lock(donation_id)
+            _check_accepts_manifest(donation, donor)
+            # One timestamp for the whole list: it also tells which devices are new below.
+            now = timezone.now()
+            if connection.vendor == "postgresql":
+                count = _devices_copy(donation, reader.rows(), now)
+                if reader.errors.total:
+                    raise _RollBack
+                # Serials already on the platform: the unique index refuses them (below).
+                reader.finish(check_platform=False)
+            else:
+                rows = list(reader.rows())
+                reader.finish()
+                _devices_bulk_create(donation, rows, now)
+                count = len(rows)
+            _announcements_insert(donation, now, by)
+            manifest = Manifest.objects.create(
+                donation=donation,
+                file_name=(getattr(uploaded_file, "name", "") or "")[-255:],
+                rows=count,
+                uploaded_by=by,
+                uploaded_at=now,
+            )
+    except _RollBack:
+        # Now that this list's rows are gone again, look its serials up to list every error.
+        reader.finish()
+        raise
+    except IntegrityError as exc:
+        raise _serials_taken(uploaded_file) from exc
+    manifest.ignored_columns = reader.ignored_columns
+    return manifest
+
+
+def _serials_taken(uploaded_file) -> ManifestInvalid:
+    """The errors of a list whose serials the unique index refused: read it again to name them."""
+    uploaded_file.seek(0)
+    try:
+        manifest_parse(uploaded_file)
+    except ManifestInvalid as invalid:
+        return invalid
+    # Another list with these serials came and went between our write and this look-up.
+    return ManifestInvalid(
+        [
+            ManifestError(
+                0,
+                "",
+                _(
+                    "Een of meer serienummers zijn zojuist door een andere lijst toegevoegd. "
+                    "Upload het bestand opnieuw."
+                ),
+            )
+        ]
+    )

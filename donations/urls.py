@@ -6,4 +6,21 @@ app_name = "donations"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("nieuw/", views.donation_create, name="create"),
+    path(
+        "voorbeeld-apparatenlijst.csv", views.manifest_template, {"fmt": "csv"}, name="template_csv"
+    ),
+    path(
+        "voorbeeld-apparatenlijst.xlsx",
+        views.manifest_template,
+        {"fmt": "xlsx"},
+        name="template_xlsx",
+    ),
+    path("<int:pk>/", views.donation_detail, name="detail"),
+    path("<int:pk>/apparatenlijst/", views.manifest_upload, name="manifest_upload"),
+    path("<int:pk>/apparaten.csv", views.devices_csv, name="devices_csv"),
+    path("<int:pk>/annuleren/", views.donation_cancel, name="cancel"),
+    path("ophalen/", views.pickups, name="pickups"),
+    path("ophalen/<int:pk>/opgehaald/", views.pickup_collected, name="pickup_collected"),
+    path("ophalen/<int:pk>/ontvangen/", views.pickup_received, name="pickup_received"),
 ]

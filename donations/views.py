@@ -1,9 +1,284 @@
-from django.shortcuts import render
+"""Donor pages (register, follow, upload a manifest, cancel) and the refurbisher's pickups.
 
-from allemaal.access import organisation_required
+Every donation is loaded through `get_for_organisation`, so another organisation's donation is a
+404, never a hint that it exists.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
+
+from allemaal.access import get_for_organisation, organisation_required
 from allemaal.models import Organisation
+from allemaal.services import DomainError
+
+from . import manifest, selectors, services
+from .forms import CancelForm, DonationForm, ManifestForm, ReceivedForm
+from .models import Donation, DonationPolicy
+
+DONOR = Organisation.Kind.DONOR
+REFURBISHER = Organisation.Kind.REFURBISHER
 
 
-@organisation_required(Organisation.Kind.DONOR)
+@organisation_required(DONOR)
 def dashboard(request):
-    return render(request, "donations/dashboard.html")
+    page = Paginator(selectors.donor_donations(request.organisation), 25).get_page(
+        request.GET.get("pagina")
+    )
+    donations = selectors.with_device_counts(page.object_list)
+    for donation in donations:
+        donation.timeline = selectors.donation_timeline(donation)
+    return render(
+        request,
+        "donations/dashboard.html",
+        {
+            "page": page,
+            "donations": donations,
+            "impact": selectors.donation_impact(request.organisation),
+        },
+    )
+
+
+@organisation_required(DONOR)
+@require_http_methods(["GET", "POST"])
+def donation_create(request):
+    policy = DonationPolicy.current()
+    minimum = policy.effective_min_batch_size
+    form = DonationForm(
+        request.POST or None,
+        minimum=minimum,
+        initial=DonationForm.initial_for(request.organisation, request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            donation = services.donation_register(
+                donor=request.organisation, by=request.user, data=form.service_data()
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Dank u wel! Uw donatie %(ref)s is aangemeld.") % {"ref": donation.reference},
+            )
+            return redirect("donations:detail", pk=donation.pk)
+    return render(
+        request,
+        "donations/donation_form.html",
+        {
+            "form": form,
+            "minimum": minimum,
+            "below_minimum": services.below_minimum_message(minimum),
+        },
+    )
+
+
+def _own_donation(request, pk) -> Donation:
+    return get_for_organisation(
+        Donation.objects.select_related("refurbisher"), request.organisation, field="donor", pk=pk
+    )
+
+
+@organisation_required(DONOR)
+def donation_detail(request, pk):
+    donation = _own_donation(request, pk)
+    devices = Paginator(
+        donation.devices.order_by("serial_number").only(
+            "serial_number", "asset_tag", "kind", "make", "model", "donor_asset_tag", "state"
+        ),
+        50,
+    ).get_page(request.GET.get("pagina"))
+    (donation,) = selectors.with_device_counts([donation])
+    return render(
+        request,
+        "donations/donation_detail.html",
+        {
+            "donation": donation,
+            "timeline": selectors.donation_timeline(donation),
+            "events": donation.events.order_by("at", "id"),
+            "manifests": donation.manifests.all(),
+            "devices": devices,
+            "manifest_form": ManifestForm(),
+        },
+    )
+
+
+@organisation_required(DONOR)
+@require_http_methods(["GET", "POST"])
+def manifest_upload(request, pk):
+    donation = _own_donation(request, pk)
+    form = ManifestForm(request.POST or None, request.FILES or None)
+    failure = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = services.manifest_import(
+                donation.pk,
+                by=request.user,
+                donor=request.organisation,
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except manifest.ManifestInvalid as exc:
+            failure = exc
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            _report_import(request, imported)
+            return redirect("donations:detail", pk=donation.pk)
+    return render(
+        request,
+        "donations/manifest_upload.html",
+        {"donation": donation, "form": form, "failure": failure},
+    )
+
+
+def _report_import(request, imported) -> None:
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d apparaat uit %(file)s is aangekondigd.",
+            "%(n)d apparaten uit %(file)s zijn aangekondigd.",
+            imported.rows,
+        )
+        % {"n": imported.rows, "file": imported.file_name},
+    )
+    if imported.ignored_columns:
+        messages.warning(
+            request,
+            _("Deze kolommen kennen wij niet en hebben wij overgeslagen: %(columns)s.")
+            % {"columns": ", ".join(imported.ignored_columns)},
+        )
+
+
+@organisation_required(DONOR)
+def devices_csv(request, pk):
+    """The donor's own list of its devices, each with its current state, for its records."""
+    donation = _own_donation(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{donation.reference}-apparaten.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            _("serienummer"),
+            _("type"),
+            _("merk"),
+            _("model"),
+            _("eigen code"),
+            _("apparaatcode"),
+            _("status"),
+            _("status sinds"),
+        ]
+    )
+    devices = donation.devices.order_by("serial_number").iterator(chunk_size=2000)
+    for d in devices:
+        writer.writerow(
+            manifest.csv_safe(v)
+            for v in [
+                d.serial_number,
+                d.get_kind_display(),
+                d.make,
+                d.model,
+                d.donor_asset_tag,
+                d.asset_tag,
+                d.get_state_display(),
+                timezone.localtime(d.state_changed_at).date().isoformat(),
+            ]
+        )
+    return response
+
+
+@organisation_required(DONOR)
+def manifest_template(request, fmt):
+    if fmt == "xlsx":
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        response = HttpResponse(manifest.template_xlsx(), content_type=content_type)
+    else:
+        response = HttpResponse(manifest.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="apparatenlijst-voorbeeld.{fmt}"'
+    return response
+
+
+@organisation_required(DONOR)
+@require_http_methods(["GET", "POST"])
+def donation_cancel(request, pk):
+    donation = _own_donation(request, pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.donation_cancel(
+                donation.pk,
+                by=request.user,
+                donor=request.organisation,
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Donatie %(ref)s is geannuleerd.") % {"ref": donation.reference}
+            )
+        return redirect("donations:detail", pk=donation.pk)
+    return render(request, "donations/donation_cancel.html", {"donation": donation, "form": form})
+
+
+# --- The refurbisher's pickups -------------------------------------------------------------
+
+
+@organisation_required(REFURBISHER)
+def pickups(request):
+    donations = list(selectors.refurbisher_pickups(request.organisation))
+    open_ = [d for d in donations if d.status in selectors.OPEN_PICKUP_STATUSES]
+    done = [d for d in donations if d.status not in selectors.OPEN_PICKUP_STATUSES]
+    return render(request, "donations/pickups.html", {"open": open_, "done": done[:50]})
+
+
+def _assigned_donation(request, pk) -> Donation:
+    return get_for_organisation(
+        Donation.objects.select_related("donor"), request.organisation, field="refurbisher", pk=pk
+    )
+
+
+@organisation_required(REFURBISHER)
+@require_POST
+def pickup_collected(request, pk):
+    donation = _assigned_donation(request, pk)
+    try:
+        services.donation_confirm_collected(
+            donation.pk, by=request.user, refurbisher=request.organisation
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Donatie %(ref)s is opgehaald.") % {"ref": donation.reference})
+    return redirect("donations:pickups")
+
+
+@organisation_required(REFURBISHER)
+@require_http_methods(["GET", "POST"])
+def pickup_received(request, pk):
+    donation = _assigned_donation(request, pk)
+    form = ReceivedForm(request.POST or None, initial=ReceivedForm.initial_for(donation))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.donation_confirm_received(
+                donation.pk,
+                by=request.user,
+                refurbisher=request.organisation,
+                counts=form.cleaned_data,
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("De ontvangst van donatie %(ref)s is vastgelegd.") % {"ref": donation.reference},
+            )
+            return redirect("donations:pickups")
+    return render(request, "donations/pickup_received.html", {"donation": donation, "form": form})

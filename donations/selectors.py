@@ -1,0 +1,118 @@
+"""Reads for the donor's and the refurbisher's pages, each a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from allemaal.models import Organisation
+
+from .models import Device, Donation, DonationEvent
+
+D = Donation.Status
+# The normal road of a donation; cancelled and declined end it early.
+DONATION_ROAD = [D.PLEDGED, D.SCHEDULED, D.COLLECTED, D.RECEIVED, D.PROCESSED]
+DEVICE_STATES = list(Device.State)
+
+
+def donor_donations(donor: Organisation) -> QuerySet:
+    """The donor's donations, newest first, with refurbisher and history in two extra queries."""
+    return (
+        Donation.objects.filter(donor=donor)
+        .select_related("refurbisher")
+        .prefetch_related(
+            Prefetch("events", queryset=DonationEvent.objects.order_by("at", "id")),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def device_counts(donation_ids) -> dict[int, dict[str, int]]:
+    """Devices per state for each donation, in one aggregate query for all of them."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = (
+        Device.objects.filter(donation_id__in=list(donation_ids))
+        .order_by()
+        .values_list("donation_id", "state")
+        .annotate(n=Count("id"))
+    )
+    for donation_id, state, n in rows:
+        counts[donation_id][state] = n
+    return counts
+
+
+def with_device_counts(donations) -> list[Donation]:
+    """Attach `device_counts` (a row per state, in lifecycle order) and the total to each."""
+    donations = list(donations)
+    counts = device_counts(d.pk for d in donations)
+    for donation in donations:
+        mine = counts.get(donation.pk, {})
+        donation.device_counts = [
+            {"state": state, "label": state.label, "n": mine.get(state, 0)}
+            for state in DEVICE_STATES
+        ]
+        donation.device_total = sum(mine.values())
+    return donations
+
+
+def donation_timeline(donation: Donation) -> list[dict]:
+    """The steps of a donation's road, each done / current / to come, with the date reached.
+
+    Uses the prefetched `events`; a cancelled or declined donation ends at that step.
+    """
+    reached = {}
+    for event in donation.events.all():
+        reached.setdefault(event.to_status, event.at)
+    if donation.status in (D.CANCELLED, D.DECLINED):
+        road = [s for s in DONATION_ROAD if s in reached] + [donation.status]
+    else:
+        road = DONATION_ROAD
+    current = road.index(donation.status)
+    return [
+        {
+            "status": status,
+            "label": D(status).label,
+            "at": reached.get(status),
+            "state": "done" if i < current else "current" if i == current else "todo",
+        }
+        for i, status in enumerate(road)
+    ]
+
+
+@dataclass
+class DonationImpact:
+    """What a donor's devices have done so far; never any personal data of people reached."""
+
+    delivered: int
+    organisations: int = 0
+    # (target group label, devices) and (province, devices, organisations) rows.
+    target_groups: list[tuple[str, int]] = field(default_factory=list)
+    provinces: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def has_breakdown(self) -> bool:
+        return bool(self.target_groups or self.provinces)
+
+
+def donation_impact(donor: Organisation) -> DonationImpact:
+    """The donor's impact: devices delivered, and who was reached where.
+
+    Only the delivered count exists yet; the breakdown by organisation, target group and
+    province needs the allocation and hand-out records of the distribution app and stays empty
+    until they exist.
+    """
+    delivered = Device.objects.filter(donation__donor=donor, state=Device.State.DELIVERED).count()
+    return DonationImpact(delivered=delivered)
+
+
+def refurbisher_pickups(refurbisher: Organisation) -> QuerySet:
+    """The donations assigned to a refurbisher: still to collect or count first, then done."""
+    return (
+        Donation.objects.filter(refurbisher=refurbisher)
+        .exclude(status__in=[D.CANCELLED, D.DECLINED])
+        .select_related("donor")
+        .order_by("pickup_date", "id")
+    )
+
+
+OPEN_PICKUP_STATUSES = [D.SCHEDULED, D.COLLECTED]

@@ -1,0 +1,388 @@
+"""The donor's and the refurbisher's pages: who may see what, forms, and query counts."""
+
+import datetime
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from allemaal.models import Notification
+from donations.models import Device, DeviceEvent, Donation, DonationPolicy
+from donations.tests.factories import DeviceFactory, DonationFactory
+
+S = Donation.Status
+DONOR_PAGES = ["donations:detail", "donations:manifest_upload", "donations:devices_csv",
+               "donations:cancel"]  # fmt: skip
+FORM = {
+    "laptops": "12",
+    "chromebooks": "0",
+    "tablets": "3",
+    "chargers": "12",
+    "year_from": "2016",
+    "year_to": "2020",
+    "brands": "Dell, HP",
+    "pickup_street": "Marktplein 3",
+    "pickup_postcode": "9711ab",
+    "pickup_city": "Groningen",
+    "contact_name": "Alice de Vries",
+    "contact_phone": "050 123 4567",
+    "consent_transfer": "on",
+}
+
+
+@pytest.fixture
+def donation(donor_org):
+    return DonationFactory(donor=donor_org)
+
+
+# --- Who may see what ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DONOR_PAGES)
+def test_anonymous_visitors_are_sent_to_log_in(client, donation, name):
+    response = client.get(reverse(name, args=[donation.pk]))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("name", DONOR_PAGES)
+def test_another_donor_gets_404_for_every_page_of_a_donation(client, donation, other_donor, name):
+    client.force_login(other_donor)
+    assert client.get(reverse(name, args=[donation.pk])).status_code == 404
+    assert client.post(reverse(name, args=[donation.pk])).status_code in (404, 405)
+
+
+@pytest.mark.parametrize("name", DONOR_PAGES)
+def test_the_donor_opens_every_page_of_its_donation(client, donation, donor, name):
+    client.force_login(donor)
+    assert client.get(reverse(name, args=[donation.pk])).status_code == 200
+
+
+def test_guessing_a_nonexistent_donation_is_the_same_404(client, donor):
+    client.force_login(donor)
+    assert client.get(reverse("donations:detail", args=[999999])).status_code == 404
+
+
+def test_another_donor_cannot_cancel_or_upload_to_a_donation(client, donation, other_donor):
+    DeviceFactory(donation=donation)
+    client.force_login(other_donor)
+    client.post(reverse("donations:cancel", args=[donation.pk]), {"reason": "weg"})
+    upload = SimpleUploadedFile("a.csv", b"serienummer;type\nX1;laptop\n")
+    client.post(reverse("donations:manifest_upload", args=[donation.pk]), {"file": upload})
+    donation.refresh_from_db()
+    assert donation.status == S.PLEDGED
+    assert Device.objects.count() == 1
+
+
+def test_another_donor_does_not_see_a_donation_or_its_devices_on_its_dashboard(
+    client, donation, other_donor
+):
+    DeviceFactory(donation=donation, serial_number="SECRET-SERIAL")
+    client.force_login(other_donor)
+    page = client.get(reverse("donations:dashboard")).content.decode()
+    assert donation.reference not in page
+    assert "SECRET-SERIAL" not in page
+
+
+@pytest.mark.parametrize("name", ["donations:dashboard", "donations:create"])
+def test_a_requester_cannot_register_or_follow_donations(client, school_board, name):
+    client.force_login(school_board)
+    assert client.get(reverse(name)).status_code == 403
+    assert client.post(reverse("donations:create"), FORM).status_code == 403
+    assert not Donation.objects.exists()
+
+
+# --- Registering ---------------------------------------------------------------------------
+
+
+def test_the_form_starts_from_the_organisations_address_and_explains_the_minimum(
+    client, donor, donor_org
+):
+    client.force_login(donor)
+    response = client.get(reverse("donations:create"))
+    assert response.context["form"].initial["pickup_street"] == donor_org.street
+    assert "minstens 10 apparaten" in response.content.decode()
+
+
+def test_a_donor_registers_a_donation(client, donor, donor_org):
+    client.force_login(donor)
+    response = client.post(reverse("donations:create"), FORM)
+    donation = Donation.objects.get()
+    assert response.url == reverse("donations:detail", args=[donation.pk])
+    assert (donation.donor, donation.laptops, donation.tablets) == (donor_org, 12, 3)
+    assert (donation.pickup_postcode, donation.pickup_province) == ("9711 AB", "Groningen")
+    assert str(donation.contact_phone) == "+31501234567"
+    assert Notification.objects.filter(kind="donation_registered").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("pickup_postcode", "97110", "geldige Nederlandse postcode"),
+        ("contact_phone", "123", "geldig Nederlands telefoonnummer"),
+        ("consent_transfer", "", "Zonder uw toestemming"),
+        ("year_to", "2010", "vóór het bouwjaar"),
+        ("year_from", "1980", "tussen 1990"),
+        ("laptops", "-1", ""),
+    ],
+)
+def test_bad_input_is_refused_beside_the_field_and_nothing_is_saved(
+    client, donor, field, value, message
+):
+    client.force_login(donor)
+    response = client.post(reverse("donations:create"), {**FORM, field: value})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert message in str(response.context["form"].errors[field])
+    assert not Donation.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_a_pickup_window_in_the_past_or_reversed_is_refused(client, donor):
+    client.force_login(donor)
+    today = timezone.localdate()
+    past = {**FORM, "pickup_window_start": str(today - datetime.timedelta(days=1))}
+    assert (
+        "pickup_window_start"
+        in client.post(reverse("donations:create"), past).context["form"].errors
+    )
+    reversed_ = {
+        **FORM,
+        "pickup_window_start": str(today + datetime.timedelta(days=5)),
+        "pickup_window_end": str(today + datetime.timedelta(days=2)),
+    }
+    assert (
+        "pickup_window_end"
+        in client.post(reverse("donations:create"), reversed_).context["form"].errors
+    )
+    assert not Donation.objects.exists()
+
+
+def test_below_the_minimum_the_form_says_why_and_where_to_go(client, donor):
+    client.force_login(donor)
+    response = client.post(reverse("donations:create"), {**FORM, "laptops": "2", "tablets": "1"})
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "minstens 10 apparaten" in errors and "kringloopwinkel" in errors
+    assert not Donation.objects.exists()
+
+
+def test_with_individual_donations_open_one_device_is_enough(client, donor):
+    DonationPolicy.objects.create(pk=1, individual_donations_open=True)
+    client.force_login(donor)
+    client.post(reverse("donations:create"), {**FORM, "laptops": "1", "tablets": "0"})
+    assert Donation.objects.get().pledged_devices == 1
+
+
+# --- Manifest, devices, cancel -------------------------------------------------------------
+
+
+def test_an_upload_with_errors_shows_each_with_row_and_column_and_imports_nothing(
+    client, donor, donation
+):
+    client.force_login(donor)
+    content = b"serienummer;type;werkgeheugen\nA1;laptop;8\n;laptop;8\nA3;laptop;veel\n"
+    response = client.post(
+        reverse("donations:manifest_upload", args=[donation.pk]),
+        {"file": SimpleUploadedFile("lijst.csv", content)},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Er is niets geïmporteerd" in page
+    errors = response.context["failure"].errors
+    assert [(e.row, e.column) for e in errors] == [
+        (3, "A (serienummer)"),
+        (4, "C (werkgeheugen)"),
+    ]
+    assert Device.objects.count() == 0 and DeviceEvent.objects.count() == 0
+
+
+def test_a_good_upload_announces_the_devices(client, donor, donation):
+    client.force_login(donor)
+    content = b"serienummer;type;afdeling\nA1;laptop;x\nA2;tablet;y\n"
+    response = client.post(
+        reverse("donations:manifest_upload", args=[donation.pk]),
+        {"file": SimpleUploadedFile("lijst.csv", content)},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "2 apparaten uit lijst.csv zijn aangekondigd" in page
+    assert "afdeling" in page
+    assert Device.objects.filter(donation=donation, state="announced").count() == 2
+
+
+def test_the_manifest_templates_download_as_csv_and_xlsx(client, donor):
+    client.force_login(donor)
+    csv_response = client.get(reverse("donations:template_csv"))
+    assert csv_response.content.decode("utf-8-sig").startswith("serienummer;type;merk")
+    xlsx = client.get(reverse("donations:template_xlsx")).content
+    sheet = load_workbook(io.BytesIO(xlsx), read_only=True).worksheets[0]
+    assert next(sheet.iter_rows(values_only=True))[0] == "serienummer"
+
+
+def test_the_device_list_download_escapes_formula_cells(client, donor, donation):
+    DeviceFactory(donation=donation, serial_number="SN1", model="=HYPERLINK(1)")
+    client.force_login(donor)
+    body = client.get(reverse("donations:devices_csv", args=[donation.pk])).content.decode(
+        "utf-8-sig"
+    )
+    assert "SN1;Laptop;Dell;'=HYPERLINK(1)" in body
+
+
+def test_the_donor_cancels_a_pledged_donation(client, donor, donation):
+    client.force_login(donor)
+    response = client.post(reverse("donations:cancel", args=[donation.pk]), {"reason": "Verkocht"})
+    assert response.url == reverse("donations:detail", args=[donation.pk])
+    donation.refresh_from_db()
+    assert (donation.status, donation.status_reason) == (S.CANCELLED, "Verkocht")
+
+
+def test_cancelling_after_collection_shows_why_and_changes_nothing(client, donor, donor_org):
+    donation = DonationFactory(donor=donor_org, status=S.COLLECTED)
+    client.force_login(donor)
+    response = client.post(reverse("donations:cancel", args=[donation.pk]), follow=True)
+    assert "al opgehaald" in response.content.decode()
+    donation.refresh_from_db()
+    assert donation.status == S.COLLECTED
+
+
+# --- Dashboard -----------------------------------------------------------------------------
+
+
+def _donations_with_devices(donor_org, refurbisher_org, n):
+    statuses = [S.PLEDGED, S.SCHEDULED, S.RECEIVED, S.CANCELLED]
+    for i in range(n):
+        donation = DonationFactory(
+            donor=donor_org, status=statuses[i % 4], refurbisher=refurbisher_org
+        )
+        donation.events.create(to_status=S.PLEDGED)
+        donation.events.create(from_status=S.PLEDGED, to_status=donation.status)
+        for state in ["announced", "received", "delivered"]:
+            DeviceFactory(donation=donation, state=state)
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_dashboard_query_count_is_constant(
+    client, donor, donor_org, refurbisher_org, django_assert_num_queries, n
+):
+    _donations_with_devices(donor_org, refurbisher_org, n)
+    client.force_login(donor)
+    # session, user, membership with organisation, count (paginator), donations with their
+    # refurbishers, their events (prefetch), device counts (one aggregate), impact (delivered)
+    with django_assert_num_queries(8):
+        response = client.get(reverse("donations:dashboard"))
+    assert len(response.context["donations"]) == n
+
+
+def test_the_dashboard_shows_timeline_counts_differences_and_impact(
+    client, donor, donor_org, refurbisher_org
+):
+    donation = DonationFactory(
+        donor=donor_org, status=S.RECEIVED, refurbisher=refurbisher_org, received_laptops=8
+    )
+    donation.events.create(to_status=S.PLEDGED)
+    donation.events.create(from_status=S.COLLECTED, to_status=S.RECEIVED)
+    DeviceFactory.create_batch(2, donation=donation, state="delivered")
+    DeviceFactory(donation=donation, state="erased")
+    client.force_login(donor)
+    response = client.get(reverse("donations:dashboard"))
+    page = response.content.decode()
+    (shown,) = response.context["donations"]
+    assert [s["state"] for s in shown.timeline] == ["done", "done", "done", "current", "todo"]
+    counts = {c["state"]: c["n"] for c in shown.device_counts}
+    assert (counts["delivered"], counts["erased"], counts["announced"]) == (2, 1, 0)
+    assert response.context["impact"].delivered == 2
+    assert "2 apparaten zijn afgeleverd" in page
+    assert "<td>-2</td>" in page  # 10 laptops pledged, 8 received
+
+
+def test_a_cancelled_donation_ends_its_timeline_at_cancelled(client, donor, donor_org):
+    donation = DonationFactory(donor=donor_org, status=S.CANCELLED)
+    donation.events.create(to_status=S.PLEDGED)
+    donation.events.create(from_status=S.PLEDGED, to_status=S.CANCELLED)
+    client.force_login(donor)
+    (shown,) = client.get(reverse("donations:dashboard")).context["donations"]
+    assert [(s["status"], s["state"]) for s in shown.timeline] == [
+        ("pledged", "done"),
+        ("cancelled", "current"),
+    ]
+
+
+# --- The refurbisher's pickups -------------------------------------------------------------
+
+
+@pytest.fixture
+def scheduled(refurbisher_org):
+    return DonationFactory(status=S.SCHEDULED, refurbisher=refurbisher_org)
+
+
+def test_the_refurbisher_sees_only_its_own_pickups(client, refurbisher, scheduled):
+    other = DonationFactory(status=S.SCHEDULED)
+    client.force_login(refurbisher)
+    response = client.get(reverse("donations:pickups"))
+    assert [d.pk for d in response.context["open"]] == [scheduled.pk]
+    assert other.reference not in response.content.decode()
+
+
+def test_pickup_pages_need_a_refurbisher(client, donor, scheduled):
+    assert client.get(reverse("donations:pickups")).status_code == 302
+    client.force_login(donor)
+    assert client.get(reverse("donations:pickups")).status_code == 403
+    url = reverse("donations:pickup_collected", args=[scheduled.pk])
+    assert client.post(url).status_code == 403
+
+
+def test_another_refurbisher_gets_404_for_a_pickup(client, refurbisher, db):
+    theirs = DonationFactory(status=S.COLLECTED)
+    client.force_login(refurbisher)
+    assert client.post(reverse("donations:pickup_collected", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("donations:pickup_received", args=[theirs.pk])).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == S.COLLECTED
+
+
+def test_the_refurbisher_confirms_collection_then_reception_with_counts(
+    client, refurbisher, scheduled
+):
+    client.force_login(refurbisher)
+    client.post(reverse("donations:pickup_collected", args=[scheduled.pk]))
+    scheduled.refresh_from_db()
+    assert scheduled.status == S.COLLECTED
+    url = reverse("donations:pickup_received", args=[scheduled.pk])
+    assert client.get(url).context["form"].initial["laptops"] == 10
+    counts = {"laptops": "9", "chromebooks": "0", "tablets": "0", "chargers": "7"}
+    assert client.post(url, counts).url == reverse("donations:pickups")
+    scheduled.refresh_from_db()
+    assert (scheduled.status, scheduled.received_laptops, scheduled.received_chargers) == (
+        S.RECEIVED,
+        9,
+        7,
+    )
+
+
+def test_reception_with_a_negative_count_is_refused_beside_the_field(
+    client, refurbisher, refurbisher_org
+):
+    donation = DonationFactory(status=S.COLLECTED, refurbisher=refurbisher_org)
+    client.force_login(refurbisher)
+    counts = {"laptops": "-1", "chromebooks": "0", "tablets": "0", "chargers": "0"}
+    response = client.post(reverse("donations:pickup_received", args=[donation.pk]), counts)
+    assert "laptops" in response.context["form"].errors
+    donation.refresh_from_db()
+    assert donation.status == S.COLLECTED
+
+
+@pytest.mark.parametrize("n", [2, 20])
+def test_the_pickups_query_count_is_constant(
+    client, refurbisher, refurbisher_org, django_assert_num_queries, n
+):
+    for i in range(n):
+        DonationFactory(
+            status=[S.SCHEDULED, S.COLLECTED, S.RECEIVED][i % 3], refurbisher=refurbisher_org
+        )
+    client.force_login(refurbisher)
+    # session, user, membership with organisation, donations with their donors
+    with django_assert_num_queries(4):
+        client.get(reverse("donations:pickups"))

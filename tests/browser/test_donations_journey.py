@@ -1,0 +1,70 @@
+import re
+
+import pytest
+
+from donations.models import Device, Donation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROW = "laptop;HP;EliteBook 840;2019;{ram};256"
+HEADER = "serienummer;type;merk;model;bouwjaar;werkgeheugen (GB);opslag (GB)"
+# Row 3 has no serial number, row 5 a memory size that is no number.
+WRONG = [
+    HEADER,
+    "5CG001;" + ROW.format(ram=8),
+    ";" + ROW.format(ram=8),
+    "5CG003;" + ROW.format(ram=8),
+    "5CG004;" + ROW.format(ram="veel"),
+]
+FIXED = [
+    HEADER,
+    "5CG001;" + ROW.format(ram=8),
+    "5CG002;" + ROW.format(ram=8),
+    "5CG003;" + ROW.format(ram=8),
+    "5CG004;" + ROW.format(ram=16),
+]
+
+
+def test_a_donor_registers_a_donation_fixes_its_manifest_and_sees_the_devices_announced(
+    page, log_in, donor, tmp_path
+):
+    log_in(donor)
+    page.goto("/donaties/")
+    page.get_by_role("link", name="Donatie aanmelden").click()
+    page.get_by_label("Aantal laptops").fill("12")
+    page.get_by_label("Aantal opladers").fill("12")
+    page.get_by_label("Contactpersoon voor het ophalen").fill("Alice de Vries")
+    page.get_by_label(re.compile("Wij dragen het eigendom")).check()
+    page.get_by_role("button", name="Donatie aanmelden").click()
+
+    page.wait_for_url(re.compile(r"/donaties/\d+/$"))
+    donation = Donation.objects.get()
+    assert page.get_by_text(f"Uw donatie {donation.reference} is aangemeld").is_visible()
+    page.get_by_role("link", name="Apparatenlijst uploaden").click()
+
+    wrong = tmp_path / "apparaten.csv"
+    wrong.write_text("\n".join(WRONG) + "\n")
+    page.get_by_label("Apparatenlijst (CSV of Excel)").set_input_files(wrong)
+    page.get_by_role("button", name="Lijst uploaden").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Er is niets geïmporteerd").is_visible()
+    errors = page.locator("table.manifest-errors tbody tr")
+    assert errors.count() == 2
+    assert errors.nth(0).locator("td").first.inner_text() == "3"
+    assert "serienummer" in errors.nth(0).inner_text()
+    assert errors.nth(1).locator("td").first.inner_text() == "5"
+    assert "werkgeheugen" in errors.nth(1).inner_text()
+    assert Device.objects.count() == 0
+
+    fixed = tmp_path / "apparaten-verbeterd.csv"
+    fixed.write_text("\n".join(FIXED) + "\n")
+    page.get_by_label("Apparatenlijst (CSV of Excel)").set_input_files(fixed)
+    page.get_by_role("button", name="Lijst uploaden").click()
+
+    page.wait_for_url(re.compile(rf"/donaties/{donation.pk}/$"))
+    assert page.get_by_text(
+        "4 apparaten uit apparaten-verbeterd.csv zijn aangekondigd"
+    ).is_visible()
+    assert page.locator('table.device-counts td[data-state="announced"]').inner_text() == "4"
+    assert page.locator("table.devices tbody tr").count() == 4
+    assert Device.objects.filter(donation=donation, state="announced").count() == 4
