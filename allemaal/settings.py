@@ -199,6 +199,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Wiping stations' logs may arrive as many files in one upload (a zip works too).
+DATA_UPLOAD_MAX_NUMBER_FILES = 1000
 
 # Mail: console in development (read the outbox in the admin or the terminal), SMTP in production.
 EMAIL_BACKEND = env(

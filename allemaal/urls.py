@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from refurbish import views as refurbish_views
+
 from . import views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
@@ -21,6 +23,7 @@ urlpatterns = [
     ),
     path("organisatie/", views.organisation_detail, name="organisation_detail"),
     path("uitnodiging/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("verify/<str:code>/", refurbish_views.certificate_verify, name="certificate_verify"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -19,7 +19,7 @@ def donor_donations(donor: Organisation) -> QuerySet:
     """The donor's donations, newest first, with refurbisher and history in two extra queries."""
     return (
         Donation.objects.filter(donor=donor)
-        .select_related("refurbisher")
+        .select_related("refurbisher", "erasure_certificate")
         .prefetch_related(
             Prefetch("events", queryset=DonationEvent.objects.order_by("at", "id")),
         )

@@ -82,7 +82,10 @@ def donation_create(request):
 
 def _own_donation(request, pk) -> Donation:
     return get_for_organisation(
-        Donation.objects.select_related("refurbisher"), request.organisation, field="donor", pk=pk
+        Donation.objects.select_related("refurbisher", "erasure_certificate"),
+        request.organisation,
+        field="donor",
+        pk=pk,
     )
 
 

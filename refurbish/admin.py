@@ -1,1 +1,235 @@
-from django.contrib import admin  # noqa: F401
+"""The coordinators' view of refurbishment: the chain of custody of any device, erasure records
+and their evidence, tests, certificates and the wiping stations' API tokens.
+
+Everything here is read-only: custody events, erasure records and certificates are evidence.
+"""
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from donations.models import DeviceEvent
+
+from . import services
+from .asset_tags import format_asset_tag, is_valid_asset_tag, normalise_asset_tag
+from .models import (
+    DeviceInspection,
+    DeviceTrail,
+    DriveErasure,
+    ErasureCertificate,
+    ErasureRecord,
+    IntakeScan,
+    StationToken,
+)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeviceEventInline(ReadOnlyMixin, admin.TabularInline):
+    """The device's chain of custody, oldest first; the donations admin may reuse it."""
+
+    model = DeviceEvent
+    fields = ["at", "from_state", "to_state", "organisation", "by", "note"]
+    readonly_fields = fields
+    ordering = ["at", "id"]
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("herkomst (alle statuswijzigingen)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("organisation", "by")
+
+
+class ErasureRecordInline(ReadOnlyMixin, admin.TabularInline):
+    model = ErasureRecord
+    fields = ["created_at", "result", "standard", "technique", "tool", "tool_version"]
+    fields += ["evidence_link"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    @admin.display(description=_("bewijsbestand"))
+    def evidence_link(self, record):
+        return _evidence_link(record)
+
+
+class DeviceInspectionInline(ReadOnlyMixin, admin.TabularInline):
+    model = DeviceInspection
+    fields = ["at", "passed", "grade", "os_installed", "battery_health_pct", "by", "notes"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+
+def _evidence_link(record):
+    if not record.evidence:
+        return "-"
+    url = reverse("refurbish:erasure_evidence", args=[record.pk])
+    return format_html('<a href="{}">{}</a>', url, record.evidence_name or _("bestand"))
+
+
+@admin.register(DeviceTrail)
+class DeviceTrailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Find any device by serial number or asset tag and read its full trail."""
+
+    list_display = ["tag", "serial_number", "state", "kind", "donation", "donor", "refurbisher"]
+    list_select_related = ["donation", "donation__donor", "donation__refurbisher"]
+    list_filter = ["state", "kind"]
+    search_fields = ["=serial_number", "=asset_tag", "=donor_asset_tag"]
+    fields = [
+        "serial_number",
+        "asset_tag",
+        "state",
+        "state_changed_at",
+        "kind",
+        "make",
+        "model",
+        "year",
+        "grade",
+        "os_installed",
+        "recycle_reason",
+        "donation",
+    ]
+    readonly_fields = fields
+    inlines = [DeviceEventInline, ErasureRecordInline, DeviceInspectionInline]
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # A tag as printed ("7kq3m-9txr4") is found as stored ("7KQ3M9TXR4").
+        tag = normalise_asset_tag(search_term)
+        if is_valid_asset_tag(tag):
+            return queryset.filter(asset_tag=tag), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("apparaatcode"), ordering="asset_tag")
+    def tag(self, device):
+        return format_asset_tag(device.asset_tag) or "-"
+
+    @admin.display(description=_("donateur"))
+    def donor(self, device):
+        return device.donation.donor
+
+    @admin.display(description=_("opknappartner"))
+    def refurbisher(self, device):
+        return device.donation.refurbisher or "-"
+
+
+if not admin.site.is_registered(DeviceEvent):
+
+    @admin.register(DeviceEvent)
+    class DeviceEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+        """Custody events, read-only (PostgreSQL also refuses any UPDATE or DELETE)."""
+
+        list_display = ["at", "device", "from_state", "to_state", "organisation", "by", "note"]
+        list_select_related = ["device", "organisation", "by"]
+        list_filter = ["to_state"]
+        search_fields = ["=device__serial_number", "=device__asset_tag"]
+        date_hierarchy = "at"
+        show_full_result_count = False
+
+
+class DriveErasureInline(ReadOnlyMixin, admin.TabularInline):
+    model = DriveErasure
+    fields = ["device_path", "model", "serial", "status", "pass_errors", "verify_errors"]
+    fields += ["fdatasync_errors", "duration", "result"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "device",
+        "organisation",
+        "result",
+        "standard",
+        "technique",
+        "tool",
+        "source",
+    ]
+    list_select_related = ["device", "organisation"]
+    list_filter = ["result", "standard", "technique", "source"]
+    search_fields = ["=device__serial_number", "=device__asset_tag", "=evidence_sha256"]
+    readonly_fields = [f.name for f in ErasureRecord._meta.fields if f.name != "evidence"]
+    readonly_fields += ["evidence_link"]
+    exclude = ["evidence"]
+    inlines = [DriveErasureInline]
+    show_full_result_count = False
+
+    @admin.display(description=_("bewijsbestand"))
+    def evidence_link(self, record):
+        return _evidence_link(record)
+
+
+@admin.register(DeviceInspection)
+class DeviceInspectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "device", "organisation", "passed", "grade", "os_installed"]
+    list_select_related = ["device", "organisation"]
+    list_filter = ["passed", "grade", "os_installed"]
+    search_fields = ["=device__serial_number", "=device__asset_tag"]
+    readonly_fields = [f.name for f in DeviceInspection._meta.fields]
+
+
+@admin.register(IntakeScan)
+class IntakeScanAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["at", "scanned_value", "device", "donation", "on_manifest", "organisation"]
+    list_select_related = ["device", "donation", "organisation"]
+    list_filter = ["on_manifest"]
+    search_fields = ["=scanned_value", "=device__asset_tag"]
+    readonly_fields = [f.name for f in IntakeScan._meta.fields]
+
+
+@admin.register(ErasureCertificate)
+class ErasureCertificateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["issued_at", "donation", "donor", "display_code", "pdf"]
+    list_select_related = ["donation", "donation__donor"]
+    search_fields = ["=code", "donation__donor__name"]
+    readonly_fields = ["donation", "code", "issued_at", "summary", "pdf"]
+
+    @admin.display(description=_("donateur"))
+    def donor(self, certificate):
+        return certificate.donation.donor
+
+    @admin.display(description=_("PDF"))
+    def pdf(self, certificate):
+        url = reverse("refurbish:certificate", args=[certificate.donation_id])
+        return format_html('<a href="{}">{}</a>', url, _("downloaden"))
+
+
+@admin.register(StationToken)
+class StationTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_select_related = ["organisation"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "organisation__name", "=prefix"]
+    fields = ["organisation", "name", "prefix", "created_by", "created_at", "last_used_at"]
+    fields += ["revoked_at", "revoked_by"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # the refurbisher's admin creates tokens; only they see the token once
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Intrekken"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.station_token_revoke(token, by=request.user)
+        self.message_user(request, _("Ingetrokken."), messages.SUCCESS)

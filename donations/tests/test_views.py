@@ -386,3 +386,20 @@ def test_the_pickups_query_count_is_constant(
     # session, user, membership with organisation, donations with their donors
     with django_assert_num_queries(4):
         client.get(reverse("donations:pickups"))
+
+
+def test_the_donor_finds_the_erasure_certificate_once_it_is_issued(client, donor, donor_org):
+    from django.urls import reverse
+
+    from donations.tests.factories import DonationFactory
+    from refurbish.models import ErasureCertificate
+    from tests.factories import OrganisationFactory
+
+    refurbisher = OrganisationFactory(kind="refurbisher")
+    donation = DonationFactory(donor=donor_org, status="processed", refurbisher=refurbisher)
+    client.force_login(donor)
+    link = reverse("refurbish:certificate", args=[donation.pk])
+    assert link not in client.get(reverse("donations:detail", args=[donation.pk])).content.decode()
+    ErasureCertificate.objects.create(donation=donation, code="A" * 26, summary={})
+    for page in [reverse("donations:dashboard"), reverse("donations:detail", args=[donation.pk])]:
+        assert link in client.get(page).content.decode()

@@ -1,0 +1,161 @@
+"""Benchmark: one scan at the intake page with 200,000 devices on the platform (target: under
+100 ms at the server, the same number of queries for every scan).
+
+Run from the project root (SQLite, or PostgreSQL with DATABASE_URL set):
+
+    .venv/bin/python bench/bench_intake_scan.py [--devices 200000] [--scans 200]
+
+Fills the platform with --devices devices over donations of 100 (with their custody events),
+then scans --scans units of one received donation through the real intake view (as the
+handheld scanner's page does: POST, answered with JSON): units on the donor's list, units
+not on it, and repeated scans that are refused. Times each request at the server (Django's
+test client, no network) and counts its queries.
+"""
+
+import argparse
+import logging
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allemaal.settings")
+os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
+
+
+@contextmanager
+def bench_database():
+    """A throw-away test database (DATABASE_URL's server, else SQLite) and media root."""
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    media = tempfile.mkdtemp(prefix="bench-media-")
+    settings.MEDIA_ROOT = Path(media)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield connection
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--devices", type=int, default=200_000)
+    parser.add_argument("--scans", type=int, default=200)
+    args = parser.parse_args()
+
+    with bench_database() as connection:
+        from django.db import reset_queries
+        from django.test import Client
+        from django.test.utils import CaptureQueriesContext
+        from django.utils import timezone
+
+        from donations.models import Device, DeviceEvent, Donation
+        from donations.tests.factories import DonationFactory
+        from tests.factories import OrganisationFactory, member_of
+
+        refurbisher = OrganisationFactory(kind="refurbisher")
+        user = member_of(refurbisher)
+        donor = OrganisationFactory(kind="donor")
+        start = time.perf_counter()
+        template = DonationFactory(status="received", refurbisher=refurbisher, donor=donor)
+        fields = {
+            f.attname: getattr(template, f.attname)
+            for f in Donation._meta.concrete_fields
+            if not f.primary_key
+        }
+        per_donation = 100
+        donations = Donation.objects.bulk_create(
+            Donation(**fields) for _ in range(args.devices // per_donation)
+        )
+        states = ["announced", "received", "erased", "ready", "shipped", "delivered", "recycled"]
+        now = timezone.now()
+        batch = []
+        for index in range(args.devices):
+            batch.append(
+                Device(
+                    donation=donations[index // per_donation],
+                    serial_number=f"BENCH{index:08d}",
+                    kind="laptop",
+                    state=states[index % len(states)],
+                    asset_tag=None,
+                )
+            )
+            if len(batch) == 10_000:
+                Device.objects.bulk_create(batch)
+                batch = []
+        Device.objects.bulk_create(batch)
+        DeviceEvent.objects.bulk_create(
+            DeviceEvent(device_id=pk, from_state="", to_state="announced", at=now)
+            for pk in Device.objects.values_list("pk", flat=True).iterator(chunk_size=10_000)
+        )
+        target = DonationFactory(status="received", refurbisher=refurbisher, donor=donor)
+        Device.objects.bulk_create(
+            Device(donation=target, serial_number=f"MANIFEST{i:05d}", kind="laptop")
+            for i in range(args.scans)
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        total = Device.objects.count()
+        print(
+            f"{connection.vendor}: {total} devices on the platform, set up in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+
+        client = Client()
+        client.force_login(user)
+        url = f"/opknappen/donatie/{target.pk}/inname/"
+        plan = []
+        for i in range(args.scans):
+            plan.append(("on list", f"MANIFEST{i:05d}"))
+            if i % 4 == 0:
+                plan.append(("not on list", f"EXTRA{i:05d}"))
+            if i % 10 == 0:
+                plan.append(("refused (twice)", f"MANIFEST{i:05d}"))
+        timings: dict[str, list[float]] = {}
+        queries: dict[str, set[int]] = {}
+        logging.getLogger("django.request").setLevel(logging.ERROR)  # refused scans are 409s
+        # One warm-up scan (URL resolver, templates, first connection use), not counted.
+        client.post(url, {"serial": "WARMUP", "kind": "laptop"}, HTTP_ACCEPT="application/json")
+        for kind, serial in plan:
+            reset_queries()  # the query log keeps at most 9,000 entries
+            with CaptureQueriesContext(connection) as captured:
+                begin = time.perf_counter()
+                response = client.post(
+                    url, {"serial": serial, "kind": "laptop"}, HTTP_ACCEPT="application/json"
+                )
+                elapsed = (time.perf_counter() - begin) * 1000
+            assert response.status_code in (200, 409), response.content
+            timings.setdefault(kind, []).append(elapsed)
+            queries.setdefault(kind, set()).add(len(captured))
+        every = [t for values in timings.values() for t in values]
+        for kind, values in timings.items():
+            values = sorted(values)
+            print(
+                f"  {kind:<16} n={len(values):<4} median {statistics.median(values):6.1f} ms  "
+                f"p95 {values[int(len(values) * 0.95) - 1]:6.1f} ms  max {values[-1]:6.1f} ms  "
+                f"queries per scan: {sorted(queries[kind])}"
+            )
+        worst_p95 = sorted(every)[int(len(every) * 0.95) - 1]
+        print(f"all scans: median {statistics.median(every):.1f} ms, p95 {worst_p95:.1f} ms")
+        print("target: < 100 ms ->", "OK" if worst_p95 < 100 else "TOO SLOW")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,346 @@
+"""Import of nwipe / ShredOS logs: the upload page, the wiping stations' API and the
+`import_erasure_logs` command all go through `erasure_logs_import`.
+
+Each log is all-or-nothing on its own, in its own transaction: it is either fully recorded
+(the evidence file, one erasure record for the device, one drive row per drive, and the
+device's move to erased when every drive was erased) or not at all. One bad log does not block
+the others: good logs are recorded, the others are listed with their reason.
+
+Matching: the log's system serial (dmidecode) first, then its drive serials; placeholder
+serials ("To Be Filled By O.E.M.", ...) never match. Only devices of donations assigned to the
+importing refurbisher are candidates, so a log for another refurbisher's device is refused as
+unmatched, without saying whose it is.
+"""
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allemaal.models import Organisation, User
+from donations.models import Device
+
+from .models import DriveErasure, ErasureRecord, ErasureResult, ErasureSource
+from .models import ErasureStandard as Std
+from .models import ErasureTechnique as Tech
+from .nwipe import NotAnNwipeLog, NwipeLog, candidate_serials, parse_nwipe_log
+from .services import (
+    ErasureInput,
+    erasure_check,
+    erasure_mark_device,
+    evidence_files_removed_on_failure,
+    save_erasure_record,
+    serial_variants,
+)
+
+MAX_LOG_BYTES = 20 * 1024 * 1024
+MAX_ZIP_MEMBERS = 5000
+MAX_ZIP_TOTAL_BYTES = 500 * 1024 * 1024
+
+# What nwipe's method labels (src/method.c nwipe_method_label) mean in NIST SP 800-88 terms.
+# Overwriting methods are Clear; the drive's own sanitize / secure-erase commands are Purge.
+VERIFICATION_LABELS = {
+    "off": "uit / off",
+    "last pass": "laatste ronde / last pass",
+    "all passes": "alle rondes / all passes",
+}
+
+
+def classify_method(method: str | None) -> tuple[str, str, bool]:
+    """(NIST level, technique, verify_only) for an nwipe method label."""
+    label = (method or "").casefold()
+    if label.startswith("verify"):
+        return Std.CLEAR, Tech.OVERWRITE, True  # "Verify Zeros/Ones" only reads the drive
+    if "crypto" in label:
+        return Std.PURGE, Tech.CRYPTO_ERASE, False
+    if "sanitize" in label or "secure erase" in label:
+        return Std.PURGE, Tech.FIRMWARE_SANITIZE, False
+    return Std.CLEAR, Tech.OVERWRITE, False
+
+
+@dataclass
+class LogFile:
+    name: str
+    content: bytes
+
+
+@dataclass
+class LogImportResult:
+    """What happened to one log, for the upload page, the API answer and the command."""
+
+    RECORDED_ERASED = "erased"  # recorded; every drive erased
+    RECORDED_FAILED = "failed"  # recorded; not every drive erased (device stays as it was)
+    REFUSED = "refused"  # not recorded at all
+    DUPLICATE = "duplicate"  # this exact log was recorded before; nothing new
+
+    name: str
+    status: str
+    reason: str = ""
+    device: Device | None = None
+    record: ErasureRecord | None = None
+    drives: list[DriveErasure] = field(default_factory=list)
+    device_erased: bool = False
+
+    @property
+    def recorded(self) -> bool:
+        return self.status in (self.RECORDED_ERASED, self.RECORDED_FAILED)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == self.REFUSED
+
+    def as_json(self) -> dict:
+        device = self.device
+        return {
+            "file": self.name,
+            "status": self.status,
+            "reason": self.reason,
+            "device": None
+            if device is None
+            else {
+                "serial_number": device.serial_number,
+                "asset_tag": device.asset_tag,
+                "state": device.state,
+            },
+            "device_erased": self.device_erased,
+            "drives": [
+                {
+                    "device": drive.device_path,
+                    "serial": drive.serial,
+                    "model": drive.model,
+                    "status": drive.status,
+                    "result": drive.result,
+                }
+                for drive in self.drives
+            ],
+        }
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, device: Device | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.device = device
+
+
+def expand_uploads(files: Iterable[tuple[str, bytes]]) -> Iterator[LogFile | LogImportResult]:
+    """Log files from uploaded files; a .zip archive stands for the logs inside it.
+
+    Yields a refused result for what cannot be read (a broken or oversized archive).
+    """
+    for name, content in files:
+        if name.lower().endswith(".zip") or content[:4] == b"PK\x03\x04":
+            yield from _expand_zip(name, content)
+        elif len(content) > MAX_LOG_BYTES:
+            yield LogImportResult(name, LogImportResult.REFUSED, _("Bestand is te groot."))
+        else:
+            yield LogFile(name, content)
+
+
+def _expand_zip(name: str, content: bytes) -> Iterator[LogFile | LogImportResult]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, OSError):
+        yield LogImportResult(name, LogImportResult.REFUSED, _("Kapot zip-bestand."))
+        return
+    members = [m for m in members if not m.filename.rsplit("/", 1)[-1].startswith(".")]
+    members = [m for m in members if not m.filename.startswith("__MACOSX/")]
+    total = sum(m.file_size for m in members)
+    if len(members) > MAX_ZIP_MEMBERS or total > MAX_ZIP_TOTAL_BYTES:
+        yield LogImportResult(
+            name,
+            LogImportResult.REFUSED,
+            _("Zip-bestand is te groot (maximaal %(n)d logs).") % {"n": MAX_ZIP_MEMBERS},
+        )
+        return
+    for member in sorted(members, key=lambda m: m.filename):
+        label = f"{name}/{member.filename}"
+        if member.file_size > MAX_LOG_BYTES:
+            yield LogImportResult(label, LogImportResult.REFUSED, _("Bestand is te groot."))
+            continue
+        try:
+            yield LogFile(label, archive.read(member))
+        except (zipfile.BadZipFile, OSError, RuntimeError):
+            yield LogImportResult(label, LogImportResult.REFUSED, _("Kapot zip-bestand."))
+
+
+def erasure_logs_import(
+    files: Iterable[tuple[str, bytes]],
+    *,
+    organisation: Organisation,
+    by: User | None,
+    source: str,
+    operator_name: str = "",
+    device: Device | None = None,
+) -> list[LogImportResult]:
+    """Record each nwipe log for the device it belongs to; see the module docstring.
+
+    `device` matches every log to that device by hand (for logs whose serials are
+    placeholders); a log whose real serials point at another device is still refused.
+    """
+    if by is not None and not operator_name:
+        operator_name = by.get_full_name() or by.email
+    results = []
+    for item in expand_uploads(files):
+        if isinstance(item, LogImportResult):
+            results.append(item)
+            continue
+        results.append(
+            _import_one(
+                item,
+                organisation=organisation,
+                by=by,
+                source=source,
+                operator_name=operator_name,
+                device=device,
+            )
+        )
+    return results
+
+
+def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device):
+    result = LogImportResult(log_file.name, LogImportResult.REFUSED)
+    sha256 = hashlib.sha256(log_file.content).hexdigest()
+    earlier = (
+        ErasureRecord.objects.filter(organisation=organisation, evidence_sha256=sha256)
+        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
+        .select_related("device")
+        .first()
+    )
+    if earlier is not None:
+        return _duplicate(result, earlier)
+    try:
+        log = parse_nwipe_log(log_file.content)
+        if log.other_system_serials:
+            raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
+        with evidence_files_removed_on_failure(), transaction.atomic():
+            _record(log, log_file, sha256, result, organisation, by, source, operator_name, device)
+    except NotAnNwipeLog as exc:
+        result.reason = str(exc)  # Dutch, then English: "... geen nwipe-log. / ..."
+    except _Refused as exc:
+        result.reason, result.device = exc.reason, exc.device
+    except IntegrityError:  # the same log recorded a moment ago by a concurrent import
+        earlier = ErasureRecord.objects.filter(
+            organisation=organisation, evidence_sha256=sha256
+        ).first()
+        if earlier is None:
+            raise
+        return _duplicate(result, earlier)
+    return result
+
+
+def _duplicate(result: LogImportResult, earlier: ErasureRecord) -> LogImportResult:
+    result.status = LogImportResult.DUPLICATE
+    result.device = earlier.device
+    result.reason = _("Deze log is al eerder vastgelegd (op %(date)s).") % {
+        "date": timezone.localtime(earlier.created_at).strftime("%d-%m-%Y %H:%M")
+    }
+    return result
+
+
+def _record(log, log_file, sha256, result, organisation, by, source, operator_name, device):
+    device = _match_device(log, organisation, device)
+    problem = erasure_check(device)
+    if problem:
+        raise _Refused(f"{device.serial_number}: {problem}", device)
+    standard, technique, verify_only = classify_method(log.method)
+    passed = log.all_erased and not verify_only
+    reason = ""
+    if not passed:
+        reason = log.failure_reason or _(
+            "alleen gecontroleerd (Verify), niet gewist / verification only, not an erasure"
+        )
+    record = save_erasure_record(
+        device,
+        organisation=organisation,
+        operator=by,
+        operator_name=operator_name,
+        source=source,
+        sha256=sha256,
+        log_outcome=str(log.outcome),
+        log_system_serial=log.system_serial or "",
+        data=ErasureInput(
+            standard=standard,
+            technique=technique,
+            result=ErasureResult.PASSED if passed else ErasureResult.FAILED,
+            tool="nwipe",
+            tool_version=log.nwipe_version or "",
+            method=log.method or "",
+            verification=VERIFICATION_LABELS.get(log.verification or "", log.verification or ""),
+            started_at=_aware(log.started_at),
+            ended_at=_aware(log.ended_at),
+            failure_reason=reason,
+            evidence_name=log_file.name.rsplit("/", 1)[-1],
+            evidence_content=log_file.content,
+        ),
+    )
+    drives = DriveErasure.objects.bulk_create(
+        DriveErasure(
+            record=record,
+            device_path=drive.device[:100],
+            model=(drive.model or "")[:150],
+            serial=(drive.serial or "")[:100],
+            size_bytes=drive.size_bytes,
+            status=drive.status[:20],
+            pass_errors=drive.pass_errors,
+            verify_errors=drive.verify_errors,
+            fdatasync_errors=drive.fdatasync_errors,
+            duration=drive.duration,
+            result=ErasureResult.PASSED if drive.erased and not verify_only else "failed",
+        )
+        for drive in log.drives
+    )
+    erased = erasure_mark_device(device, record, by=by, organisation=organisation)
+    result.status = LogImportResult.RECORDED_ERASED if passed else LogImportResult.RECORDED_FAILED
+    result.reason = reason
+    result.device, result.record, result.drives = device, record, drives
+    result.device_erased = erased
+
+
+def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | None) -> Device:
+    candidates = candidate_serials(log)
+    spellings = {spelling for serial in candidates for spelling in serial_variants(serial)}
+    matches = list(
+        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=spellings)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if chosen is not None:
+        others = [d for d in matches if d.pk != chosen.pk]
+        if others:
+            raise _Refused(
+                _("Deze log hoort bij apparaat %(serial)s, niet bij %(chosen)s.")
+                % {"serial": others[0].serial_number, "chosen": chosen.serial_number}
+            )
+        return Device.objects.select_for_update().get(pk=chosen.pk)
+    if not candidates:
+        raise _Refused(
+            _(
+                "De log heeft geen bruikbaar serienummer (alleen '%(value)s'). Koppel hem "
+                "handmatig op de pagina van het apparaat."
+            )
+            % {"value": log.dmi.get("system-serial-number", "") or _("leeg")}
+        )
+    if not matches:
+        raise _Refused(
+            _("Geen apparaat van uw organisatie met serienummer %(serials)s.")
+            % {"serials": ", ".join(candidates)}
+        )
+    if len(matches) > 1:
+        raise _Refused(
+            _("De log past bij meerdere apparaten (%(serials)s). Koppel hem handmatig.")
+            % {"serials": ", ".join(d.serial_number for d in matches)}
+        )
+    return matches[0]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # nwipe logs the wiping machine's local clock; stations run in the platform's time zone.
+    return None if moment is None else timezone.make_aware(moment)

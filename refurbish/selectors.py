@@ -1,0 +1,311 @@
+"""Reads across devices, their events and the refurbisher's records, with their joins built in.
+
+Counts and rates come from the devices and their custody events (`DeviceEvent`), never from
+counters kept by hand.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from allemaal.models import Organisation
+from donations.models import Device, DeviceEvent, Donation
+
+from .models import DeviceInspection, ErasureRecord, ErasureResult, ErasureStandard
+
+S = Device.State
+BACKLOG_STATES = [S.ANNOUNCED, S.RECEIVED, S.ERASED]
+
+
+def refurbisher_devices(organisation: Organisation):
+    """Every device of the donations assigned to this refurbisher."""
+    return Device.objects.filter(donation__refurbisher=organisation)
+
+
+# --- Workspace -------------------------------------------------------------------------------
+
+
+@dataclass
+class Backlog:
+    state: str
+    label: str
+    count: int
+    oldest: list[Device]
+
+
+def backlog(organisation: Organisation, *, per_state: int = 5) -> list[Backlog]:
+    """Devices waiting at this refurbisher, per state, the longest waiting first.
+
+    Announced devices count only in donations that were received (the rest is not here yet).
+    """
+    waiting = refurbisher_devices(organisation).filter(
+        Q(state__in=[S.RECEIVED, S.ERASED])
+        | Q(state=S.ANNOUNCED, donation__status=Donation.Status.RECEIVED)
+    )
+    counts = dict(waiting.values_list("state").annotate(n=Count("id")).order_by())
+    result = []
+    for state in BACKLOG_STATES:
+        oldest = list(
+            waiting.filter(state=state)
+            .select_related("donation")
+            .order_by("state_changed_at", "id")[:per_state]
+        )
+        result.append(Backlog(state, S(state).label, counts.get(state, 0), oldest))
+    return result
+
+
+@dataclass
+class WeekThroughput:
+    week: object
+    received: int
+    ready: int
+    recycled: int
+
+
+def throughput(organisation: Organisation, *, weeks: int = 8) -> list[WeekThroughput]:
+    """Per week (newest first): devices taken in, made ready and recycled, from their events."""
+    today = timezone.localdate()
+    first_monday = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    rows = (
+        DeviceEvent.objects.filter(
+            device__donation__refurbisher=organisation,
+            to_state__in=[S.RECEIVED, S.READY, S.RECYCLED],
+            at__date__gte=first_monday,
+        )
+        .annotate(week=TruncWeek("at"))
+        .values("week", "to_state")
+        .annotate(n=Count("device", distinct=True))
+        .order_by()
+    )
+    per_week: dict = {}
+    for row in rows:
+        week = row["week"]
+        monday = timezone.localtime(week).date() if timezone.is_aware(week) else week.date()
+        per_week.setdefault(monday, {})[row["to_state"]] = row["n"]
+    result = []
+    for offset in range(weeks):
+        monday = first_monday + timedelta(weeks=weeks - 1 - offset)
+        counts = per_week.get(monday, {})
+        result.append(
+            WeekThroughput(
+                monday,
+                counts.get(S.RECEIVED, 0),
+                counts.get(S.READY, 0),
+                counts.get(S.RECYCLED, 0),
+            )
+        )
+    return result
+
+
+@dataclass
+class Yield:
+    received: int
+    ready: int
+    recycled: int
+
+    @property
+    def percentage(self) -> int | None:
+        return round(100 * self.ready / self.received) if self.received else None
+
+
+def refurbisher_yield(organisation: Organisation) -> Yield:
+    """The share of devices taken in by this refurbisher that became ready, from the events."""
+    totals = DeviceEvent.objects.filter(device__donation__refurbisher=organisation).aggregate(
+        received=Count("device", distinct=True, filter=Q(to_state=S.RECEIVED)),
+        ready=Count("device", distinct=True, filter=Q(to_state=S.READY)),
+        recycled=Count("device", distinct=True, filter=Q(to_state=S.RECYCLED)),
+    )
+    return Yield(**totals)
+
+
+def received_donations(organisation: Organisation):
+    """Received donations assigned to this refurbisher, oldest first, with intake counts."""
+    return (
+        Donation.objects.filter(refurbisher=organisation, status=Donation.Status.RECEIVED)
+        .select_related("donor")
+        .annotate(
+            device_count=Count("devices", distinct=True),
+            scanned_count=Count("intake_scans", distinct=True),
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def recent_certificates(organisation: Organisation, limit: int = 10):
+    from .models import ErasureCertificate
+
+    return (
+        ErasureCertificate.objects.filter(donation__refurbisher=organisation)
+        .select_related("donation", "donation__donor")
+        .order_by("-issued_at")[:limit]
+    )
+
+
+# --- Intake ----------------------------------------------------------------------------------
+
+
+@dataclass
+class IntakeCounts:
+    on_manifest: int  # devices the donor announced
+    scanned_on_manifest: int
+    added: int  # scanned but not on the donor's list
+    pledged: int  # devices the donor pledged (laptops + Chromebooks + tablets)
+
+    @property
+    def scanned(self) -> int:
+        return self.scanned_on_manifest + self.added
+
+    @property
+    def to_go(self) -> int:
+        return max(self.on_manifest - self.scanned_on_manifest, 0)
+
+    def as_json(self) -> dict:
+        return {
+            "on_manifest": self.on_manifest,
+            "scanned_on_manifest": self.scanned_on_manifest,
+            "added": self.added,
+            "scanned": self.scanned,
+            "to_go": self.to_go,
+            "pledged": self.pledged,
+        }
+
+
+def intake_counts(donation: Donation) -> IntakeCounts:
+    """The running count of the intake against the donor's list, in one query."""
+    totals = Device.objects.filter(donation=donation).aggregate(
+        total=Count("id"),
+        scanned=Count("intake_scan"),
+        added=Count("intake_scan", filter=Q(intake_scan__on_manifest=False)),
+    )
+    return IntakeCounts(
+        on_manifest=totals["total"] - totals["added"],
+        scanned_on_manifest=totals["scanned"] - totals["added"],
+        added=totals["added"],
+        pledged=donation.pledged_devices,
+    )
+
+
+def intake_scans(donation: Donation):
+    from .models import IntakeScan
+
+    return (
+        IntakeScan.objects.filter(donation=donation).select_related("device").order_by("-at", "-id")
+    )
+
+
+# --- Devices ---------------------------------------------------------------------------------
+
+
+def workbench_devices(organisation: Organisation, *, donation=None, state: str = ""):
+    """This refurbisher's devices with their latest erasure and test outcome, for the lists."""
+    latest_erasure = ErasureRecord.objects.filter(device=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    latest_inspection = DeviceInspection.objects.filter(device=OuterRef("pk")).order_by(
+        "-at", "-id"
+    )
+    devices = refurbisher_devices(organisation)
+    if donation is not None:
+        devices = devices.filter(donation=donation)
+    if state:
+        devices = devices.filter(state=state)
+    return (
+        devices.select_related("donation", "donation__donor")
+        .annotate(
+            erasure_result=Subquery(latest_erasure.values("result")[:1]),
+            erasure_standard=Subquery(latest_erasure.values("standard")[:1]),
+            inspection_passed=Subquery(latest_inspection.values("passed")[:1]),
+            has_passed_erasure=Exists(
+                ErasureRecord.objects.filter(device=OuterRef("pk"), result=ErasureResult.PASSED)
+            ),
+        )
+        .order_by("state_changed_at", "id")
+    )
+
+
+def device_detail(device: Device) -> dict:
+    """Everything the device page shows: its trail, erasure runs with drives, and tests."""
+    return {
+        "events": list(device.events.select_related("by", "organisation").order_by("at", "id")),
+        "erasures": list(
+            device.erasure_records.select_related("operator")
+            .prefetch_related("drives")
+            .order_by("-created_at", "-id")
+        ),
+        "inspections": list(device.inspections.select_related("by").order_by("-at", "-id")),
+    }
+
+
+# --- Certificate -----------------------------------------------------------------------------
+
+
+def _certifying_records(donation: Donation) -> dict[int, ErasureRecord]:
+    """Per device the passed erasure that the certificate states: a destruction of the storage
+    if there is one (recycled devices list as destroyed), otherwise the latest passed run."""
+    records = (
+        ErasureRecord.objects.filter(device__donation=donation, result=ErasureResult.PASSED)
+        .prefetch_related(Prefetch("drives"))
+        .order_by("device_id", "-created_at", "-id")
+    )
+    chosen: dict[int, ErasureRecord] = {}
+    for record in records:
+        current = chosen.get(record.device_id)
+        destroys = record.standard == ErasureStandard.DESTROY
+        if current is None or (destroys and current.standard != ErasureStandard.DESTROY):
+            chosen[record.device_id] = record
+    return chosen
+
+
+def certificate_summary(donation: Donation) -> dict:
+    """The certificate's content as plain JSON: no personal data (no contact persons, no names
+    of staff), only organisations, devices and how their data was erased."""
+    records = _certifying_records(donation)
+    devices = []
+    for device in donation.devices.order_by("serial_number", "id"):
+        record = records.get(device.pk)
+        entry = {
+            "serial_number": device.serial_number,
+            "asset_tag": device.asset_tag or "",
+            "kind": device.kind,
+            "make": device.make,
+            "model": device.model,
+            "state": device.state,
+            "outcome": "missing",
+        }
+        if record is not None:
+            moment = record.ended_at or record.created_at
+            entry.update(
+                outcome="destroyed" if record.standard == ErasureStandard.DESTROY else "erased",
+                standard=record.standard,
+                technique=record.technique,
+                tool=record.tool,
+                tool_version=record.tool_version,
+                method=record.method,
+                verification=record.verification,
+                result=record.result,
+                date=timezone.localtime(moment).date().isoformat(),
+                drives=[
+                    {"serial": d.serial, "model": d.model, "result": d.result}
+                    for d in record.drives.all()
+                ],
+            )
+        devices.append(entry)
+    donor, refurbisher = donation.donor, donation.refurbisher
+    return {
+        "donation": donation.reference,
+        "donor": {"name": donor.name, "kvk_number": donor.kvk_number, "city": donor.city},
+        "refurbisher": {
+            "name": refurbisher.name if refurbisher else "",
+            "kvk_number": refurbisher.kvk_number if refurbisher else "",
+            "city": refurbisher.city if refurbisher else "",
+        },
+        "devices": devices,
+        "counts": {
+            "devices": len(devices),
+            "erased": sum(1 for d in devices if d["outcome"] == "erased"),
+            "destroyed": sum(1 for d in devices if d["outcome"] == "destroyed"),
+        },
+    }

@@ -1,1 +1,0 @@
-"""Writes with business meaning for refurbish; views, admin and tasks call these."""

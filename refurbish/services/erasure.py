@@ -1,0 +1,152 @@
+"""Erasure records, typed by hand (one device or many) or written by the nwipe log import."""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.utils.translation import gettext as _
+
+from allemaal.models import Organisation, User
+from allemaal.services import DomainError
+from donations.models import Device
+from donations.services import device_transition
+
+from ..models import (
+    ErasureRecord,
+    ErasureResult,
+    ErasureSource,
+    ErasureStandard,
+    ErasureTechnique,
+)
+from .steps import S, run_step, written_files
+
+
+@dataclass
+class ErasureInput:
+    """How a device (or a batch of devices) was erased, as typed on the form."""
+
+    standard: str
+    technique: str
+    result: str
+    tool: str = ""
+    tool_version: str = ""
+    method: str = ""
+    verification: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    failure_reason: str = ""
+    evidence_name: str = ""
+    evidence_content: bytes | None = field(default=None, repr=False)
+
+    def problem(self) -> str | None:
+        destroy = self.standard == ErasureStandard.DESTROY
+        if destroy != (self.technique == ErasureTechnique.PHYSICAL_DESTRUCTION):
+            return _("Destroy hoort bij fysiek vernietigen, en alleen daarbij.")
+        if self.result == ErasureResult.FAILED and not self.failure_reason.strip():
+            return _("Geef aan waarom het wissen mislukt is.")
+        if self.started_at and self.ended_at and self.ended_at < self.started_at:
+            return _("Het einde ligt voor het begin.")
+        return None
+
+
+def erasure_check(device: Device) -> str | None:
+    """Why an erasure cannot be recorded for this device now, or None."""
+    if device.state == S.ANNOUNCED:
+        return _("nog niet ingenomen; scan het eerst bij de inname.")
+    if device.state not in (S.RECEIVED, S.ERASED):
+        return _("heeft al een uitkomst (%(state)s); wissen wordt niet meer vastgelegd.") % {
+            "state": device.get_state_display()
+        }
+    return None
+
+
+def save_erasure_record(
+    device: Device,
+    *,
+    organisation: Organisation,
+    operator: User | None,
+    operator_name: str,
+    source: str,
+    data: ErasureInput,
+    sha256: str = "",
+    log_outcome: str = "",
+    log_system_serial: str = "",
+) -> ErasureRecord:
+    """Write one erasure record (and its evidence file) for a locked device; no transition."""
+    record = ErasureRecord(
+        device=device,
+        organisation=organisation,
+        standard=data.standard,
+        technique=data.technique,
+        tool=data.tool,
+        tool_version=data.tool_version,
+        method=data.method,
+        verification=data.verification,
+        started_at=data.started_at,
+        ended_at=data.ended_at,
+        result=data.result,
+        failure_reason=data.failure_reason if data.result == ErasureResult.FAILED else "",
+        operator=operator,
+        operator_name=operator_name,
+        source=source,
+        evidence_name=data.evidence_name[:255],
+        log_outcome=log_outcome,
+        log_system_serial=log_system_serial[:100],
+    )
+    if data.evidence_content is not None:
+        record.evidence_sha256 = sha256 or hashlib.sha256(data.evidence_content).hexdigest()
+        record.evidence.save(
+            data.evidence_name or "bewijs", ContentFile(data.evidence_content), save=False
+        )
+        written = written_files.get(None)
+        if written is not None:
+            written.append(record.evidence.name)
+    record.save()
+    return record
+
+
+def erasure_mark_device(device: Device, record: ErasureRecord, *, by, organisation) -> bool:
+    """A passed erasure moves a received device to erased; returns whether it moved."""
+    if record.passed and device.state == S.RECEIVED:
+        device_transition(
+            device,
+            S.ERASED,
+            by=by,
+            organisation=organisation,
+            note=_("Gewist: %(standard)s, %(tool)s")
+            % {"standard": record.get_standard_display(), "tool": record.tool or "-"},
+        )
+        return True
+    return False
+
+
+def device_record_erasure(
+    device_id: int, data: ErasureInput, *, by: User, organisation: Organisation
+) -> ErasureRecord:
+    """Record how one device was erased by hand; a passed erasure makes it erased."""
+    return devices_record_erasure([device_id], data, by=by, organisation=organisation)[0]
+
+
+def devices_record_erasure(
+    device_ids: Iterable[int], data: ErasureInput, *, by: User, organisation: Organisation
+) -> list[ErasureRecord]:
+    """Record the same erasure for several devices; every device must be able to take it."""
+    problem = data.problem()
+    if problem:
+        raise DomainError(problem)
+
+    def apply(device: Device) -> ErasureRecord:
+        record = save_erasure_record(
+            device,
+            organisation=organisation,
+            operator=by,
+            operator_name=by.get_full_name() or by.email,
+            source=ErasureSource.MANUAL,
+            data=data,
+        )
+        erasure_mark_device(device, record, by=by, organisation=organisation)
+        return record
+
+    return run_step(device_ids, organisation=organisation, by=by, check=erasure_check, apply=apply)
