@@ -123,3 +123,8 @@ def test_the_dashboard_takes_constant_queries(client, refurbisher, refurbisher_o
         page = client.get(URL).content.decode()
     assert len(twenty) == len(two)
     assert page.count(reverse("refurbish:intake", args=[donation.pk])) == 1
+
+
+def test_the_workspace_links_to_the_pickups_to_collect(client, refurbisher):
+    client.force_login(refurbisher)
+    assert reverse("donations:pickups") in client.get(URL).content.decode()
