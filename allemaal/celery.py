@@ -23,6 +23,15 @@ app.conf.beat_schedule = {
         "task": "helprequests.tasks.send_coordinator_digest",
         "schedule": crontab(hour=7, minute=0),
     },
+    "helprequests-connectivity-bundle-reminders": {
+        "task": "helprequests.tasks.send_connectivity_bundle_reminders",
+        "schedule": crontab(hour=8, minute=0, day_of_week=1),
+    },
+    "allocation-nightly-run": {
+        "task": "distribution.tasks.run_allocation",
+        "schedule": crontab(hour=6, minute=0),
+        "kwargs": {"trigger": "automatic"},
+    },
     "purge-old-sent-notifications": {
         "task": "allemaal.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=30),

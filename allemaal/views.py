@@ -17,7 +17,7 @@ DASHBOARDS = {
     Organisation.Kind.DONOR: "donations:dashboard",
     Organisation.Kind.REQUESTER: "helprequests:dashboard",
     Organisation.Kind.REFURBISHER: "refurbish:dashboard",
-    Organisation.Kind.TELECOM: "distribution:telecom_dashboard",
+    Organisation.Kind.TELECOM: "helprequests:telecom_dashboard",
 }
 
 

@@ -1,1 +1,304 @@
-from django.db import models  # noqa: F401
+"""Allocation: the priority policy (versioned), the matching runs and the allocations they propose.
+
+An `Allocation` ties one device to one approved help request. The matching job writes
+`proposed` allocations (a national run writes up to a million of them with COPY); coordinators
+approve them, which moves the device to `allocated`. See OBJECTIVE.md for how the job decides.
+
+Database invariants (the services check the same things first, with a clear message):
+- one active policy version (partial unique constraint);
+- one live allocation per device: proposed, approved or shipped (partial unique constraint);
+- a request never holds more approved/shipped/delivered devices than approved, per type: a
+  PostgreSQL constraint trigger (migration 0002), which also checks that the device and the
+  request of such an allocation exist.
+
+The device, request, run and decided_by keys carry no per-row foreign-key triggers in the
+database (`db_constraint=False`), nor does the key from AllocationEvent to Allocation:
+PostgreSQL checks a foreign key with one query and a key-share lock on the referenced row per
+inserted row, which made writing a million proposals take 13 s instead of 2 s, and checks every
+deleted proposal against the referencing table at commit (6 s per million). Proposals are
+written only from rows the job read in the same transaction, devices and requests are never
+deleted once they can be allocated (`on_delete=PROTECT`), and for every committed allocation
+the trigger checks the device and the request exist.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .solver_classes import Policy
+
+
+class PriorityPolicy(models.Model):
+    """One version of the coordinators' weights; a change is a new row, the old ones stay."""
+
+    version = models.PositiveIntegerField(_("versie"), unique=True)
+    weights = models.JSONField(_("gewichten"), help_text=_("Policy.to_dict() van de solver."))
+    note = models.CharField(_("toelichting bij de wijziging"), max_length=250, blank=True)
+    is_active = models.BooleanField(_("in gebruik"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gemaakt door"),
+    )
+    created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("prioriteitenbeleid")
+        verbose_name_plural = _("prioriteitenbeleid (versies)")
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="priority_policy_one_active",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Beleid versie %(v)d") % {"v": self.version}
+
+    @property
+    def policy(self) -> Policy:
+        return Policy.from_dict(self.weights)
+
+
+class AllocationRun(models.Model):
+    """One run of the matching job: which policy version it used, what it found and proposed."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Bezig")
+        COMPLETED = "completed", _("Klaar, voorstellen open")
+        FAILED = "failed", _("Mislukt")
+        SUPERSEDED = "superseded", _("Vervangen door nieuwere ronde")
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", _("Gestart door een coördinator")
+        AUTOMATIC = "automatic", _("Automatisch (nieuwe apparaten klaar)")
+        COMMAND = "command", _("Opdrachtregel")
+
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.RUNNING
+    )
+    trigger = models.CharField(_("aanleiding"), max_length=10, choices=Trigger.choices)
+    policy = models.ForeignKey(
+        PriorityPolicy,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="runs",
+        verbose_name=_("beleid"),
+    )
+    policy_version = models.PositiveIntegerField(_("beleidsversie"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("gestart door"),
+    )
+    started_at = models.DateTimeField(_("gestart op"), default=timezone.now)
+    finished_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
+    devices_available = models.PositiveIntegerField(_("beschikbare apparaten"), default=0)
+    requests_open = models.PositiveIntegerField(_("wachtende hulpaanvragen"), default=0)
+    units_open = models.PositiveIntegerField(_("nog nodig (apparaten)"), default=0)
+    proposals = models.PositiveIntegerField(_("voorstellen"), default=0)
+    requests_served = models.PositiveIntegerField(_("hulpaanvragen met voorstel"), default=0)
+    total_score = models.BigIntegerField(_("totale score"), default=0)
+    stats = models.JSONField(_("details"), default=dict, blank=True)
+    error = models.TextField(_("foutmelding"), blank=True)
+
+    class Meta:
+        verbose_name = _("toewijzingsronde")
+        verbose_name_plural = _("toewijzingsrondes")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "-id"], name="allocation_run_status")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["running", "failed"]) | Q(policy__isnull=False),
+                name="allocation_run_records_policy",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Ronde %(n)d") % {"n": self.pk or 0}
+
+
+class AllocationQuerySet(models.QuerySet):
+    def proposed(self):
+        return self.filter(status=Allocation.Status.PROPOSED)
+
+    def live(self):
+        return self.filter(status__in=Allocation.LIVE_STATUSES)
+
+    def committed(self):
+        """Devices a request holds: approved, shipped or delivered."""
+        return self.filter(status__in=Allocation.COMMITTED_STATUSES)
+
+
+class Allocation(models.Model):
+    """One device for one help request: proposed by a run (or by hand), then decided."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Voorgesteld")
+        APPROVED = "approved", _("Goedgekeurd")
+        REJECTED = "rejected", _("Afgewezen")
+        CANCELLED = "cancelled", _("Geannuleerd")
+        SHIPPED = "shipped", _("Verzonden")
+        DELIVERED = "delivered", _("Afgeleverd")
+
+    # A device is spoken for while one of these holds; at most one per device.
+    LIVE_STATUSES = ("proposed", "approved", "shipped")
+    # What a request has received or will receive for certain; never more than approved.
+    COMMITTED_STATUSES = ("approved", "shipped", "delivered")
+
+    device = models.ForeignKey(
+        "donations.Device",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        related_name="allocations",
+        verbose_name=_("apparaat"),
+    )
+    request = models.ForeignKey(
+        "helprequests.HelpRequest",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        related_name="allocations",
+        verbose_name=_("hulpaanvraag"),
+    )
+    run = models.ForeignKey(
+        AllocationRun,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="allocations",
+        verbose_name=_("ronde"),
+        help_text=_("Leeg bij een toewijzing met de hand."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    score = models.IntegerField(_("score"))
+    # Reason codes (solver_classes.reasons_for), "|"-separated. Empty on a run's proposals: those
+    # are derived from the run's policy and date when shown, which keeps the table narrow; they
+    # are written when the allocation is decided, so an approved one keeps its explanation.
+    reasons = models.TextField(_("redenen"), blank=True, default="", db_default="")
+    note = models.TextField(
+        _("reden van toewijzing met de hand"), blank=True, default="", db_default=""
+    )
+    decision_note = models.TextField(
+        _("reden van afwijzen of annuleren"), blank=True, default="", db_default=""
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("besloten door"),
+    )
+    decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
+    created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now, db_default=Now())
+
+    objects = AllocationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("toewijzing")
+        verbose_name_plural = _("toewijzingen")
+        ordering = ["-id"]
+        indexes = [
+            # Proposals are left out: they come and go by the million and are found by status.
+            models.Index(
+                fields=["request", "status"],
+                condition=Q(
+                    status__in=["approved", "rejected", "cancelled", "shipped", "delivered"]
+                ),
+                name="allocation_request_decided",
+            ),
+            models.Index(
+                fields=["device"],
+                condition=Q(status__in=["rejected", "cancelled", "delivered"]),
+                name="allocation_device_history",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=Q(status__in=["proposed", "approved", "shipped"]),
+                name="allocation_one_live_per_device",
+                violation_error_message=_("Dit apparaat is al voorgesteld of toegewezen."),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "proposed",
+                        "approved",
+                        "rejected",
+                        "cancelled",
+                        "shipped",
+                        "delivered",
+                    ]
+                ),
+                name="allocation_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(run__isnull=False) | ~Q(note=""),
+                name="allocation_manual_has_reason",
+                violation_error_message=_("Geef een reden op voor een toewijzing met de hand."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["rejected", "cancelled"]) | ~Q(decision_note=""),
+                name="allocation_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="proposed") | Q(decided_at__isnull=False),
+                name="allocation_decided_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Toewijzing %(n)d") % {"n": self.pk or 0}
+
+    @property
+    def is_manual(self) -> bool:
+        return self.run_id is None
+
+    @property
+    def reason_codes(self) -> tuple[str, ...]:
+        return tuple(self.reasons.split("|")) if self.reasons else ()
+
+
+class AllocationEvent(models.Model):
+    """History of an allocation after it was proposed: who decided, when, from what to what."""
+
+    # No foreign-key trigger in the database: PostgreSQL would check every proposal a run
+    # deletes against this table at commit (6 s per million). Decided allocations, the only
+    # ones with events, are never deleted (PROTECT); proposals, which runs delete, have none.
+    allocation = models.ForeignKey(
+        Allocation, on_delete=models.PROTECT, db_constraint=False, related_name="events"
+    )
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("statuswijziging toewijzing")
+        verbose_name_plural = _("statuswijzigingen toewijzingen")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.allocation_id}: {self.from_status} → {self.to_status}"

@@ -1,4 +1,6 @@
-"""Demo help requests for `manage.py seed_demo`: several sectors, every status, one duplicate.
+"""Demo help requests for `manage.py seed_demo`: several sectors, every status, one duplicate,
+and internet assignments for the demo telecom provider (one provided, its bundle ending within
+30 days; one still to provide).
 
 Rows are written directly (not through the services) so that loading the demo sends no e-mail;
 the duplicate flag is set with the same `find_twin` the submit service uses. Idempotent: each
@@ -12,10 +14,17 @@ from django.utils import timezone
 from allemaal.models import Membership, Organisation
 from allemaal.postcodes import province_for_postcode
 
-from .models import HelpRequest, HelpRequestEvent, IntakeSwitch
+from .models import (
+    ConnectivityAssignment,
+    ConnectivityEvent,
+    HelpRequest,
+    HelpRequestEvent,
+    IntakeSwitch,
+)
 from .selectors import find_twin
 
 S = HelpRequest.Status
+A = ConnectivityAssignment.Status
 
 EXTRA_ORGANISATIONS = {
     "school": dict(
@@ -218,6 +227,7 @@ def load(command, personas):
             "changed_by": personas["users"]["coordinator"],
         },
     )
+    assignments = _demo_connectivity(organisations, personas)
     flagged = HelpRequest.objects.filter(duplicate_of__isnull=False).select_related("duplicate_of")
     lines = personas.setdefault("extra_lines", [])
     lines.append("Help requests: requesters see theirs at /hulpaanvragen/; coordinators in the")
@@ -225,7 +235,13 @@ def load(command, personas):
         "  admin (Hulpaanvragen). Flagged duplicates: "
         + ", ".join(f"{r.reference} ~ {r.duplicate_of.reference}" for r in flagged)
     )
-    command.stdout.write(f"helprequests: {created} demo help requests created")
+    lines.append(
+        "Internet connections: the telecom provider sees its assignments at "
+        "/hulpaanvragen/internet/; coordinators assign from the help requests in the admin."
+    )
+    command.stdout.write(
+        f"helprequests: {created} demo help requests, {assignments} internet assignments created"
+    )
 
 
 def _extra_organisations(command, personas) -> dict:
@@ -308,3 +324,60 @@ def _demo_request(organisation, status, days_ago, fields, personas) -> bool:
         for prev, (to, at, by) in zip(["", *[h[0] for h in history]], history, strict=False)
     )
     return True
+
+
+# (organisation key, motivation of its request, households, days ago assigned, provided):
+# provided is (SIM cards, hotspots, days until the bundle ends, days ago provided) or None.
+CONNECTIVITY = [
+    (
+        "school_board",
+        "Veel leerlingen van onze scholen hebben thuis geen laptop voor de les.",
+        5,
+        10,
+        (4, 1, 20, 7),
+    ),
+    (
+        "seniors",
+        "Ouderen die alleen wonen willen beeldbellen met familie en de huisarts.",
+        12,
+        2,
+        None,
+    ),
+]
+
+
+def _demo_connectivity(organisations, personas) -> int:
+    provider = personas["organisations"]["telecom"]
+    provider_user = personas["users"]["telecom"]
+    coordinator = personas["users"]["coordinator"]
+    now = timezone.now()
+    created = 0
+    for key, motivation, households, days_ago, provided in CONNECTIVITY:
+        request = HelpRequest.objects.filter(
+            organisation=organisations[key], motivation=motivation
+        ).first()
+        if request is None or request.connectivity_assignments.filter(provider=provider).exists():
+            continue
+        assignment = ConnectivityAssignment(
+            help_request=request,
+            provider=provider,
+            households=households,
+            assigned_at=now - timedelta(days=days_ago),
+            assigned_by=coordinator,
+        )
+        history = [("", A.ASSIGNED, assignment.assigned_at, coordinator)]
+        if provided:
+            sim_cards, hotspots, ends_in, provided_ago = provided
+            assignment.status = A.FULFILLED
+            assignment.sim_cards, assignment.hotspots = sim_cards, hotspots
+            assignment.bundle_ends_on = timezone.localdate() + timedelta(days=ends_in)
+            assignment.fulfilled_at = now - timedelta(days=provided_ago)
+            assignment.fulfilled_by = provider_user
+            history.append((A.ASSIGNED, A.FULFILLED, assignment.fulfilled_at, provider_user))
+        assignment.save()
+        ConnectivityEvent.objects.bulk_create(
+            ConnectivityEvent(assignment=assignment, from_status=old, to_status=new, at=at, by=by)
+            for old, new, at, by in history
+        )
+        created += 1
+    return created

@@ -1,12 +1,15 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from allemaal.models import Organisation
 from allemaal.postcodes import normalise_postcode
 
 from . import services
-from .models import HelpRequest
+from .models import NO_NAMES_HELP, HelpRequest
+from .services import connectivity
 
 # The button that saves a draft without checking completeness.
 DRAFT_BUTTON = "save_draft"
@@ -176,4 +179,138 @@ class CloseForm(forms.Form):
         label=_("Reden (verplicht bij een goedgekeurde aanvraag die nog niet is vervuld)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# --- Internet connections ------------------------------------------------------------------
+
+
+def telecom_providers():
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.TELECOM, status=Organisation.Status.VERIFIED
+    ).order_by("name")
+
+
+class ConnectivityBulkAssignForm(forms.Form):
+    """The admin action: every selected request's remaining households to one provider."""
+
+    provider = forms.ModelChoiceField(
+        label=_("Telecomaanbieder"),
+        queryset=Organisation.objects.none(),
+        error_messages={"required": _("Kies een telecomaanbieder.")},
+    )
+    note = forms.CharField(
+        label=_("Toelichting voor de telecomaanbieder (niet verplicht)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=NO_NAMES_HELP,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = telecom_providers()
+
+
+class ConnectivityAssignForm(ConnectivityBulkAssignForm):
+    """One request from its change form: a provider and how many of its households."""
+
+    households = forms.IntegerField(label=_("Aantal huishoudens"), min_value=1)
+    field_order = ["provider", "households", "note"]
+
+    def __init__(self, *args, open_households: int, **kwargs):
+        kwargs.setdefault("initial", {"households": open_households})
+        super().__init__(*args, **kwargs)
+        field = self.fields["households"]
+        field.max_value = open_households
+        field.widget.attrs["max"] = open_households
+        field.help_text = _("Nog zonder telecomaanbieder: %(n)d") % {"n": open_households}
+        field.validators.append(_households_at_most(open_households))
+
+
+def _households_at_most(open_households: int):
+    def validate(value):
+        if value is not None and value > open_households:
+            raise ValidationError(
+                _("Er zijn nog maar %(n)d huishoudens zonder telecomaanbieder.")
+                % {"n": open_households}
+            )
+
+    return validate
+
+
+class ProvisionForm(forms.Form):
+    """What the telecom provider provided for one assignment."""
+
+    sim_cards = forms.IntegerField(
+        label=_("Aantal simkaarten"),
+        min_value=0,
+        required=False,
+        error_messages={
+            "min_value": _("Vul 0 of meer in."),
+            "invalid": _("Vul een heel getal in (0 of meer)."),
+        },
+    )
+    hotspots = forms.IntegerField(
+        label=_("Aantal mobiele hotspots"),
+        min_value=0,
+        required=False,
+        error_messages={
+            "min_value": _("Vul 0 of meer in."),
+            "invalid": _("Vul een heel getal in (0 of meer)."),
+        },
+    )
+    bundle_ends_on = forms.DateField(
+        label=_("De databundel loopt af op"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Dit is geen datum. Schrijf de datum zo: 31-12-2026.")},
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+    )
+    note = forms.CharField(
+        label=_("Opmerking voor de organisatie (niet verplicht)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ["sim_cards", "hotspots"]:
+            self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ["sim_cards", "hotspots"]:
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = 0
+        if self.errors:
+            return cleaned
+        problems = connectivity.provision_errors(
+            cleaned["sim_cards"],
+            cleaned["hotspots"],
+            cleaned.get("bundle_ends_on"),
+            today=timezone.localdate(),
+        )
+        for field, message in problems.items():
+            self.add_error(field, message)
+        return cleaned
+
+    def provision(self) -> connectivity.Provision:
+        data = self.cleaned_data
+        return connectivity.Provision(
+            sim_cards=data["sim_cards"],
+            hotspots=data["hotspots"],
+            bundle_ends_on=data["bundle_ends_on"],
+            note=data["note"],
+        )
+
+
+class ProvisionUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Ingevuld CSV-bestand"),
+        error_messages={
+            "required": _("Kies het bestand dat u wilt uploaden."),
+            "empty": _("Het bestand is leeg."),
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )

@@ -5,11 +5,14 @@ counts, a short motivation and the organisation's own delivery address and conta
 Allocation (the distribution app) reads the approved quantities and the priority fields here.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import format_lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
@@ -396,3 +399,237 @@ class CoordinatorDigest(models.Model):
 
     def __str__(self):
         return str(self.day)
+
+
+# --- Internet connections ------------------------------------------------------------------
+
+
+class ConnectivityAssignmentQuerySet(models.QuerySet):
+    def open(self):
+        """Assigned and not yet provided: the telecom provider's to-do list."""
+        return self.filter(status=ConnectivityAssignment.Status.ASSIGNED)
+
+    def counting(self):
+        """Assignments that take households off the request's need (not the withdrawn ones)."""
+        return self.filter(status__in=ConnectivityAssignment.COUNTING_STATUSES)
+
+    def bundles_ending(self, today, *, days: int):
+        """Provided connections whose data bundle ends between today and `days` days later."""
+        return self.filter(
+            status=ConnectivityAssignment.Status.FULFILLED,
+            bundle_ends_on__gte=today,
+            bundle_ends_on__lte=today + timedelta(days=days),
+        )
+
+
+class ConnectivityAssignment(models.Model):
+    """Households of one help request that one telecom provider gives an internet connection.
+
+    A coordinator assigns them; the provider reports what it provided (SIM cards and/or mobile
+    hotspots with a data bundle until a date). Households only: never names or addresses of the
+    people helped; the provider delivers to the requesting organisation's delivery address.
+    """
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("Te leveren")
+        FULFILLED = "fulfilled", _("Geleverd")
+        WITHDRAWN = "withdrawn", _("Ingetrokken")
+
+    COUNTING_STATUSES = (Status.ASSIGNED, Status.FULFILLED)
+    # Bundles that end within this many days are on the provider's reminder list.
+    REMINDER_DAYS = 30
+
+    help_request = models.ForeignKey(
+        HelpRequest,
+        on_delete=models.PROTECT,
+        related_name="connectivity_assignments",
+        verbose_name=_("hulpaanvraag"),
+    )
+    provider = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="connectivity_assignments",
+        limit_choices_to={"kind": Organisation.Kind.TELECOM},
+        verbose_name=_("telecomaanbieder"),
+    )
+    households = models.PositiveIntegerField(_("huishoudens"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ASSIGNED
+    )
+    note = models.TextField(_("toelichting voor de telecomaanbieder"), blank=True)
+
+    sim_cards = models.PositiveIntegerField(_("simkaarten"), default=0)
+    hotspots = models.PositiveIntegerField(_("mobiele hotspots"), default=0)
+    bundle_ends_on = models.DateField(_("databundel loopt af op"), null=True, blank=True)
+    provider_note = models.TextField(_("opmerking van de telecomaanbieder"), blank=True)
+
+    assigned_at = models.DateTimeField(_("toegewezen op"), default=timezone.now)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("toegewezen door"),
+    )
+    fulfilled_at = models.DateTimeField(_("geleverd op"), null=True, blank=True)
+    fulfilled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("geleverd gemeld door"),
+    )
+    withdrawn_at = models.DateTimeField(_("ingetrokken op"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ingetrokken door"),
+    )
+    withdrawal_reason = models.TextField(_("reden van intrekken"), blank=True)
+
+    objects = ConnectivityAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("internetopdracht")
+        verbose_name_plural = _("internetopdrachten")
+        ordering = ["-assigned_at", "-id"]
+        indexes = [
+            models.Index(fields=["provider", "status"]),
+            models.Index(fields=["help_request", "status"]),
+            models.Index(
+                fields=["bundle_ends_on"],
+                condition=Q(status="fulfilled"),
+                name="connectivity_bundle_ends",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["assigned", "fulfilled", "withdrawn"]),
+                name="connectivity_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(households__gte=1),
+                name="connectivity_at_least_one_household",
+                violation_error_message=_("Wijs ten minste één huishouden toe."),
+            ),
+            # One open assignment per request and provider: more households for the same
+            # provider are a withdrawal and a new assignment, so the provider's list stays
+            # one line per request.
+            models.UniqueConstraint(
+                fields=["help_request", "provider"],
+                condition=Q(status="assigned"),
+                name="connectivity_one_open_per_provider",
+                violation_error_message=_(
+                    "Deze telecomaanbieder heeft voor deze hulpaanvraag al een open opdracht."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="fulfilled")
+                | (
+                    Q(fulfilled_at__isnull=False)
+                    & Q(bundle_ends_on__isnull=False)
+                    & (Q(sim_cards__gt=0) | Q(hotspots__gt=0))
+                ),
+                name="connectivity_fulfilled_has_provision",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="fulfilled")
+                | (
+                    Q(sim_cards=0)
+                    & Q(hotspots=0)
+                    & Q(bundle_ends_on__isnull=True)
+                    & Q(fulfilled_at__isnull=True)
+                ),
+                name="connectivity_provision_only_when_fulfilled",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="withdrawn")
+                | (Q(withdrawn_at__isnull=False) & ~Q(withdrawal_reason="")),
+                name="connectivity_withdrawn_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        """A short human reference such as INT-00042 (the id), used in the CSV and e-mails."""
+        return f"INT-{self.pk or 0:05d}"
+
+    @property
+    def provided_label(self) -> str:
+        """What was provided, in words ("3 simkaarten en 1 mobiele hotspot"); "" before."""
+        sims = ngettext("%(n)d simkaart", "%(n)d simkaarten", self.sim_cards) % {
+            "n": self.sim_cards
+        }
+        hotspots = ngettext("%(n)d mobiele hotspot", "%(n)d mobiele hotspots", self.hotspots) % {
+            "n": self.hotspots
+        }
+        if self.sim_cards and self.hotspots:
+            return gettext("%(sims)s en %(hotspots)s") % {"sims": sims, "hotspots": hotspots}
+        if self.sim_cards:
+            return sims
+        return hotspots if self.hotspots else ""
+
+
+class ConnectivityEvent(models.Model):
+    """History of an internet assignment: who assigned, provided or withdrew it, and when."""
+
+    assignment = models.ForeignKey(
+        ConnectivityAssignment, on_delete=models.CASCADE, related_name="events"
+    )
+    from_status = models.CharField(_("van"), max_length=10, blank=True)
+    to_status = models.CharField(_("naar"), max_length=10)
+    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    note = models.TextField(_("toelichting"), blank=True)
+
+    class Meta:
+        verbose_name = _("statuswijziging internetopdracht")
+        verbose_name_plural = _("statuswijzigingen internetopdrachten")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.assignment}: {self.from_status} → {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return ConnectivityAssignment.Status(self.to_status).label
+
+
+class ConnectivityReminder(models.Model):
+    """One row per provider and week the bundle reminder was built: makes the job idempotent."""
+
+    provider = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("telecomaanbieder"),
+    )
+    week = models.DateField(_("week (maandag)"))
+    bundles = models.PositiveIntegerField(_("aflopende bundels"), default=0)
+    recipients = models.PositiveIntegerField(_("ontvangers"), default=0)
+    created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("herinnering aflopende bundels")
+        verbose_name_plural = _("herinneringen aflopende bundels")
+        ordering = ["-week", "provider_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "week"], name="connectivity_reminder_once")
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.week}"

@@ -5,6 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from . import services
+from .services import connectivity
 
 
 @shared_task
@@ -15,3 +16,11 @@ def send_coordinator_digest(day: str | None = None) -> int:
     """
     digest = services.helprequest_send_coordinator_digest(date.fromisoformat(day) if day else None)
     return digest.new_requests
+
+
+@shared_task
+def send_connectivity_bundle_reminders(day: str | None = None) -> int:
+    """Each telecom provider's weekly list of data bundles that end within 30 days (beat: every
+    Monday at 08:00); idempotent per provider and week. `day` is an ISO date; by default today.
+    """
+    return connectivity.connectivity_send_bundle_reminders(date.fromisoformat(day) if day else None)

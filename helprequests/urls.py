@@ -11,4 +11,9 @@ urlpatterns = [
     path("<int:pk>/wijzigen/", views.request_edit, name="edit"),
     path("<int:pk>/controleren/", views.request_review, name="review"),
     path("<int:pk>/annuleren/", views.request_cancel, name="cancel"),
+    # Telecom providers: their internet assignments.
+    path("internet/", views.telecom_dashboard, name="telecom_dashboard"),
+    path("internet/<int:pk>/", views.telecom_detail, name="telecom_detail"),
+    path("internet/opdrachten.csv", views.telecom_csv_download, name="telecom_csv"),
+    path("internet/uploaden/", views.telecom_upload, name="telecom_upload"),
 ]

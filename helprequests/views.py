@@ -1,17 +1,22 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from allemaal.access import get_for_organisation, organisation_required
 from allemaal.models import Organisation
 
-from . import selectors, services
-from .forms import HelpRequestForm
-from .models import PUPIL_GROUPS, HelpRequest
+from . import selectors, services, telecom_csv
+from .forms import HelpRequestForm, ProvisionForm, ProvisionUploadForm
+from .models import PUPIL_GROUPS, ConnectivityAssignment, HelpRequest
+from .services import connectivity
 
 requester_required = organisation_required(Organisation.Kind.REQUESTER)
+telecom_required = organisation_required(Organisation.Kind.TELECOM)
 
 
 def _own_request(request, pk: int) -> HelpRequest:
@@ -166,8 +171,11 @@ def _problems(help_request: HelpRequest) -> list[str]:
 def request_detail(request, pk: int):
     help_request = _with_progress([_own_request(request, pk)])[0]
     events = help_request.events.select_related("by").order_by("at", "id")
+    internet = help_request.connectivity_assignments.counting().select_related("provider")
     return render(
-        request, "helprequests/detail.html", {"help_request": help_request, "events": events}
+        request,
+        "helprequests/detail.html",
+        {"help_request": help_request, "events": events, "internet": internet},
     )
 
 
@@ -187,3 +195,109 @@ def request_cancel(request, pk: int):
         )
         return redirect("helprequests:dashboard")
     return render(request, "helprequests/cancel.html", {"help_request": help_request})
+
+
+# --- Telecom providers: internet connections -----------------------------------------------
+
+
+def _own_assignment(request, pk: int) -> ConnectivityAssignment:
+    """The provider's own assignment, or 404 (also for another provider's assignment)."""
+    return get_for_organisation(
+        ConnectivityAssignment.objects.select_related("help_request__organisation"),
+        request.organisation,
+        field="provider",
+        pk=pk,
+    )
+
+
+@telecom_required
+def telecom_dashboard(request):
+    lists = selectors.provider_assignments(request.organisation.pk, today=timezone.localdate())
+    return render(
+        request,
+        "helprequests/telecom/dashboard.html",
+        {"lists": lists, "reminder_days": ConnectivityAssignment.REMINDER_DAYS},
+    )
+
+
+@telecom_required
+@require_http_methods(["GET", "POST"])
+def telecom_detail(request, pk: int):
+    assignment = _own_assignment(request, pk)
+    form = ProvisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connectivity.connectivity_fulfil(
+                assignment,
+                provider=request.organisation,
+                by=request.user,
+                provision=form.provision(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except services.DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("helprequests:telecom_detail", pk=pk)
+        else:
+            messages.success(
+                request,
+                _("Opdracht %(ref)s is gemarkeerd als geleverd. De organisatie krijgt bericht.")
+                % {"ref": assignment.reference},
+            )
+            return redirect("helprequests:telecom_dashboard")
+    events = assignment.events.select_related("by").order_by("at", "id")
+    return render(
+        request,
+        "helprequests/telecom/detail.html",
+        {"assignment": assignment, "form": form, "events": events},
+    )
+
+
+@telecom_required
+def telecom_csv_download(request):
+    include_fulfilled = request.GET.get("alles") == "1"
+    assignments = selectors.provider_csv_assignments(
+        request.organisation.pk, include_fulfilled=include_fulfilled
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = "internetopdrachten-alle" if include_fulfilled else "internetopdrachten-te-leveren"
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-{timezone.localdate().isoformat()}.csv"'
+    )
+    telecom_csv.write_assignments(response, assignments.iterator(chunk_size=500))
+    return response
+
+
+@telecom_required
+@require_http_methods(["GET", "POST"])
+def telecom_upload(request):
+    posted = request.method == "POST"
+    form = ProvisionUploadForm(request.POST if posted else None, request.FILES if posted else None)
+    failure = None
+    if posted and form.is_valid():
+        try:
+            result = telecom_csv.import_provisions(
+                form.cleaned_data["file"], provider=request.organisation, by=request.user
+            )
+        except telecom_csv.UploadInvalid as exc:
+            failure = exc
+        else:
+            messages.success(request, _uploaded_message(result))
+            return redirect("helprequests:telecom_dashboard")
+    return render(request, "helprequests/telecom/upload.html", {"form": form, "failure": failure})
+
+
+def _uploaded_message(result: connectivity.FulfilResult) -> str:
+    n = len(result.fulfilled)
+    message = ngettext(
+        "%(n)d opdracht is gemarkeerd als geleverd.",
+        "%(n)d opdrachten zijn gemarkeerd als geleverd.",
+        n,
+    ) % {"n": n}
+    if result.unchanged:
+        message += " " + ngettext(
+            "%(n)d regel was al eerder gemeld en is niet veranderd.",
+            "%(n)d regels waren al eerder gemeld en zijn niet veranderd.",
+            result.unchanged,
+        ) % {"n": result.unchanged}
+    return message

@@ -98,7 +98,7 @@ def test_rejected_organisation_sees_the_reason(client, db, coordinator):
         ("donor", "donations:dashboard"),
         ("requester", "helprequests:dashboard"),
         ("refurbisher", "refurbish:dashboard"),
-        ("telecom", "distribution:telecom_dashboard"),
+        ("telecom", "helprequests:telecom_dashboard"),
     ],
 )
 def test_each_actor_lands_on_its_own_dashboard(client, db, kind, target):

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from allemaal.models import Organisation
-from helprequests.models import HelpRequest
+from helprequests.models import ConnectivityAssignment, HelpRequest
 from tests.factories import OrganisationFactory
 
 
@@ -51,3 +51,29 @@ class HelpRequestFactory(factory.django.DjangoModelFactory):
     contact_name = "Carla Jansen"
     contact_phone = "+31344123456"
     declaration = True
+
+
+class TelecomFactory(OrganisationFactory):
+    kind = Organisation.Kind.TELECOM
+
+
+class ConnectivityAssignmentFactory(factory.django.DjangoModelFactory):
+    """An open assignment of an approved request; `fulfilled` gives it what a provider reported."""
+
+    class Meta:
+        model = ConnectivityAssignment
+
+    class Params:
+        fulfilled = factory.Trait(
+            status=ConnectivityAssignment.Status.FULFILLED,
+            sim_cards=2,
+            hotspots=0,
+            bundle_ends_on=factory.LazyFunction(
+                lambda: timezone.localdate() + datetime.timedelta(days=90)
+            ),
+            fulfilled_at=factory.LazyFunction(timezone.now),
+        )
+
+    help_request = factory.SubFactory(HelpRequestFactory, approved=True)
+    provider = factory.SubFactory(TelecomFactory)
+    households = 2

@@ -1,22 +1,21 @@
-"""Queue position, expected fulfilment window and progress shown to the organisation."""
+"""The organisation's numbers come from the allocation app: the same numbers the job uses."""
 
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from distribution import selectors as allocation_selectors
+from distribution.models import Allocation
+from distribution.tests.factories import ApprovedRequestFactory, ProposalFactory
 from donations.models import DeviceEvent
 from donations.tests.factories import DeviceFactory, DonationFactory
 from helprequests import selectors
-from helprequests.models import HelpRequest
 
 from .factories import HelpRequestFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def approved(**kwargs):
-    return HelpRequestFactory(approved=True, **kwargs)
 
 
 def ready_devices(n, kind="laptop", days_ago=3):
@@ -27,83 +26,59 @@ def ready_devices(n, kind="laptop", days_ago=3):
         DeviceEvent.objects.create(device=device, from_state="erased", to_state="ready", at=at)
 
 
-def test_the_queue_puts_pupils_without_home_schooling_first_then_urgency_need_by_and_approval():
+def test_progress_counts_the_requests_allocations_by_stage():
+    request = ApprovedRequestFactory(laptops=5)
     now = timezone.now()
-    today = timezone.localdate()
-    late_low = approved(urgency="low", approved_at=now - datetime.timedelta(days=9))
-    early_normal_later_date = approved(need_by=today + datetime.timedelta(days=40))
-    early_normal = approved(
-        need_by=today + datetime.timedelta(days=10), approved_at=now - datetime.timedelta(days=1)
+    for status in ["approved", "approved", "shipped", "delivered"]:
+        ProposalFactory(request=request, status=status, decided_at=now)
+    ProposalFactory(request=request, status="proposed")
+    ProposalFactory(request=request, status="rejected", decided_at=now, decision_note="te oud")
+    progress = selectors.request_progress([request])[request.pk]
+    # allocated = approved + shipped + delivered; shipped includes delivered; remaining = 5 - 4
+    assert (progress.allocated, progress.shipped, progress.delivered, progress.remaining) == (
+        4,
+        2,
+        1,
+        1,
     )
-    same_but_older = approved(
-        need_by=today + datetime.timedelta(days=10), approved_at=now - datetime.timedelta(days=2)
-    )
-    high = approved(urgency="high")
-    no_school = approved(urgency="low", no_home_schooling=True)
-    order = [no_school, high, same_but_older, early_normal, early_normal_later_date, late_low]
-    info = selectors.queue_info(order)
-    assert [info[r.pk].position for r in order] == [1, 2, 3, 4, 5, 6]
-    assert {i.queue_length for i in info.values()} == {6}
-    assert selectors.queue_position(high) == 2
 
 
-def test_the_queue_is_per_target_group_and_holds_only_approved_requests():
-    approved(target_group="isolated_elderly", urgency="high")
-    mine = approved()
+def test_the_queue_is_the_allocation_jobs_order_within_the_target_group():
+    now = timezone.now()
+    waiting_long = ApprovedRequestFactory(approved_at=now - datetime.timedelta(days=60))
+    urgent = ApprovedRequestFactory(urgency="high", approved_at=now - datetime.timedelta(days=1))
+    other_group = ApprovedRequestFactory(target_group="isolated_elderly")
     submitted = HelpRequestFactory(submitted=True)
-    fulfilled = approved(status=HelpRequest.Status.FULFILLED)
-    assert selectors.queue_position(mine) == 1
+    requests = [waiting_long, urgent, other_group, submitted]
+    info = selectors.queue_info(requests)
+    expected = allocation_selectors.queue_positions([r.pk for r in requests])
+    assert {pk: place.position for pk, place in info.items()} == {
+        pk: place.position for pk, place in expected.items()
+    }
+    assert info[other_group.pk].position == 1
+    assert submitted.pk not in info
     assert selectors.queue_position(submitted) is None
-    assert selectors.queue_position(fulfilled) is None
     assert selectors.expected_window(submitted) is None
 
 
-def test_the_window_divides_the_devices_ahead_by_the_weekly_supply():
-    ready_devices(6, "laptop")
-    ready_devices(2, "chromebook")  # a laptop need is also met by a Chromebook
-    ready_devices(20, "tablet")  # does not fill laptops
-    first = approved(laptops=4, urgency="high")
-    mine = approved(laptops=6)
-    window = selectors.expected_window(mine)
-    # 10 laptops ahead (4 + its own 6), 8 ready in 4 weeks = 2 a week: 5 weeks.
-    assert (window.devices_ahead, window.ready_last_weeks, window.weekly_supply) == (10, 8, 2)
-    assert (window.weeks_low, window.weeks_high) == (5, 6)
-    today = timezone.localdate()
-    assert window.start == today + datetime.timedelta(weeks=5)
-    assert window.end == today + datetime.timedelta(weeks=6)
-    assert selectors.expected_window(first).weeks_low == 2
+def test_a_fully_allocated_request_leaves_the_queue():
+    request = ApprovedRequestFactory(laptops=1)
+    ProposalFactory(request=request, status=Allocation.Status.APPROVED, decided_at=timezone.now())
+    assert selectors.queue_position(request) is None
 
 
-def test_the_window_counts_either_against_both_device_kinds():
-    ready_devices(4, "tablet")
-    ready_devices(4, "laptop")
-    approved(laptops=3, urgency="high")
-    approved(tablets=5, laptops=0, urgency="high")
-    mine = approved(laptops=0, either=2)
-    window = selectors.expected_window(mine)
-    assert (window.devices_ahead, window.ready_last_weeks) == (10, 8)
+def test_the_window_comes_from_recent_supply_or_says_it_cannot_be_estimated():
+    request = ApprovedRequestFactory(laptops=6)
+    assert not selectors.expected_window(request).estimable
+    ready_devices(8, "laptop")
+    window = selectors.expected_window(request)
+    assert window.estimable and window.devices_ahead == 6 and window.ready_last_weeks == 8
 
 
-@pytest.mark.parametrize(
-    ("n", "days_ago"),
-    [(0, 1), (3, 1), (10, 30)],  # no supply, too little, only older than 4 weeks
-)
-def test_the_window_cannot_be_estimated_without_enough_recent_supply(n, days_ago):
-    ready_devices(n, "laptop", days_ago=days_ago)
-    window = selectors.expected_window(approved())
-    assert not window.estimable and window.start is None
-
-
-def test_nothing_is_allocated_shipped_or_delivered_before_allocation_exists():
-    request = approved()
-    progress = selectors.request_progress([request])[request.pk]
-    assert (progress.allocated, progress.shipped, progress.delivered) == (0, 0, 0)
-
-
-def test_queue_info_costs_two_queries_whatever_the_number_of_requests(
-    django_assert_num_queries,
-):
-    requests = [approved(target_group=g) for g in ["primary_pupils", "newcomers"] * 5]
-    # approved requests of the target groups, recent supply
-    with django_assert_num_queries(2):
-        selectors.queue_info(requests)
+def test_the_dashboard_shows_the_allocation_numbers(client, school_board, school_board_org):
+    request = ApprovedRequestFactory(organisation=school_board_org, laptops=3)
+    ProposalFactory(request=request, status=Allocation.Status.APPROVED, decided_at=timezone.now())
+    client.force_login(school_board)
+    page = client.get(reverse("helprequests:dashboard")).content.decode()
+    assert "Tot nu toe toegewezen: 1, verzonden: 0, afgeleverd: 0" in page
+    assert "Plaats in de wachtrij voor deze doelgroep: 1 van 1" in page

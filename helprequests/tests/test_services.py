@@ -507,3 +507,42 @@ def test_the_digest_sends_nothing_on_a_day_without_submissions(coordinator):
     send_coordinator_digest.delay(timezone.localdate().isoformat())
     assert CoordinatorDigest.objects.get().new_requests == 0
     assert not Notification.objects.filter(kind="helprequest_digest").exists()
+
+
+# --- Allocation ties ---------------------------------------------------------------------------
+
+
+def test_cancelling_returns_allocated_devices_to_the_pool_and_rejects_proposals(school_board):
+    from distribution.models import Allocation
+    from distribution.tests.factories import ApprovedRequestFactory, ProposalFactory
+
+    request = ApprovedRequestFactory(organisation=school_board.membership.organisation, laptops=2)
+    proposal = ProposalFactory(request=request)
+    services.helprequest_cancel(request, by=school_board)
+    proposal.refresh_from_db()
+    assert proposal.status == Allocation.Status.REJECTED
+    assert proposal.device.state == "ready"
+
+
+def test_it_refuses_to_cancel_once_devices_are_shipped(school_board):
+    from distribution.tests.factories import ApprovedRequestFactory, ProposalFactory
+
+    request = ApprovedRequestFactory(organisation=school_board.membership.organisation, laptops=2)
+    ProposalFactory(request=request, status="shipped", decided_at=timezone.now())
+    with pytest.raises(DomainError, match="al apparaten verzonden"):
+        services.helprequest_cancel(request, by=school_board)
+    request.refresh_from_db()
+    assert request.status == "approved"
+
+
+def test_approval_asks_for_an_allocation_run(
+    coordinator, django_capture_on_commit_callbacks, monkeypatch
+):
+    asked = []
+    monkeypatch.setattr(
+        "distribution.services.allocation_request_run_soon", lambda: asked.append(True)
+    )
+    request = HelpRequestFactory(submitted=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.helprequest_approve(request, by=coordinator)
+    assert asked == [True]

@@ -1,11 +1,14 @@
 """The coordinators' side of help requests: review, decide, spot duplicates, open and close
-intake. Every decision calls a service; errors are reported with `message_user`."""
+intake, and give connectivity needs to telecom providers (the assignments themselves are in
+`admin.assignments`). Every decision calls a service; errors are reported with `message_user`."""
 
 import re
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,9 +21,17 @@ from django.utils.translation import ngettext
 from allemaal.admin import ask_reason
 from allemaal.services import DomainError
 
-from . import services
-from .forms import ApproveForm, CloseForm
-from .models import CoordinatorDigest, HelpRequest, HelpRequestEvent, IntakeSwitch
+from .. import selectors, services
+from ..forms import ApproveForm, CloseForm, ConnectivityAssignForm, ConnectivityBulkAssignForm
+from ..models import (
+    ConnectivityAssignment,
+    CoordinatorDigest,
+    HelpRequest,
+    HelpRequestEvent,
+    IntakeSwitch,
+)
+from ..services import connectivity
+from .assignments import ConnectivityAssignmentAdmin  # noqa: F401 - registers it
 
 REFERENCE_RE = re.compile(r"^\s*AAN-(\d{4})-0*(\d+)\s*$", re.IGNORECASE)
 
@@ -91,6 +102,65 @@ class HelpRequestEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
+class ConnectivityFilter(admin.SimpleListFilter):
+    """Requests whose households still need a telecom provider: the coordinators' to-do list."""
+
+    title = _("internetverbinding")
+    parameter_name = "internet"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("open", _("nog toe te wijzen")),
+            ("assigned", _("helemaal toegewezen")),
+            ("none", _("niet nodig")),
+        ]
+
+    def queryset(self, request, queryset):
+        needed = queryset.filter(connectivity_households__gt=0)
+        if self.value() == "open":
+            return needed.filter(
+                status__in=connectivity.ASSIGNABLE_REQUEST_STATUSES,
+                connectivity_assigned__lt=F("connectivity_households"),
+            )
+        if self.value() == "assigned":
+            return needed.filter(connectivity_assigned__gte=F("connectivity_households"))
+        if self.value() == "none":
+            return queryset.filter(connectivity_households=0)
+        return queryset
+
+
+class ConnectivityAssignmentInline(admin.TabularInline):
+    model = ConnectivityAssignment
+    extra = 0
+    can_delete = False
+    fields = [
+        "reference_link",
+        "provider",
+        "households",
+        "status",
+        "sim_cards",
+        "hotspots",
+        "bundle_ends_on",
+        "assigned_at",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("internetverbinding (telecomaanbieders)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("provider")
+
+    @admin.display(description=_("opdracht"))
+    def reference_link(self, obj):
+        url = reverse("admin:helprequests_connectivityassignment_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.reference)
+
+
 def _counts(laptops: int, tablets: int, either: int) -> str:
     return _("%(l)d laptop, %(t)d tablet, %(e)d beide") % {"l": laptops, "t": tablets, "e": either}
 
@@ -133,6 +203,7 @@ class HelpRequestAdmin(admin.ModelAdmin):
         "status",
         "submitted_at",
         "duplicate_display",
+        "connectivity_display",
     ]
     list_display_links = ["reference_display"]
     list_select_related = ["organisation", "duplicate_of"]
@@ -143,6 +214,7 @@ class HelpRequestAdmin(admin.ModelAdmin):
         "urgency",
         AgeFilter,
         DuplicateFilter,
+        ConnectivityFilter,
         "no_home_schooling",
     ]
     search_fields = ["organisation__name", "=organisation__brin_code", "=organisation__kvk_number"]
@@ -150,8 +222,14 @@ class HelpRequestAdmin(admin.ModelAdmin):
         "Zoek op referentie (AAN-2026-00042), organisatie, BRIN-code of KvK-nummer."
     )
     ordering = ["-submitted_at", "-id"]
-    actions = ["approve_as_requested", "reject", "mark_fulfilled", "close_fulfilled"]
-    inlines = [HelpRequestEventInline]
+    actions = [
+        "approve_as_requested",
+        "reject",
+        "mark_fulfilled",
+        "close_fulfilled",
+        "assign_connectivity",
+    ]
+    inlines = [HelpRequestEventInline, ConnectivityAssignmentInline]
     change_form_template = "helprequests/admin/change_form.html"
     fieldsets = [
         (
@@ -218,7 +296,7 @@ class HelpRequestAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return (
+        return selectors.with_connectivity_assigned(
             super()
             .get_queryset(request)
             .select_related("organisation", "duplicate_of__organisation", "decided_by")
@@ -267,6 +345,12 @@ class HelpRequestAdmin(admin.ModelAdmin):
         url = reverse("admin:helprequests_helprequest_change", args=[obj.pk])
         return format_html('<a href="{}#twin">⚠ {}</a>', url, obj.duplicate_of.reference)
 
+    @admin.display(description=_("internet (toegewezen / nodig)"))
+    def connectivity_display(self, obj):
+        if not obj.connectivity_households:
+            return "—"
+        return f"{obj.connectivity_assigned} / {obj.connectivity_households}"
+
     @admin.display(description=_("naast elkaar"))
     def twin_comparison(self, obj):
         twin = obj.duplicate_of
@@ -296,6 +380,11 @@ class HelpRequestAdmin(admin.ModelAdmin):
             path("<int:pk>/afwijzen/", view(self.reject_view), name="helprequests_reject"),
             path("<int:pk>/vervuld/", view(self.fulfil_view), name="helprequests_fulfil"),
             path("<int:pk>/sluiten/", view(self.close_view), name="helprequests_close"),
+            path(
+                "<int:pk>/internet/",
+                view(self.assign_connectivity_view),
+                name="helprequests_assign_connectivity",
+            ),
         ]
         return [*decide, *super().get_urls()]
 
@@ -392,6 +481,38 @@ class HelpRequestAdmin(admin.ModelAdmin):
                 return self._back(obj)
         return self._decision_page(request, obj, form, _("Sluiten: %s") % obj.reference)
 
+    def assign_connectivity_view(self, request, pk):
+        obj = self._decision_target(request, pk)
+        open_households = obj.connectivity_households - obj.connectivity_assigned
+        form = ConnectivityAssignForm(_posted(request), open_households=open_households)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                connectivity.connectivity_assign(
+                    obj,
+                    provider=data["provider"],
+                    households=data["households"],
+                    by=request.user,
+                    note=data["note"],
+                )
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(n)d huishoudens van %(ref)s zijn toegewezen aan %(provider)s.")
+                    % {
+                        "n": data["households"],
+                        "ref": obj.reference,
+                        "provider": data["provider"].name,
+                    },
+                    messages.SUCCESS,
+                )
+                return self._back(obj)
+        return self._decision_page(
+            request, obj, form, _("Internetverbinding toewijzen: %s") % obj.reference
+        )
+
     # --- Bulk actions on the changelist ----------------------------------------------------
 
     def _apply_each(self, request, queryset, call, done):
@@ -454,6 +575,52 @@ class HelpRequestAdmin(admin.ModelAdmin):
             close,
             lambda n: ngettext("%(n)d hulpaanvraag gesloten.", "%(n)d hulpaanvragen gesloten.", n),
         )
+
+    @admin.action(
+        description=_("Internetverbinding toewijzen aan een telecomaanbieder"),
+        permissions=["change"],
+    )
+    def assign_connectivity(self, request, queryset):
+        """Each selected request's households without a provider go to one provider."""
+        form = ConnectivityBulkAssignForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "helprequests/admin/assign_connectivity.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Internetverbinding toewijzen"),
+                    "form": form,
+                    "rows": [
+                        (obj, obj.connectivity_households - obj.connectivity_assigned)
+                        for obj in queryset
+                    ],
+                    "action": request.POST.get("action"),
+                    "checkbox_name": ACTION_CHECKBOX_NAME,
+                    "opts": self.model._meta,
+                },
+            )
+        data = form.cleaned_data
+
+        def assign(obj):
+            left = obj.connectivity_households - obj.connectivity_assigned
+            if left < 1:
+                raise DomainError(_("geen huishoudens meer zonder telecomaanbieder."))
+            connectivity.connectivity_assign(
+                obj, provider=data["provider"], households=left, by=request.user, note=data["note"]
+            )
+
+        self._apply_each(
+            request,
+            queryset,
+            assign,
+            lambda n: ngettext(
+                "Internet van %(n)d hulpaanvraag toegewezen.",
+                "Internet van %(n)d hulpaanvragen toegewezen.",
+                n,
+            ),
+        )
+        return None
 
 
 @admin.register(IntakeSwitch)

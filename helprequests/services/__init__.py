@@ -2,6 +2,7 @@
 
 Every status change goes through `_transition` (history row, allowed moves) from a service that
 has locked the row. E-mails go through the outbox, in the same transaction as the change.
+The internet connections of a request (telecom providers) live in `services.connectivity`.
 """
 
 from collections.abc import Iterable
@@ -18,8 +19,8 @@ from allemaal.models import Organisation, User
 from allemaal.postcodes import normalise_postcode, province_for_postcode
 from allemaal.services import DomainError, notify_group, notify_organisation
 
-from . import selectors
-from .models import (
+from .. import selectors
+from ..models import (
     PUPIL_GROUPS,
     CoordinatorDigest,
     DeviceType,
@@ -27,6 +28,7 @@ from .models import (
     HelpRequestEvent,
     TargetGroup,
 )
+from . import connectivity
 
 S = HelpRequest.Status
 # Every allowed move; rejected, cancelled and closed are terminal.
@@ -367,6 +369,8 @@ def helprequest_approve(
         notify_organisation(
             request.organisation, kind="helprequest_approved", context=_mail(request)
         )
+        # New demand: ask for an allocation run (debounced).
+        transaction.on_commit(_request_allocation_run)
     return request
 
 
@@ -443,11 +447,32 @@ def helprequest_close(request: HelpRequest, *, by: User, note: str = "") -> Help
             )
         request.decision_reason = note.strip() or request.decision_reason
         _transition(request, S.CLOSED, by=by, note=note.strip(), update_fields=["decision_reason"])
+        _withdraw_allocations(request, by=by, reason=note.strip() or _("Aanvraag gesloten."))
         if notify:
             notify_organisation(
                 request.organisation, kind="helprequest_closed", context=_mail(request)
             )
     return request
+
+
+def _request_allocation_run() -> None:
+    from distribution.services import allocation_request_run_soon
+
+    allocation_request_run_soon()
+
+
+def _has_shipped_devices(request: HelpRequest) -> bool:
+    from distribution.models import Allocation
+
+    shipped = [Allocation.Status.SHIPPED, Allocation.Status.DELIVERED]
+    return Allocation.objects.filter(request_id=request.pk, status__in=shipped).exists()
+
+
+def _withdraw_allocations(request: HelpRequest, *, by: User, reason: str) -> None:
+    """Proposals are rejected and unshipped devices go back to the pool (same transaction)."""
+    from distribution.services import allocations_withdraw_for_request
+
+    allocations_withdraw_for_request(request.pk, by=by, reason=reason)
 
 
 def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
@@ -456,7 +481,23 @@ def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
         request = helprequest_lock(request.pk)
         if request.status == S.CANCELLED:
             return request
+        if _has_shipped_devices(request):
+            raise DomainError(
+                _(
+                    "Voor aanvraag %(ref)s zijn al apparaten verzonden; annuleren kan niet meer. "
+                    "Neem contact op met de coördinatie."
+                )
+                % {"ref": request.reference}
+            )
         _transition(request, S.CANCELLED, by=by, note=_("Geannuleerd door de organisatie."))
+        _withdraw_allocations(request, by=by, reason=_("Geannuleerd door de organisatie."))
+        # Nobody should bring SIM cards for a request that was withdrawn.
+        connectivity.connectivity_withdraw_open_for_request(
+            request,
+            by=by,
+            reason=_("De organisatie heeft hulpaanvraag %(ref)s geannuleerd.")
+            % {"ref": request.reference},
+        )
     return request
 
 

@@ -1,0 +1,313 @@
+"""The allocations: explanations, approve, reject, cancel, allocate by hand."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from allemaal.forms import ReasonForm
+from allemaal.services import DomainError
+
+from .. import selectors, services
+from ..forms import REQUEST_REFERENCE_RE, AllocateByHandForm
+from ..models import Allocation, AllocationEvent, AllocationRun
+from .common import TitledChangeList, page, report
+
+# --- Allocations ----------------------------------------------------------------------------------
+
+
+class RunFilter(admin.SimpleListFilter):
+    """Open proposals of the latest run, by hand, or one run by id (`?run=`)."""
+
+    title = _("herkomst")
+    parameter_name = "run"
+
+    def lookups(self, request, model_admin):
+        return [("latest", _("laatste ronde")), ("manual", _("met de hand"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "manual":
+            return queryset.filter(run__isnull=True)
+        if value == "latest":
+            latest = AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED)
+            return queryset.filter(run__in=latest.values("pk")[:1])
+        if value and value.isdigit():
+            return queryset.filter(run_id=int(value))
+        return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return Allocation.Status.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Allocation.Status.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class AllocationEventInline(admin.TabularInline):
+    model = AllocationEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Allocation)
+class AllocationAdmin(TitledChangeList):
+    list_display = [
+        "__str__",
+        "status",
+        "device_column",
+        "request_column",
+        "destination",
+        "score",
+        "explanation",
+    ]
+    list_select_related = ["device__donation__refurbisher", "request__organisation", "run__policy"]
+    list_filter = [
+        StatusFilter,
+        RunFilter,
+        "request__target_group",
+        "device__kind",
+        "device__grade",
+        "request__delivery_province",
+    ]
+    search_fields = ["=device__asset_tag", "=device__serial_number", "request__organisation__name"]
+    search_help_text = _("Apparaatcode, serienummer, naam van de organisatie of AAN-nummer.")
+    ordering = ["-id"]
+    show_full_result_count = False
+    list_per_page = 100
+    actions = ["approve", "approve_requests", "reject", "cancel"]
+    inlines = [AllocationEventInline]
+    fields = [
+        "status",
+        "device_link",
+        "device_summary",
+        "request_link",
+        "organisation",
+        "target_group",
+        "destination",
+        "run",
+        "score",
+        "explanation",
+        "explanation_en",
+        "note",
+        "decision_note",
+        "decided_by",
+        "decided_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # by hand: the "Met de hand toewijzen" page
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        self._policies = {}  # parsed policy per id, shared by the rows of one page
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def get_changelist_instance(self, request):
+        """The allocation numbers of the requests on this page (two queries, any page size)."""
+        changelist = super().get_changelist_instance(request)
+        ids = {allocation.request_id for allocation in changelist.result_list}
+        self._counts = selectors.allocation_counts(ids)
+        return changelist
+
+    def get_search_results(self, request, queryset, search_term):
+        match = request_reference(search_term)
+        if match is not None:
+            return queryset.filter(request_id=match), False
+        return super().get_search_results(request, queryset, search_term)
+
+    # --- columns
+
+    @admin.display(description=_("apparaat"), ordering="device_id")
+    def device_link(self, obj):
+        url = reverse("admin:donations_device_change", args=[obj.device_id])
+        return format_html('<a href="{}">{}</a>', url, obj.device)
+
+    @admin.display(description=_("soort"))
+    def device_summary(self, obj):
+        device = obj.device
+        return f"{device.get_kind_display()} {device.grade}, {device.ram_gb or '?'} GB RAM"
+
+    @admin.display(description=_("hulpaanvraag"), ordering="request_id")
+    def request_link(self, obj):
+        url = reverse("admin:helprequests_helprequest_change", args=[obj.request_id])
+        return format_html('<a href="{}">{}</a>', url, obj.request.reference)
+
+    @admin.display(description=_("organisatie"))
+    def organisation(self, obj):
+        return obj.request.organisation.name
+
+    @admin.display(description=_("doelgroep"))
+    def target_group(self, obj):
+        return obj.request.get_target_group_display()
+
+    @admin.display(description=_("apparaat"), ordering="device_id")
+    def device_column(self, obj):
+        return format_html("{}<br>{}", self.device_link(obj), self.device_summary(obj))
+
+    @admin.display(description=_("hulpaanvraag"), ordering="request_id")
+    def request_column(self, obj):
+        counts = getattr(self, "_counts", {}).get(obj.request_id)
+        progress = (
+            _("%(allocated)d van %(approved)d toegewezen, nog %(remaining)d open")
+            % {
+                "allocated": counts.allocated,
+                "approved": counts.approved,
+                "remaining": counts.remaining,
+            }
+            if counts
+            else ""
+        )
+        return format_html(
+            "{}<br>{}<br>{}<br><small>{}</small>",
+            self.request_link(obj),
+            obj.request.organisation.name,
+            obj.request.get_target_group_display(),
+            progress,
+        )
+
+    @admin.display(description=_("van → naar"))
+    def destination(self, obj):
+        refurbisher = obj.device.donation.refurbisher
+        origin = refurbisher.province if refurbisher else "?"
+        return f"{origin} → {obj.request.delivery_province or obj.request.organisation.province}"
+
+    @admin.display(description=_("waarom"))
+    def explanation(self, obj):
+        return selectors.allocation_explanation(obj, policies=getattr(self, "_policies", {}))
+
+    @admin.display(description=_("waarom (Engels)"))
+    def explanation_en(self, obj):
+        return selectors.allocation_explanation(obj, lang="en")
+
+    # --- actions
+
+    @admin.action(description=_("Geselecteerde voorstellen goedkeuren"), permissions=["change"])
+    def approve(self, request, queryset):
+        decision = services.allocations_approve(
+            queryset.values_list("id", flat=True), by=request.user
+        )
+        report(self, request, decision, _("%(n)d toewijzingen goedgekeurd."))
+
+    @admin.action(
+        description=_("Alle voorstellen van dezelfde hulpaanvragen goedkeuren"),
+        permissions=["change"],
+    )
+    def approve_requests(self, request, queryset):
+        request_ids = set(queryset.values_list("request_id", flat=True))
+        decision = services.allocations_approve_requests(request_ids, by=request.user)
+        report(self, request, decision, _("%(n)d toewijzingen goedgekeurd."))
+
+    @admin.action(description=_("Voorstellen afwijzen (met reden)"), permissions=["change"])
+    def reject(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            _("Voorstellen afwijzen: het apparaat blijft beschikbaar, de aanvraag blijft wachten"),
+            lambda ids, reason: services.allocations_reject(ids, by=request.user, reason=reason),
+            _("%(n)d voorstellen afgewezen."),
+        )
+
+    @admin.action(
+        description=_("Goedgekeurde toewijzingen annuleren (met reden)"), permissions=["change"]
+    )
+    def cancel(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            _("Toewijzingen annuleren: de apparaten gaan terug naar de voorraad"),
+            lambda ids, reason: services.allocations_cancel(ids, by=request.user, reason=reason),
+            _("%(n)d toewijzingen geannuleerd."),
+        )
+
+    def _with_reason(self, request, queryset, title, call, done_message):
+        """Ask for one reason, then decide all selected rows at once (one e-mail per party)."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            decision = call(
+                list(queryset.values_list("id", flat=True)), form.cleaned_data["reason"]
+            )
+            report(self, request, decision, done_message)
+            return None
+        return page(
+            self,
+            request,
+            "admin/ask_reason.html",
+            title,
+            form=form,
+            objects=queryset,
+            action=request.POST.get("action"),
+            checkbox_name=ACTION_CHECKBOX_NAME,
+        )
+
+    # --- by hand
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("met-de-hand/", view(self.by_hand_view), name="distribution_allocate_by_hand"),
+            *super().get_urls(),
+        ]
+
+    def by_hand_view(self, request):
+        if not request.user.has_perm("distribution.add_allocation"):
+            raise PermissionDenied
+        form = AllocateByHandForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                allocation = services.allocation_allocate_by_hand(
+                    device_id=data["device"].pk,
+                    request_id=data["help_request"].pk,
+                    by=request.user,
+                    reason=data["reason"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    _("Apparaat %(device)s is toegewezen aan hulpaanvraag %(ref)s.")
+                    % {"device": data["device"], "ref": data["help_request"].reference},
+                    messages.SUCCESS,
+                )
+                return redirect("admin:distribution_allocation_change", allocation.pk)
+        return page(
+            self,
+            request,
+            "admin/distribution/allocate_by_hand.html",
+            _("Met de hand toewijzen"),
+            form=form,
+        )
+
+
+def request_reference(term: str) -> int | None:
+    """The request id in an AAN-number search ("AAN-2026-00042"), else None."""
+    term = (term or "").strip()
+    if not term.upper().startswith("AAN-"):
+        return None
+    match = REQUEST_REFERENCE_RE.match(term)
+    return int(match.group(1)) if match else None

@@ -1,0 +1,239 @@
+"""Forms of the coordinators' allocation pages: the policy (one field per weight) and
+allocating a device by hand."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from donations.models import Device
+from helprequests.models import HelpRequest, TargetGroup
+
+from .solver_classes import CATEGORIES, GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
+
+WEIGHT_LABELS = {
+    "pupils_no_home_schooling": _("Leerlingen zonder toegang tot thuisonderwijs"),
+    "pupils": _("Andere leerlingen en studenten"),
+    "low_income_families": _("Gezinnen met een laag inkomen"),
+    "isolated_elderly": _("Ouderen in een isolement"),
+    "disability": _("Mensen met een beperking"),
+    "newcomers": _("Nieuwkomers"),
+    "other": _("Andere doelgroepen"),
+}
+URGENCY_LABELS = {
+    "high": _("Urgentie hoog"),
+    "normal": _("Urgentie normaal"),
+    "low": _("Urgentie laag"),
+}
+REGION_LABELS = {
+    "same": _("Apparaat in dezelfde provincie"),
+    "neighbour": _("Apparaat in een buurprovincie"),
+    "elsewhere": _("Apparaat in een andere provincie"),
+}
+CATEGORY_LABELS = {"laptop": _("laptop"), "tablet": _("tablet")}
+SPEC_LABELS = {"ram_gb": _("werkgeheugen (GB)"), "storage_gb": _("opslag (GB)")}
+SCORE = {"min_value": -1000, "max_value": 1000}
+
+
+def _points(label, **extra) -> forms.IntegerField:
+    return forms.IntegerField(label=label, **{**SCORE, **extra})
+
+
+def _spec_name(group: str, category: str, spec: str) -> str:
+    return f"min_{group}_{category}_{spec}"
+
+
+def _policy_fields() -> dict[str, forms.Field]:
+    fields: dict[str, forms.Field] = {}
+    for key in WEIGHT_KEYS:
+        fields[f"weight_{key}"] = _points(WEIGHT_LABELS[key])
+    for urgency in URGENCIES:
+        fields[f"urgency_{urgency}"] = _points(URGENCY_LABELS[urgency])
+    fields["need_by_max_bonus"] = _points(
+        _("Punten als de gewenste datum vandaag is of voorbij"), min_value=0
+    )
+    fields["need_by_horizon_days"] = forms.IntegerField(
+        label=_("Vanaf hoeveel dagen vooruit de gewenste datum niet meer telt"),
+        min_value=1,
+        max_value=3650,
+    )
+    fields["aging_points_per_day"] = _points(_("Punten per dag wachten"), min_value=0)
+    fields["aging_max"] = forms.IntegerField(
+        label=_("Hoogstens zoveel punten voor wachten"), min_value=0, max_value=100_000
+    )
+    for relation in REGION_RELATIONS:
+        fields[f"region_{relation}"] = _points(REGION_LABELS[relation])
+    for grade in GRADES:
+        fields[f"grade_{grade}"] = _points(_("Klasse %(g)s") % {"g": grade})
+    fields["org_cap_percent"] = forms.DecimalField(
+        label=_("Hoogstens dit deel van de apparaten per organisatie per ronde (%)"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal("100"),
+        decimal_places=1,
+        help_text=_("Zo neemt een groot schoolbestuur niet een hele partij."),
+    )
+    for group, group_label in TargetGroup.choices:
+        for category in CATEGORIES:
+            for spec, spec_label in SPEC_LABELS.items():
+                fields[_spec_name(group, category, spec)] = forms.IntegerField(
+                    label=_("%(group)s: %(category)s, minimaal %(spec)s")
+                    % {
+                        "group": group_label,
+                        "category": CATEGORY_LABELS[category],
+                        "spec": spec_label,
+                    },
+                    min_value=0,
+                    max_value=100_000,
+                    required=False,
+                )
+        fields[f"grades_{group}"] = forms.MultipleChoiceField(
+            label=_("%(group)s: toegestane klassen") % {"group": group_label},
+            choices=[(g, g) for g in GRADES],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={"required": _("Kies ten minste één klasse.")},
+        )
+    return fields
+
+
+class PolicyForm(forms.Form):
+    """Every number and rule of the priority policy as its own field (never raw JSON)."""
+
+    def __init__(self, *args, policy: Policy | None = None, **kwargs):
+        kwargs.setdefault("initial", policy_initial(policy or Policy()))
+        super().__init__(*args, **kwargs)
+        self.fields.update(_policy_fields())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.policy = self._policy(cleaned)
+            except ValueError as exc:
+                raise forms.ValidationError(
+                    _("Deze combinatie van waarden kan niet: %(error)s") % {"error": exc}
+                ) from exc
+        return cleaned
+
+    def _policy(self, data) -> Policy:
+        min_specs: dict = {}
+        for group in TargetGroup.values:
+            for category in CATEGORIES:
+                spec = {
+                    key: data[_spec_name(group, category, key)]
+                    for key in SPEC_LABELS
+                    if data.get(_spec_name(group, category, key))
+                }
+                if spec:
+                    min_specs.setdefault(group, {})[category] = spec
+        return Policy(
+            group_weights={key: data[f"weight_{key}"] for key in WEIGHT_KEYS},
+            urgency_bonus={u: data[f"urgency_{u}"] for u in URGENCIES},
+            need_by_max_bonus=data["need_by_max_bonus"],
+            need_by_horizon_days=data["need_by_horizon_days"],
+            aging_points_per_day=data["aging_points_per_day"],
+            aging_max=data["aging_max"],
+            region_bonus={r: data[f"region_{r}"] for r in REGION_RELATIONS},
+            grade_bonus={g: data[f"grade_{g}"] for g in GRADES},
+            org_cap_share=float(data["org_cap_percent"]) / 100,
+            min_specs=min_specs,
+            allowed_grades={group: sorted(data[f"grades_{group}"]) for group in TargetGroup.values},
+        )
+
+    def sections(self) -> list[tuple[str, list]]:
+        """The fields in the groups the page shows them in."""
+        names = {
+            _("Doelgroepen (punten)"): [f"weight_{k}" for k in WEIGHT_KEYS],
+            _("Urgentie en gewenste datum"): [f"urgency_{u}" for u in URGENCIES]
+            + ["need_by_max_bonus", "need_by_horizon_days"],
+            _("Wachttijd"): ["aging_points_per_day", "aging_max"],
+            _("Regio en klasse"): [f"region_{r}" for r in REGION_RELATIONS]
+            + [f"grade_{g}" for g in GRADES],
+            _("Eerlijke verdeling"): ["org_cap_percent"],
+        }
+        return [(title, [self[name] for name in fields]) for title, fields in names.items()]
+
+    def spec_rows(self) -> list[tuple[str, list]]:
+        """Per target group: its minimum specs per type and its allowed grades."""
+        rows = []
+        for group, label in TargetGroup.choices:
+            cells = [
+                self[_spec_name(group, category, spec)]
+                for category in CATEGORIES
+                for spec in SPEC_LABELS
+            ]
+            rows.append((label, [*cells, self[f"grades_{group}"]]))
+        return rows
+
+
+def policy_initial(policy: Policy) -> dict:
+    initial = {f"weight_{key}": policy.group_weights[key] for key in WEIGHT_KEYS}
+    initial |= {f"urgency_{u}": policy.urgency_bonus[u] for u in URGENCIES}
+    initial |= {f"region_{r}": policy.region_bonus[r] for r in REGION_RELATIONS}
+    initial |= {f"grade_{g}": policy.grade_bonus[g] for g in GRADES}
+    initial |= {
+        "need_by_max_bonus": policy.need_by_max_bonus,
+        "need_by_horizon_days": policy.need_by_horizon_days,
+        "aging_points_per_day": policy.aging_points_per_day,
+        "aging_max": policy.aging_max,
+        "org_cap_percent": Decimal(str(round(policy.org_cap_share * 100, 1))),
+    }
+    for group in TargetGroup.values:
+        for category in CATEGORIES:
+            spec = policy.minimum(group, category) or {}
+            for key in SPEC_LABELS:
+                initial[_spec_name(group, category, key)] = spec.get(key)
+        grades = policy.allowed_grades.get(group)
+        initial[f"grades_{group}"] = list(GRADES if grades is None else grades)
+    return initial
+
+
+class PolicyVersionForm(PolicyForm):
+    note = forms.CharField(
+        label=_("Wat verandert er, en waarom?"),
+        max_length=250,
+        help_text=_("Komt bij de versie te staan, zodat collega's later zien waarom."),
+    )
+
+
+REQUEST_REFERENCE_RE = re.compile(r"^\s*(?:AAN-\d{4}-)?0*(\d{1,9})\s*$", re.IGNORECASE)
+
+
+class AllocateByHandForm(forms.Form):
+    device = forms.CharField(
+        label=_("Apparaatcode of serienummer"),
+        max_length=100,
+        help_text=_("Het apparaat moet klaar voor gebruik zijn."),
+    )
+    help_request = forms.CharField(
+        label=_("Hulpaanvraag"),
+        max_length=20,
+        help_text=_("Het nummer, zoals AAN-2026-00042 of 42. De aanvraag moet goedgekeurd zijn."),
+    )
+    reason = forms.CharField(
+        label=_("Reden"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text=_("Waarom dit apparaat met de hand naar deze aanvraag gaat."),
+    )
+
+    def clean_device(self) -> Device:
+        text = self.cleaned_data["device"].strip()
+        device = Device.objects.filter(
+            Q(asset_tag__iexact=text) | Q(serial_number__iexact=text)
+        ).first()
+        if device is None:
+            raise forms.ValidationError(
+                _("Er is geen apparaat met deze apparaatcode of dit serienummer.")
+            )
+        return device
+
+    def clean_help_request(self) -> HelpRequest:
+        match = REQUEST_REFERENCE_RE.match(self.cleaned_data["help_request"])
+        request = HelpRequest.objects.filter(pk=int(match.group(1))).first() if match else None
+        if request is None:
+            raise forms.ValidationError(_("Er is geen hulpaanvraag met dit nummer."))
+        return request

@@ -1,0 +1,235 @@
+"""The numbers a requesting organisation sees: allocated, shipped, delivered and remaining per
+request, its place in the queue and the expected window, from the numbers the job uses."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from donations.models import DeviceEvent
+from helprequests.models import HelpRequest
+
+from ..models import Allocation
+from ..solver_classes import CATEGORY_OF_KIND, request_priority
+from .inputs import active_policy, open_quantities, queue_rows, request_in
+
+# Recent supply for the expected window: devices that became ready in the last SUPPLY_WEEKS weeks;
+# with fewer than SUPPLY_MIN_DEVICES of them the average says too little to promise a window.
+SUPPLY_WEEKS = 4
+SUPPLY_MIN_DEVICES = 4
+
+
+@dataclass(frozen=True)
+class AllocationCounts:
+    """Devices of one request by stage. `allocated` counts everything the request holds
+    (approved, shipped, delivered); `shipped` includes delivered; `proposed` awaits a
+    coordinator; `remaining` = approved quantities minus allocated."""
+
+    approved: int = 0
+    allocated: int = 0
+    shipped: int = 0
+    delivered: int = 0
+    proposed: int = 0
+    remaining: int = 0
+    open_laptops: int = 0
+    open_tablets: int = 0
+    open_either: int = 0
+
+
+def allocation_counts(request_ids: Iterable[int]) -> dict[int, AllocationCounts]:
+    """Allocation numbers per request id, in two queries whatever the number of requests."""
+    ids = list(dict.fromkeys(request_ids))
+    if not ids:
+        return {}
+    approved = {
+        pk: (laptops, tablets, either)
+        for pk, laptops, tablets, either in HelpRequest.objects.filter(pk__in=ids).values_list(
+            "id", "approved_laptops", "approved_tablets", "approved_either"
+        )
+    }
+    tablet = Q(device__kind="tablet")
+    rows = (
+        Allocation.objects.filter(request_id__in=ids)
+        .exclude(status__in=[Allocation.Status.REJECTED, Allocation.Status.CANCELLED])
+        .values("request_id", "status")
+        .annotate(laptops=Count("id", filter=~tablet), tablets=Count("id", filter=tablet))
+        .order_by()
+    )
+    per_status: dict[int, dict[str, tuple[int, int]]] = {}
+    for row in rows:
+        per_status.setdefault(row["request_id"], {})[row["status"]] = (
+            row["laptops"],
+            row["tablets"],
+        )
+    return {pk: _counts(approved.get(pk, (0, 0, 0)), per_status.get(pk, {})) for pk in ids}
+
+
+def _counts(approved: tuple[int, int, int], by_status: dict[str, tuple[int, int]]):
+    def total(*statuses):
+        return sum(sum(by_status.get(s, (0, 0))) for s in statuses)
+
+    held_laptops = sum(by_status.get(s, (0, 0))[0] for s in Allocation.COMMITTED_STATUSES)
+    held_tablets = sum(by_status.get(s, (0, 0))[1] for s in Allocation.COMMITTED_STATUSES)
+    laptops, tablets, either = open_quantities(approved, held_laptops, held_tablets)
+    return AllocationCounts(
+        approved=sum(approved),
+        allocated=held_laptops + held_tablets,
+        shipped=total("shipped", "delivered"),
+        delivered=total("delivered"),
+        proposed=total("proposed"),
+        remaining=laptops + tablets + either,
+        open_laptops=laptops,
+        open_tablets=tablets,
+        open_either=either,
+    )
+
+
+@dataclass(frozen=True)
+class ExpectedWindow:
+    """When the rest of a request may arrive (weeks from today), or why that is unknown."""
+
+    devices_ahead: int  # devices still to come for the requests before it, plus its own
+    ready_last_weeks: int  # matching devices that became ready in the last SUPPLY_WEEKS weeks
+    weeks_low: int | None = None
+    weeks_high: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def estimable(self) -> bool:
+        return self.weeks_low is not None
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    position: int  # 1 = next in line among the waiting requests of its target group
+    queue_length: int  # waiting requests of its target group
+    position_overall: int  # among all waiting requests, in the matching job's priority order
+    window: ExpectedWindow
+
+
+def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueuePlace]:
+    """Queue place and expected window of each waiting request in `request_ids`, by id.
+
+    The queue is every approved request that still waits for devices (remaining > 0), in the
+    matching job's order: its priority under the active policy (target group, urgency, need-by
+    date, waiting time), then approval date, then id. The window divides the devices still to
+    come for the requests up to and including this one (remaining minus what is proposed, for
+    the device types it wants) by the weekly number of such devices that became ready lately.
+    Five queries, whatever the number of requests.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    wanted = set(request_ids)
+    if not wanted:
+        return {}
+    rows = queue_rows()
+    counts = allocation_counts([row[0] for row in rows])
+    policy = active_policy()
+    queue = []
+    for row in rows:
+        request = request_in(row)
+        count = counts[row[0]]
+        if request is None or count.remaining == 0:
+            continue
+        key = (-request_priority(request, policy, today), request.approved_on, request.id)
+        queue.append((key, request, count))
+    queue.sort(key=lambda item: item[0])
+    supply = recent_supply(now)
+    return _places(queue, wanted, supply, today)
+
+
+def _places(queue, wanted, supply, today) -> dict[int, QueuePlace]:
+    group_sizes: dict[str, int] = {}
+    for _key, request, _count in queue:
+        group_sizes[request.target_group] = group_sizes.get(request.target_group, 0) + 1
+    group_seen: dict[str, int] = {}
+    to_come = {"laptop": 0, "tablet": 0, "either": 0}
+    places = {}
+    for overall, (_key, request, count) in enumerate(queue, start=1):
+        group_seen[request.target_group] = group_seen.get(request.target_group, 0) + 1
+        # What is proposed already needs no new supply; take it off "either" last.
+        coming = _minus_proposed(count)
+        for category, units in zip(("laptop", "tablet", "either"), coming, strict=True):
+            to_come[category] += units
+        if request.id not in wanted:
+            continue
+        categories = _categories(count)
+        ahead = to_come["either"] + sum(to_come[c] for c in categories)
+        ready = sum(supply[c] for c in categories)
+        places[request.id] = QueuePlace(
+            position=group_seen[request.target_group],
+            queue_length=group_sizes[request.target_group],
+            position_overall=overall,
+            window=estimate_window(ahead, ready, today, own_to_come=sum(coming)),
+        )
+    return places
+
+
+def _minus_proposed(count: AllocationCounts) -> tuple[int, int, int]:
+    left = count.proposed
+    result = []
+    for units in (count.open_laptops, count.open_tablets, count.open_either):
+        taken = min(left, units)
+        result.append(units - taken)
+        left -= taken
+    return tuple(result)
+
+
+def _categories(count: AllocationCounts) -> tuple[str, ...]:
+    if count.open_either or (count.open_laptops and count.open_tablets):
+        return ("laptop", "tablet")
+    return ("tablet",) if count.open_tablets else ("laptop",)
+
+
+def recent_supply(now=None) -> dict[str, int]:
+    """Devices per category ("laptop", "tablet") that became ready in the last weeks."""
+    now = now or timezone.now()
+    rows = (
+        DeviceEvent.objects.filter(to_state="ready", at__gte=now - timedelta(weeks=SUPPLY_WEEKS))
+        .values("device__kind")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    supply = {"laptop": 0, "tablet": 0}
+    for row in rows:
+        supply[CATEGORY_OF_KIND.get(row["device__kind"], "laptop")] += row["n"]
+    return supply
+
+
+def delivery_days() -> tuple[int, int]:
+    """Days from approval to delivery the organisation is told to expect (settings)."""
+    return (
+        int(getattr(settings, "ALLOCATION_DELIVERY_DAYS_MIN", 5)),
+        int(getattr(settings, "ALLOCATION_DELIVERY_DAYS_MAX", 14)),
+    )
+
+
+def estimate_window(ahead: int, ready: int, today: date, *, own_to_come: int) -> ExpectedWindow:
+    """Until the devices still to come for the requests ahead (and its own) have become ready at
+    the recent weekly rate, plus the delivery time; in whole weeks and as dates."""
+    low_days, high_days = delivery_days()
+    if own_to_come == 0:
+        # Everything it still needs is proposed: only approval and delivery are left.
+        waiting_low = waiting_high = 0
+        ahead = 0
+    elif ready < SUPPLY_MIN_DEVICES:
+        return ExpectedWindow(devices_ahead=ahead, ready_last_weeks=ready)
+    else:
+        weeks = ahead / (ready / SUPPLY_WEEKS)
+        waiting_low, waiting_high = math.floor(weeks * 7), math.ceil(weeks * 7)
+    first, last = waiting_low + low_days, waiting_high + high_days
+    return ExpectedWindow(
+        devices_ahead=ahead,
+        ready_last_weeks=ready,
+        weeks_low=first // 7,
+        weeks_high=max(1, math.ceil(last / 7)),
+        start=today + timedelta(days=first),
+        end=today + timedelta(days=last),
+    )

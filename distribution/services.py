@@ -1,1 +1,0 @@
-"""Writes with business meaning for allocation and distribution."""

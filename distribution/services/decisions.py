@@ -1,0 +1,467 @@
+"""Coordinators' decisions on allocations: approve, reject, cancel, allocate by hand.
+
+Every decision follows the same steps: take the decisions lock shared (no run replaces the
+proposals meanwhile), lock the rows in one order (help requests by id, then devices by id,
+then allocations by id, so two decisions never deadlock), check each allocation is still valid,
+save, write the history rows, and queue the e-mails in the same transaction (outbox). A stale
+proposal (device no longer ready, request no longer approved or already full) is refused with
+a message saying why; the database constraints back this up, and their IntegrityError becomes a
+DomainError too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allemaal.models import User
+from allemaal.services import DomainError
+from donations.models import Device
+from donations.services import device_transition
+from helprequests.models import HelpRequest
+
+from .. import selectors
+from ..models import Allocation, AllocationEvent, AllocationRun
+from ..solver_classes import CATEGORY_OF_KIND, pair_score
+from .locks import decisions_shared
+from .notify import notify_allocations_approved, notify_allocations_cancelled
+from .runs import allocation_request_run_soon
+
+A = Allocation.Status
+
+
+@dataclass
+class Decision:
+    """What one decision did: the allocations it changed, and what it refused and why."""
+
+    done: list[Allocation] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (allocation id, message)
+
+
+class _Locked:
+    """The rows of one decision, locked in the one order: requests, devices, allocations."""
+
+    def __init__(self, allocation_ids: Iterable[int], *, with_run: bool = False):
+        ids = sorted(set(allocation_ids))
+        pairs = list(Allocation.objects.filter(pk__in=ids).values_list("device_id", "request_id"))
+        # A device and a request of an allocation never change, so reading them unlocked is safe.
+        self.requests = lock_requests({request for _device, request in pairs})
+        self.devices = lock_devices({device for device, _request in pairs})
+        allocations = Allocation.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+        if with_run:
+            allocations = allocations.select_related("run__policy")
+        self.allocations = list(allocations.order_by("pk"))
+        for allocation in self.allocations:
+            allocation.device = self.devices[allocation.device_id]
+            allocation.request = self.requests[allocation.request_id]
+        self.held = {
+            pk: list(counts) for pk, counts in selectors.held_per_category(self.requests).items()
+        }
+
+    def take(self, allocation: Allocation) -> None:
+        held = self.held.setdefault(allocation.request_id, [0, 0])
+        held[_category_index(allocation.device)] += 1
+
+    def give_back(self, allocation: Allocation) -> None:
+        self.held[allocation.request_id][_category_index(allocation.device)] -= 1
+
+
+def refuse_gone(decision: Decision, asked: Iterable[int], found: list[Allocation]) -> None:
+    """Proposals a newer run replaced (deleted) while the coordinator was looking at them."""
+    for pk in sorted(set(asked) - {allocation.pk for allocation in found}):
+        decision.refused.append(
+            (
+                pk,
+                _(
+                    "Voorstel %(n)d bestaat niet meer: een nieuwere ronde heeft de voorstellen "
+                    "vervangen. Bekijk de lijst opnieuw."
+                )
+                % {"n": pk},
+            )
+        )
+
+
+def lock_requests(ids: Iterable[int]) -> dict[int, HelpRequest]:
+    rows = (
+        HelpRequest.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(pk__in=sorted(ids))
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+def lock_devices(ids: Iterable[int]) -> dict[int, Device]:
+    rows = (
+        Device.objects.select_for_update(of=("self",))
+        .select_related("donation__refurbisher")
+        .filter(pk__in=sorted(ids))
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
+
+
+def _category_index(device: Device) -> int:
+    return 0 if CATEGORY_OF_KIND.get(device.kind, "laptop") == "laptop" else 1
+
+
+def _integrity_message() -> str:
+    return _(
+        "Iemand anders heeft deze apparaten of hulpaanvragen net gewijzigd. Er is niets "
+        "veranderd; bekijk de lijst opnieuw en probeer het nog eens."
+    )
+
+
+# --- Checks ---------------------------------------------------------------------------------------
+
+
+def unavailable_problem(device: Device) -> str | None:
+    if device.state != Device.State.READY:
+        return _(
+            "Apparaat %(device)s is niet meer beschikbaar (status: %(state)s). Voer de "
+            "toewijzing opnieuw uit voor een nieuw voorstel."
+        ) % {"device": device, "state": device.get_state_display()}
+    if device.donation.refurbisher_id is None:
+        return _("Apparaat %(device)s ligt niet bij een opknappartner.") % {"device": device}
+    return None
+
+
+def request_problem(request: HelpRequest, device: Device, held: list[int] | None) -> str | None:
+    """Why `request` cannot take `device` now, or None (its status, then room of that type)."""
+    if request.status != HelpRequest.Status.APPROVED:
+        return _("Hulpaanvraag %(ref)s wacht niet meer op apparaten (status: %(status)s).") % {
+            "ref": request.reference,
+            "status": request.get_status_display(),
+        }
+    approved = (request.approved_laptops, request.approved_tablets, request.approved_either)
+    laptops, tablets, either = selectors.open_quantities(approved, *(held or (0, 0)))
+    if laptops + tablets + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde apparaten (%(n)d).") % {
+            "ref": request.reference,
+            "n": request.approved_devices,
+        }
+    if _category_index(device) == 0 and laptops + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde laptops.") % {
+            "ref": request.reference
+        }
+    if _category_index(device) == 1 and tablets + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde tablets.") % {
+            "ref": request.reference
+        }
+    return None
+
+
+def _status_problem(allocation: Allocation, expected: str) -> str | None:
+    if allocation.status == expected:
+        return None
+    return _("Toewijzing %(n)d is niet meer open (status: %(status)s).") % {
+        "n": allocation.pk,
+        "status": allocation.get_status_display(),
+    }
+
+
+def _event(allocation: Allocation, from_status: str, by, note: str = "") -> AllocationEvent:
+    return AllocationEvent(
+        allocation=allocation,
+        from_status=from_status,
+        to_status=allocation.status,
+        at=allocation.decided_at,
+        by=by,
+        note=note,
+    )
+
+
+# --- Approve --------------------------------------------------------------------------------------
+
+
+def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool = True):
+    """Approve proposals: each device becomes `allocated` for its request; proposals that went
+    stale are refused one by one with the reason, the others go ahead."""
+    try:
+        with transaction.atomic():
+            decisions_shared()
+            ids = set(allocation_ids)
+            rows = _Locked(ids, with_run=True)
+            decision, events, now = Decision(), [], timezone.now()
+            refuse_gone(decision, ids, rows.allocations)
+            policies: dict = {}
+            for allocation in rows.allocations:
+                problem = (
+                    _status_problem(allocation, A.PROPOSED)
+                    or unavailable_problem(allocation.device)
+                    or request_problem(
+                        allocation.request, allocation.device, rows.held.get(allocation.request_id)
+                    )
+                )
+                if problem:
+                    decision.refused.append((allocation.pk, problem))
+                    continue
+                allocation.reasons = "|".join(selectors.allocation_reasons(allocation, policies))
+                _approve_one(allocation, by=by, now=now)
+                rows.take(allocation)
+                events.append(_event(allocation, A.PROPOSED, by))
+                decision.done.append(allocation)
+            AllocationEvent.objects.bulk_create(events)
+            if decision.done and notify:
+                notify_allocations_approved(decision.done)
+    except IntegrityError as exc:
+        raise DomainError(_integrity_message()) from exc
+    return decision
+
+
+def _approve_one(allocation: Allocation, *, by: User, now) -> None:
+    allocation.status = A.APPROVED
+    allocation.decided_by = by
+    allocation.decided_at = now
+    allocation.save(update_fields=["status", "decided_by", "decided_at", "reasons"])
+    device_transition(
+        allocation.device,
+        Device.State.ALLOCATED,
+        by=by,
+        organisation=allocation.request.organisation,
+        note=_("Toegewezen aan hulpaanvraag %(ref)s.") % {"ref": allocation.request.reference},
+    )
+
+
+def _open_run(run_id: int) -> AllocationRun:
+    run = AllocationRun.objects.get(pk=run_id)
+    if run.status != AllocationRun.Status.COMPLETED:
+        raise DomainError(
+            _("Ronde %(n)d heeft geen open voorstellen meer (status: %(status)s).")
+            % {"n": run.pk, "status": run.get_status_display()}
+        )
+    return run
+
+
+def allocations_approve_run(run_id: int, *, by: User) -> Decision:
+    """Approve every open proposal of one run (only the latest completed run has them)."""
+    _open_run(run_id)
+    ids = Allocation.objects.proposed().filter(run_id=run_id).values_list("id", flat=True)
+    return allocations_approve(list(ids), by=by)
+
+
+def allocations_approve_run_part(
+    run_id: int, *, by: User, after_request: int = 0, most: int = 2000
+) -> tuple[Decision, int | None]:
+    """Approve the proposals of the next requests of a run (by request id, after
+    `after_request`), about `most` allocations in one transaction; returns the last request
+    done, or None when the run is through. A national run is approved in such parts, each
+    within the task time limit; each request's devices stay within one part (one e-mail)."""
+    _open_run(run_id)
+    per_request = (
+        Allocation.objects.proposed()
+        .filter(run_id=run_id, request_id__gt=after_request)
+        .values("request_id")
+        .annotate(n=Count("id"))
+        .order_by("request_id")
+    )
+    chosen, total = [], 0
+    for row in per_request.iterator():
+        if chosen and total + row["n"] > most:
+            break
+        chosen.append(row["request_id"])
+        total += row["n"]
+    if not chosen:
+        return Decision(), None
+    return allocations_approve_requests(chosen, by=by), chosen[-1]
+
+
+def allocations_approve_requests(request_ids: Iterable[int], *, by: User) -> Decision:
+    """Approve every open proposal of the given help requests."""
+    ids = Allocation.objects.proposed().filter(request_id__in=list(request_ids))
+    return allocations_approve(list(ids.values_list("id", flat=True)), by=by)
+
+
+# --- Reject and cancel ----------------------------------------------------------------------------
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Geef een reden op."))
+    return reason
+
+
+def allocations_reject(allocation_ids: Iterable[int], *, by: User | None, reason: str) -> Decision:
+    """Reject proposals: the device stays in the pool (ready) and the request keeps waiting;
+    a later run may propose either again."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        decisions_shared()
+        ids = set(allocation_ids)
+        allocations = list(Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        decision, events, now = Decision(), [], timezone.now()
+        refuse_gone(decision, ids, allocations)
+        for allocation in allocations:
+            problem = _status_problem(allocation, A.PROPOSED)
+            if problem:
+                decision.refused.append((allocation.pk, problem))
+                continue
+            _refuse(allocation, A.REJECTED, by=by, now=now, note=reason)
+            events.append(_event(allocation, A.PROPOSED, by, reason))
+            decision.done.append(allocation)
+        AllocationEvent.objects.bulk_create(events)
+    return decision
+
+
+def _refuse(allocation: Allocation, to_status: str, *, by, now, note: str) -> None:
+    allocation.status = to_status
+    allocation.decision_note = note
+    allocation.decided_by = by
+    allocation.decided_at = now
+    allocation.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+
+
+def allocations_cancel(
+    allocation_ids: Iterable[int], *, by: User | None, reason: str, notify: bool = True
+) -> Decision:
+    """Cancel approved allocations that have not been shipped: each device goes back to
+    `ready` (the pool) and its request waits for devices again; both parties are told."""
+    reason = _reason(reason)
+    try:
+        with transaction.atomic():
+            decisions_shared()
+            rows = _Locked(allocation_ids)
+            decision, events, now = Decision(), [], timezone.now()
+            for allocation in rows.allocations:
+                problem = _cancel_problem(allocation)
+                if problem:
+                    decision.refused.append((allocation.pk, problem))
+                    continue
+                _refuse(allocation, A.CANCELLED, by=by, now=now, note=reason)
+                device_transition(
+                    allocation.device,
+                    Device.State.READY,
+                    by=by,
+                    organisation=None,
+                    note=_("Toewijzing aan %(ref)s geannuleerd: %(reason)s")
+                    % {"ref": allocation.request.reference, "reason": reason},
+                )
+                rows.give_back(allocation)
+                events.append(_event(allocation, A.APPROVED, by, reason))
+                decision.done.append(allocation)
+            AllocationEvent.objects.bulk_create(events)
+            if decision.done:
+                if notify:
+                    notify_allocations_cancelled(decision.done, reason)
+                transaction.on_commit(allocation_request_run_soon)
+    except IntegrityError as exc:
+        raise DomainError(_integrity_message()) from exc
+    return decision
+
+
+def _cancel_problem(allocation: Allocation) -> str | None:
+    if allocation.status == A.SHIPPED:
+        return _(
+            "Toewijzing %(n)d is al verzonden; annuleren kan niet meer. Laat het apparaat "
+            "terugsturen via de hulplijn."
+        ) % {"n": allocation.pk}
+    if allocation.status == A.PROPOSED:
+        return _("Toewijzing %(n)d is nog een voorstel; wijs het af in plaats van annuleren.") % {
+            "n": allocation.pk
+        }
+    return _status_problem(allocation, A.APPROVED)
+
+
+def allocations_withdraw_for_request(request_id: int, *, by: User | None, reason: str) -> Decision:
+    """A help request is cancelled or closed: its proposals are rejected and its approved,
+    unshipped allocations cancelled (devices back to the pool). Call it inside the help
+    request's own transaction, after locking the request."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        proposals = Allocation.objects.proposed().filter(request_id=request_id)
+        rejected = allocations_reject(proposals.values_list("id", flat=True), by=by, reason=reason)
+        approved = Allocation.objects.filter(request_id=request_id, status=A.APPROVED)
+        cancelled = allocations_cancel(approved.values_list("id", flat=True), by=by, reason=reason)
+    return Decision(done=rejected.done + cancelled.done, refused=cancelled.refused)
+
+
+# --- By hand --------------------------------------------------------------------------------------
+
+
+def allocation_allocate_by_hand(
+    *, device_id: int, request_id: int, by: User, reason: str
+) -> Allocation:
+    """A coordinator gives one ready device to one approved request, with a reason. An open
+    proposal of that device is set aside (rejected); an approved or shipped one blocks it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Geef een reden op voor een toewijzing met de hand."))
+    try:
+        with transaction.atomic():
+            decisions_shared()
+            request = lock_requests([request_id]).get(request_id)
+            device = lock_devices([device_id]).get(device_id)
+            if request is None or device is None:
+                raise DomainError(_("Dit apparaat of deze hulpaanvraag bestaat niet."))
+            live = list(
+                Allocation.objects.select_for_update(of=("self",))
+                .select_related("request")
+                .filter(device_id=device_id, status__in=Allocation.LIVE_STATUSES)
+                .order_by("pk")
+            )
+            _check_by_hand(device, request, live)
+            return _allocate_by_hand(device, request, live, by=by, reason=reason)
+    except IntegrityError as exc:
+        raise DomainError(_integrity_message()) from exc
+
+
+def _check_by_hand(device: Device, request: HelpRequest, live: list[Allocation]) -> None:
+    for allocation in live:
+        if allocation.status != A.PROPOSED:
+            raise DomainError(
+                _("Apparaat %(device)s is al toegewezen aan hulpaanvraag %(ref)s.")
+                % {"device": device, "ref": allocation.request.reference}
+            )
+    held = selectors.held_per_category([request.pk]).get(request.pk)
+    problem = unavailable_problem(device) or request_problem(
+        request, device, list(held) if held else None
+    )
+    if problem:
+        raise DomainError(problem)
+
+
+def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Allocation:
+    now = timezone.now()
+    events = []
+    for proposal in live:
+        _refuse(
+            proposal,
+            A.REJECTED,
+            by=by,
+            now=now,
+            note=_("Vervangen door een toewijzing met de hand."),
+        )
+        events.append(_event(proposal, A.PROPOSED, by, proposal.decision_note))
+    policy = selectors.active_policy()
+    today = timezone.localdate(now)
+    request_input = selectors.request_in_for(request)
+    device_input = selectors.device_in(device)
+    allocation = Allocation.objects.create(
+        device=device,
+        request=request,
+        run=None,
+        status=A.APPROVED,
+        score=pair_score(device_input, request_input, policy, today) if request_input else 0,
+        reasons="|".join(selectors.reason_codes(device, request, policy, today)),
+        note=reason,
+        decided_by=by,
+        decided_at=now,
+    )
+    device_transition(
+        device,
+        Device.State.ALLOCATED,
+        by=by,
+        organisation=request.organisation,
+        note=_("Met de hand toegewezen aan hulpaanvraag %(ref)s: %(reason)s")
+        % {"ref": request.reference, "reason": reason},
+    )
+    events.append(_event(allocation, "", by, reason))
+    AllocationEvent.objects.bulk_create(events)
+    notify_allocations_approved([allocation])
+    return allocation

@@ -1,0 +1,97 @@
+"""E-mails about allocations, one per organisation per decision (never one per device).
+
+Written to the outbox in the decision's transaction (`notify_organisation`): the requesting
+organisation hears what it gets and when to expect it; the refurbisher gets the list of devices
+to prepare (apparaatcodes), per destination.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from allemaal.services import notify_organisation
+
+from .. import selectors
+from ..models import Allocation
+
+
+def _grouped(allocations, owner) -> list[tuple]:
+    """(owner, its allocations) pairs, by the owner's id; `owner` maps an allocation to it."""
+    owners, groups = {}, {}
+    for allocation in allocations:
+        item = owner(allocation)
+        key = item.pk if item is not None else None
+        owners[key] = item
+        groups.setdefault(key, []).append(allocation)
+    return [(owners[key], groups[key]) for key in sorted(groups, key=lambda k: (k is None, k or 0))]
+
+
+def _request_lines(allocations: list[Allocation]) -> list[dict]:
+    lines = []
+    for request, items in _grouped(allocations, lambda a: a.request):
+        kinds = Counter(a.device.kind for a in items)
+        lines.append(
+            {
+                "help_request": request,
+                "url": settings.SITE_URL + reverse("helprequests:detail", args=[request.pk]),
+                "laptops": kinds["laptop"],
+                "chromebooks": kinds["chromebook"],
+                "tablets": kinds["tablet"],
+                "total": len(items),
+            }
+        )
+    return lines
+
+
+def _destinations(allocations: list[Allocation]) -> list[dict]:
+    lines = []
+    for request, items in _grouped(allocations, lambda a: a.request):
+        devices = sorted((a.device for a in items), key=lambda d: (d.asset_tag or "", d.pk))
+        lines.append(
+            {"help_request": request, "organisation": request.organisation, "devices": devices}
+        )
+    return lines
+
+
+def notify_allocations_approved(allocations: list[Allocation]) -> None:
+    """Each organisation: what it gets and when; each refurbisher: what to prepare."""
+    low, high = selectors.delivery_days()
+    today = timezone.localdate()
+    window = {"start": today + timedelta(days=low), "end": today + timedelta(days=high)}
+    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
+        notify_organisation(
+            organisation,
+            kind="allocation_approved",
+            context={"requests": _request_lines(items), "total": len(items), **window},
+        )
+    for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
+        if refurbisher is None:
+            continue
+        notify_organisation(
+            refurbisher,
+            kind="allocation_prepare",
+            context={"destinations": _destinations(items), "total": len(items)},
+        )
+
+
+def notify_allocations_cancelled(allocations: list[Allocation], reason: str) -> None:
+    """Each organisation: which devices will not come; each refurbisher: what not to send."""
+    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
+        notify_organisation(
+            organisation,
+            kind="allocation_cancelled",
+            context={"requests": _request_lines(items), "total": len(items), "reason": reason},
+        )
+    for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
+        if refurbisher is None:
+            continue
+        notify_organisation(
+            refurbisher,
+            kind="allocation_prepare_cancelled",
+            context={"destinations": _destinations(items), "total": len(items), "reason": reason},
+        )

@@ -1,0 +1,229 @@
+"""The matching job: read, solve, and replace the open proposals, all in one transaction.
+
+A run reads the ready devices and the approved requests with open quantities as plain rows,
+builds the solver's inputs, solves (distribution/solver.py, exact: see OBJECTIVE.md), deletes the
+proposals of the previous run and writes its own (COPY on PostgreSQL). Device rows are not
+touched: a device changes state only when a coordinator approves. Everything happens in one
+transaction, so a run that fails half-way leaves the previous proposals as they were and none
+of its own; the failure is then recorded as a failed run in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from operator import attrgetter
+from time import perf_counter
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allemaal.models import User
+from allemaal.services import DomainError
+
+from .. import selectors
+from ..models import Allocation, AllocationRun
+from ..solver import Solution, solve
+from ..solver_classes import Policy
+from .locks import decisions_exclusive, run_transaction
+from .policy import policy_current
+
+log = logging.getLogger(__name__)
+
+DEBOUNCE_CACHE_KEY = "distribution:allocation-run-scheduled"
+COPY_CHUNK = 50_000
+
+
+class AllocationRunFailed(DomainError):
+    """The run stopped with an error; it is recorded as failed and wrote no proposals."""
+
+    def __init__(self, run: AllocationRun):
+        self.run = run
+        super().__init__(
+            _(
+                "De toewijzingsronde is mislukt en heeft niets veranderd (ronde %(n)d). De "
+                "voorstellen van de vorige ronde blijven staan. Melding: %(error)s"
+            )
+            % {"n": run.pk, "error": run.error}
+        )
+
+
+@dataclass
+class DryRun:
+    """What a run would propose, computed without writing anything."""
+
+    inputs: selectors.RunInputs
+    solution: Solution
+    policy: Policy
+    seconds_solve: float
+
+
+def allocation_dry_run(policy: Policy | None = None, today: date | None = None) -> DryRun:
+    """Read and solve as a run would, with the active policy or `policy`; writes nothing."""
+    policy = policy or selectors.active_policy()
+    inputs = selectors.allocation_inputs(today)
+    started = perf_counter()
+    solution = solve(inputs.devices, inputs.requests, policy, inputs.today)
+    return DryRun(inputs, solution, policy, perf_counter() - started)
+
+
+def allocation_run(
+    *, trigger: str, by: User | None = None, today: date | None = None
+) -> AllocationRun:
+    """Propose devices for the waiting requests under the active policy, replacing the open
+    proposals of the previous run; never two runs at once (AllocationRunBusy)."""
+    started_at = timezone.now()
+    try:
+        with run_transaction():
+            decisions_exclusive()
+            return _run(trigger=trigger, by=by, started_at=started_at, today=today)
+    except DomainError:
+        raise
+    except Exception as exc:
+        log.exception("Allocation run failed")
+        raise AllocationRunFailed(_record_failure(trigger, by, started_at, exc)) from exc
+
+
+def _run(*, trigger: str, by: User | None, started_at, today: date | None) -> AllocationRun:
+    policy_row = policy_current()
+    run = AllocationRun.objects.create(
+        trigger=trigger,
+        policy=policy_row,
+        policy_version=policy_row.version,
+        started_by=by,
+        started_at=started_at,
+    )
+    inputs = selectors.allocation_inputs(today)
+    solving = perf_counter()
+    solution = solve(inputs.devices, inputs.requests, policy_row.policy, inputs.today)
+    writing = perf_counter()
+    replaced = proposals_delete()
+    proposals_write(run.pk, solution.assignments)
+    written = perf_counter()
+    AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
+        status=AllocationRun.Status.SUPERSEDED
+    )
+    run.status = AllocationRun.Status.COMPLETED
+    run.finished_at = timezone.now()
+    run.devices_available = len(inputs.devices)
+    run.requests_open = len(inputs.requests)
+    run.units_open = sum(r.open_total for r in inputs.requests)
+    run.proposals = solution.units
+    run.requests_served = len(solution.allocated_per_request())
+    run.total_score = solution.total_score
+    run.stats = {
+        **solution.stats,
+        "today": inputs.today.isoformat(),
+        "skipped_devices": inputs.skipped_devices,
+        "skipped_requests": inputs.skipped_requests,
+        "replaced_proposals": replaced,
+        "seconds_load": round(inputs.seconds, 3),
+        "seconds_solve": round(writing - solving, 3),
+        "seconds_write": round(written - writing, 3),
+    }
+    run.save()
+    return run
+
+
+def _record_failure(trigger, by, started_at, exc: Exception) -> AllocationRun:
+    policy_row = policy_current()
+    return AllocationRun.objects.create(
+        status=AllocationRun.Status.FAILED,
+        trigger=trigger,
+        policy=policy_row,
+        policy_version=policy_row.version,
+        started_by=by,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+
+
+def proposals_delete() -> int:
+    """Delete every open proposal (only one run's proposals are open at a time). Proposals
+    have no events or other rows pointing at them, so one DELETE does it."""
+    table = connection.ops.quote_name(Allocation._meta.db_table)
+    status = connection.ops.quote_name(Allocation._meta.get_field("status").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {status} = %s",  # noqa: S608 - quoted model names only
+            [Allocation.Status.PROPOSED],
+        )
+        return cursor.rowcount
+
+
+def proposals_write(run_id: int, assignments: list) -> None:
+    """Write one proposed allocation per assignment. In device order: the index that keeps a
+    device to one live allocation then grows at its end (random order made COPY 4x slower)."""
+    ordered = sorted(assignments, key=attrgetter("device_id"))
+    if connection.vendor == "postgresql":
+        _proposals_copy(run_id, ordered)
+    else:
+        Allocation.objects.bulk_create(
+            (
+                Allocation(
+                    device_id=a.device_id,
+                    request_id=a.request_id,
+                    run_id=run_id,
+                    status=Allocation.Status.PROPOSED,
+                    score=a.score,
+                )
+                for a in ordered
+            ),
+            batch_size=2000,
+        )
+
+
+PROPOSAL_COLUMNS = ("device", "request", "run", "status", "score")
+
+
+def _proposals_copy(run_id: int, ordered: list) -> None:
+    """COPY the proposals in text format; the other columns take their database defaults."""
+    meta = Allocation._meta
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(meta.get_field(name).column) for name in PROPOSAL_COLUMNS)
+    sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
+    tail = f"\t{run_id}\t{Allocation.Status.PROPOSED}\t"
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(sql) as copy,
+    ):
+        for start in range(0, len(ordered), COPY_CHUNK):
+            copy.write(
+                "".join(
+                    f"{a.device_id}\t{a.request_id}{tail}{a.score}\n"
+                    for a in ordered[start : start + COPY_CHUNK]
+                )
+            )
+
+
+# --- Runs when devices become ready -------------------------------------------------------------
+
+
+def debounce_seconds() -> int:
+    return int(getattr(settings, "ALLOCATION_DEBOUNCE_MINUTES", 15)) * 60
+
+
+def allocation_request_run_soon() -> bool:
+    """Schedule an automatic run, at most one per ALLOCATION_DEBOUNCE_MINUTES: the first call
+    schedules it that many minutes ahead, later calls until then change nothing (the run reads
+    whatever is ready by then). Returns whether this call scheduled one. Call on commit."""
+    from ..tasks import run_allocation
+
+    seconds = debounce_seconds()
+    if not cache.add(DEBOUNCE_CACHE_KEY, timezone.now().isoformat(), timeout=seconds):
+        return False
+    try:
+        run_allocation.apply_async(
+            kwargs={"trigger": AllocationRun.Trigger.AUTOMATIC}, countdown=seconds
+        )
+    except Exception:  # a stopped broker must not break the caller; the next event retries
+        log.warning("Could not schedule an allocation run", exc_info=True)
+        cache.delete(DEBOUNCE_CACHE_KEY)
+        return False
+    return True

@@ -1,0 +1,46 @@
+"""Thin Celery adapters around the allocation services."""
+
+import logging
+
+from celery import shared_task
+
+from allemaal.models import User
+from allemaal.services import DomainError
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=3)
+def run_allocation(self, trigger: str = "automatic", by_id: int | None = None) -> int | None:
+    """One matching run; the id of the run, or None when another run was busy (it retries a
+    few times a minute apart, since devices may have become ready after that run read)."""
+    by = User.objects.filter(pk=by_id).first() if by_id else None
+    try:
+        return services.allocation_run(trigger=trigger, by=by).pk
+    except services.AllocationRunBusy as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            return None
+        raise self.retry(exc=exc, countdown=60) from exc
+    except services.AllocationRunFailed as exc:
+        log.error("Allocation run %s failed: %s", exc.run.pk, exc.run.error)
+        return exc.run.pk
+
+
+@shared_task
+def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
+    """Approve a large run in parts (one transaction each, within the time limit); each part
+    queues the next. Idempotent: approved proposals are no longer open, so a repeated part
+    approves nothing twice. Returns how many this part approved."""
+    by = User.objects.get(pk=by_id)
+    try:
+        decision, last = services.allocations_approve_run_part(
+            run_id, by=by, after_request=after_request
+        )
+    except DomainError as exc:
+        log.warning("Approving run %s: %s", run_id, exc)
+        return 0
+    if last is not None:
+        approve_run.delay(run_id, by_id, last)
+    return len(decision.done)
