@@ -27,6 +27,10 @@ app.conf.beat_schedule = {
         "task": "helprequests.tasks.send_connectivity_bundle_reminders",
         "schedule": crontab(hour=8, minute=0, day_of_week=1),
     },
+    "distribution-handout-reminders": {
+        "task": "distribution.tasks.send_handout_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "allocation-nightly-run": {
         "task": "distribution.tasks.run_allocation",
         "schedule": crontab(hour=6, minute=0),

@@ -35,7 +35,9 @@ def home(request):
 def dashboard(request):
     """Send every actor to its own start page."""
     if request.user.is_staff:
-        return redirect("admin:index")
+        # Helpdesk agents work from the helpdesk pages; coordinators from the admin.
+        helpdesk_only = request.user.in_group("helpdesk") and not request.user.is_coordinator
+        return redirect("distribution:helpdesk" if helpdesk_only else "admin:index")
     membership = Membership.objects.select_related("organisation").filter(user=request.user).first()
     if membership is None:
         return redirect("organisation_create")

@@ -1,5 +1,5 @@
-"""Forms of the coordinators' allocation pages: the policy (one field per weight) and
-allocating a device by hand."""
+"""Forms of the coordinators' allocation pages (the policy, one field per weight, and
+allocating a device by hand), of shipping and delivery, hand-out reports and the helpdesk."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from donations.models import Device
 from helprequests.models import HelpRequest, TargetGroup
+from refurbish.asset_tags import format_asset_tag
 
+from .models import CARRIERS_WITHOUT_TRACKING, Carrier, ShipmentItem, SupportContact
 from .solver_classes import CATEGORIES, GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
 
 WEIGHT_LABELS = {
@@ -237,3 +239,159 @@ class AllocateByHandForm(forms.Form):
         if request is None:
             raise forms.ValidationError(_("Er is geen hulpaanvraag met dit nummer."))
         return request
+
+
+# --- Shipping, delivery, hand-out (refurbishers and requesting organisations) ---------------------
+
+
+class ScanForm(forms.Form):
+    """One asset tag, typed or scanned from the label (checked by the service)."""
+
+    tag = forms.CharField(
+        label=_("Apparaatcode"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}
+        ),
+        error_messages={"required": _("Scan of typ een apparaatcode.")},
+    )
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(label=_("Vervoerder"), choices=[("", "---")] + Carrier.choices)
+    tracking_code = forms.CharField(
+        label=_("Track-and-tracecode"),
+        max_length=100,
+        required=False,
+        help_text=_("Niet nodig als u de apparaten zelf brengt."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        carrier = cleaned.get("carrier")
+        if (
+            carrier
+            and carrier not in CARRIERS_WITHOUT_TRACKING
+            and not cleaned.get("tracking_code", "").strip()
+        ):
+            self.add_error("tracking_code", _("Vul de track-and-tracecode van de vervoerder in."))
+        return cleaned
+
+
+class DeliveryForm(forms.Form):
+    """Per device of a shipment: received, damaged (say what) or missing."""
+
+    OUTCOMES = [
+        (ShipmentItem.Outcome.RECEIVED, _("Ontvangen")),
+        (ShipmentItem.Outcome.DAMAGED, _("Beschadigd")),
+        (ShipmentItem.Outcome.MISSING, _("Ontbreekt")),
+    ]
+
+    note = forms.CharField(
+        label=_("Opmerking (niet verplicht)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"item_{item.pk}"] = forms.ChoiceField(
+                label=format_asset_tag(item.device.asset_tag),
+                choices=self.OUTCOMES,
+                initial=ShipmentItem.Outcome.RECEIVED,
+                widget=forms.RadioSelect,
+            )
+            self.fields[f"note_{item.pk}"] = forms.CharField(
+                label=_("Wat is er beschadigd?"), required=False, max_length=500
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for item in self.items:
+            damaged = cleaned.get(f"item_{item.pk}") == ShipmentItem.Outcome.DAMAGED
+            if damaged and not cleaned.get(f"note_{item.pk}", "").strip():
+                self.add_error(f"note_{item.pk}", _("Schrijf kort wat er beschadigd is."))
+        return cleaned
+
+    def rows(self):
+        """(item, outcome field, note field) per device, for the template."""
+        return [(item, self[f"item_{item.pk}"], self[f"note_{item.pk}"]) for item in self.items]
+
+    def outcomes(self) -> dict[int, str]:
+        return {item.pk: self.cleaned_data[f"item_{item.pk}"] for item in self.items}
+
+    def notes(self) -> dict[int, str]:
+        return {item.pk: self.cleaned_data.get(f"note_{item.pk}", "") for item in self.items}
+
+
+class HandoutForm(forms.Form):
+    devices_handed_out = forms.IntegerField(
+        label=_("Hoeveel apparaten heeft u uitgegeven?"), min_value=0
+    )
+    people_reached = forms.IntegerField(
+        label=_("Hoeveel mensen hebben er baat bij?"),
+        min_value=0,
+        help_text=_(
+            "Bijvoorbeeld: een laptop voor een gezin met drie schoolgaande kinderen telt als drie."
+        ),
+    )
+    note = forms.CharField(
+        label=_("Toelichting (niet verplicht)"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Noem geen namen of andere persoonsgegevens van de mensen die u helpt, zeker niet "
+            "van kinderen."
+        ),
+    )
+
+
+# --- Helpdesk -------------------------------------------------------------------------------------
+
+
+class SupportContactForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Kanaal"),
+        choices=SupportContact.Channel.choices,
+        initial=SupportContact.Channel.PHONE,
+        widget=forms.RadioSelect,
+    )
+    category = forms.ChoiceField(
+        label=_("Onderwerp"), choices=[("", "---")] + SupportContact.Category.choices
+    )
+    summary = forms.CharField(
+        label=_("Vraag en wat u heeft gedaan"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Geen namen, adressen of andere persoonsgegevens van de beller."),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Uitkomst"),
+        choices=SupportContact.Outcome.choices,
+        initial=SupportContact.Outcome.RESOLVED,
+        widget=forms.RadioSelect,
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reden van de retour"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    replacement = forms.TypedChoiceField(
+        label=_("Heeft de organisatie een ander apparaat nodig?"),
+        choices=[("1", _("Ja, stuur een vervangend apparaat")), ("0", _("Nee"))],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("Hoe is het opgelost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -44,3 +44,11 @@ def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
     if last is not None:
         approve_run.delay(run_id, by_id, last)
     return len(decision.done)
+
+
+@shared_task
+def send_handout_reminders() -> int:
+    """Daily: remind organisations of missing hand-out reports (one transaction per request,
+    each re-checked under a lock, so a repeated run sends nothing twice). Returns how many."""
+    ids = list(services.handout_reminders_due().values_list("id", flat=True))
+    return sum(services.handout_reminder_send(request_id) for request_id in ids)

@@ -179,3 +179,8 @@ def test_the_admin_invites_through_the_organisation_page(client, donor):
     )
     assert response.status_code == 302
     assert Invitation.objects.get().email == "nieuw@alice.example"
+
+
+def test_a_helpdesk_agent_lands_on_the_helpdesk(client, helpdesk):
+    client.force_login(helpdesk)
+    assert client.get(reverse("dashboard")).url == reverse("distribution:helpdesk")

@@ -1,10 +1,12 @@
-"""Reads across devices, help requests and allocations, in four rooms:
+"""Reads across devices, help requests, allocations and shipments, in six rooms:
 
 - `inputs`: what a matching run works on (ready devices, open requests), as plain rows.
 - `progress`: the numbers a requesting organisation sees (`allocation_counts`,
   `queue_positions`): the same open quantities the job uses, and its priority order.
 - `explain`: the plain-language reason behind one allocation.
 - `whatif`: a preview run compared with the open proposals.
+- `shipping`: shipments of a refurbisher or an organisation, hand-out reports, donor impact.
+- `support`: the helpdesk's view of one device.
 """
 
 from .explain import (
@@ -42,9 +44,40 @@ from .progress import (
     queue_positions,
     recent_supply,
 )
+from .shipping import (
+    Destination,
+    DonorImpact,
+    delivered_count,
+    donor_impact,
+    handout_requests,
+    organisation_shipments,
+    refurbisher_shipments,
+    request_cancel_problem,
+    shipment_items,
+    shipment_problem_items,
+    waiting_allocations,
+    waiting_destinations,
+)
+from .support import find_device, helpdesk_device, open_follow_ups, recent_contacts
 from .whatif import Comparison, ComparisonRow, RequestChange, preview_comparison
 
 __all__ = [
+    "Destination",
+    "DonorImpact",
+    "delivered_count",
+    "donor_impact",
+    "find_device",
+    "handout_requests",
+    "helpdesk_device",
+    "open_follow_ups",
+    "organisation_shipments",
+    "recent_contacts",
+    "refurbisher_shipments",
+    "request_cancel_problem",
+    "shipment_items",
+    "shipment_problem_items",
+    "waiting_allocations",
+    "waiting_destinations",
     "REQUEST_FIELDS",
     "SUPPLY_MIN_DEVICES",
     "SUPPLY_WEEKS",

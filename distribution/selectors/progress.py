@@ -28,8 +28,8 @@ SUPPLY_MIN_DEVICES = 4
 @dataclass(frozen=True)
 class AllocationCounts:
     """Devices of one request by stage. `allocated` counts everything the request holds
-    (approved, shipped, delivered); `shipped` includes delivered; `proposed` awaits a
-    coordinator; `remaining` = approved quantities minus allocated."""
+    (approved, shipped, delivered, returned without replacement); `shipped` includes delivered;
+    `proposed` awaits a coordinator; `remaining` = approved quantities minus allocated."""
 
     approved: int = 0
     allocated: int = 0
@@ -56,7 +56,13 @@ def allocation_counts(request_ids: Iterable[int]) -> dict[int, AllocationCounts]
     tablet = Q(device__kind="tablet")
     rows = (
         Allocation.objects.filter(request_id__in=ids)
-        .exclude(status__in=[Allocation.Status.REJECTED, Allocation.Status.CANCELLED])
+        .exclude(
+            status__in=[
+                Allocation.Status.REJECTED,
+                Allocation.Status.CANCELLED,
+                Allocation.Status.REPLACED,
+            ]
+        )
         .values("request_id", "status")
         .annotate(laptops=Count("id", filter=~tablet), tablets=Count("id", filter=tablet))
         .order_by()

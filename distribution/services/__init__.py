@@ -1,6 +1,8 @@
-"""Writes with business meaning for allocation: runs, decisions, the policy.
+"""Writes with business meaning for distribution: allocation (runs, decisions, the policy),
+shipping, delivery, hand-out reports and the support line.
 
-Split by subject (`runs`, `decisions`, `policy`, `notify`, `locks`); import from here.
+Split by subject (`runs`, `decisions`, `policy`, `notify`, `locks`, `shipping`, `delivery`,
+`handout`, `support`); import from here.
 """
 
 from .decisions import (
@@ -14,6 +16,18 @@ from .decisions import (
     allocations_reject,
     allocations_withdraw_for_request,
 )
+from .delivery import (
+    requests_fulfil_if_complete,
+    shipment_confirm_delivery,
+    shipment_item_found,
+    shipment_resolve_discrepancy,
+)
+from .handout import (
+    handout_reminder_days,
+    handout_reminder_send,
+    handout_reminders_due,
+    handout_report_save,
+)
 from .locks import AllocationRunBusy
 from .policy import policy_current, policy_save_version
 from .runs import (
@@ -22,6 +36,19 @@ from .runs import (
     allocation_dry_run,
     allocation_request_run_soon,
     allocation_run,
+)
+from .shipping import (
+    shipment_add_device,
+    shipment_cancel,
+    shipment_create,
+    shipment_remove_item,
+    shipment_ship,
+)
+from .support import (
+    device_holder,
+    device_return_start,
+    support_contact_log,
+    support_contact_resolve,
 )
 
 __all__ = [
@@ -40,6 +67,23 @@ __all__ = [
     "allocations_cancel",
     "allocations_reject",
     "allocations_withdraw_for_request",
+    "device_holder",
+    "device_return_start",
+    "handout_reminder_days",
+    "handout_reminder_send",
+    "handout_reminders_due",
+    "handout_report_save",
     "policy_current",
     "policy_save_version",
+    "requests_fulfil_if_complete",
+    "shipment_add_device",
+    "shipment_cancel",
+    "shipment_confirm_delivery",
+    "shipment_create",
+    "shipment_item_found",
+    "shipment_remove_item",
+    "shipment_resolve_discrepancy",
+    "shipment_ship",
+    "support_contact_log",
+    "support_contact_resolve",
 ]

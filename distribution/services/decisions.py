@@ -26,7 +26,7 @@ from donations.services import device_transition
 from helprequests.models import HelpRequest
 
 from .. import selectors
-from ..models import Allocation, AllocationEvent, AllocationRun
+from ..models import Allocation, AllocationEvent, AllocationRun, Shipment, ShipmentItem
 from ..solver_classes import CATEGORY_OF_KIND, pair_score
 from .locks import decisions_shared
 from .notify import notify_allocations_approved, notify_allocations_cancelled
@@ -321,7 +321,8 @@ def allocations_cancel(
     allocation_ids: Iterable[int], *, by: User | None, reason: str, notify: bool = True
 ) -> Decision:
     """Cancel approved allocations that have not been shipped: each device goes back to
-    `ready` (the pool) and its request waits for devices again; both parties are told."""
+    `ready` (the pool), off a shipment still being packed, and its request waits for devices
+    again; both parties are told."""
     reason = _reason(reason)
     try:
         with transaction.atomic():
@@ -346,6 +347,11 @@ def allocations_cancel(
                 events.append(_event(allocation, A.APPROVED, by, reason))
                 decision.done.append(allocation)
             AllocationEvent.objects.bulk_create(events)
+            # A cancelled device comes off a shipment that is still being packed.
+            ShipmentItem.objects.filter(
+                allocation_id__in=[allocation.pk for allocation in decision.done],
+                shipment__status=Shipment.Status.PREPARED,
+            ).delete()
             if decision.done:
                 if notify:
                     notify_allocations_cancelled(decision.done, reason)

@@ -11,6 +11,7 @@ from distribution.solver_classes import Policy
 from donations.models import Device
 from donations.tests.factories import DeviceFactory, DonationFactory
 from helprequests.tests.factories import HelpRequestFactory
+from refurbish.asset_tags import generate_asset_tag
 from tests.factories import OrganisationFactory
 
 
@@ -80,3 +81,54 @@ def ready_devices(count: int, donation=None, **kwargs) -> list[Device]:
     """`count` ready devices of one donation (one refurbisher)."""
     donation = donation or ProcessedDonationFactory()
     return ReadyDeviceFactory.create_batch(count, donation=donation, **kwargs)
+
+
+# --- Shipping -------------------------------------------------------------------------------------
+
+
+class AllocatedDeviceFactory(ReadyDeviceFactory):
+    """A prepared device with a real asset tag (check symbol), allocated to a request."""
+
+    state = Device.State.ALLOCATED
+    asset_tag = factory.LazyFunction(generate_asset_tag)
+    os_installed = "windows11"
+    charger_included = True
+
+
+def approved_allocations(request, count: int, *, donation=None, **device_kwargs):
+    """`count` devices of one donation (one refurbisher) allocated to `request` and approved,
+    as `allocations_approve` leaves them."""
+    donation = donation or ProcessedDonationFactory()
+    now = timezone.now()
+    return [
+        Allocation.objects.create(
+            device=AllocatedDeviceFactory(donation=donation, **device_kwargs),
+            request=request,
+            run=None,
+            status=Allocation.Status.APPROVED,
+            score=100,
+            note="Test",
+            decided_at=now,
+        )
+        for _ in range(count)
+    ]
+
+
+def packed_shipment(allocations, *, by):
+    """A prepared shipment with these (approved) allocations scanned onto it."""
+    from distribution import services
+
+    first = allocations[0]
+    shipment = services.shipment_create(
+        refurbisher=first.device.donation.refurbisher, request_id=first.request_id, by=by
+    )
+    for allocation in allocations:
+        services.shipment_add_device(shipment.pk, allocation.device.asset_tag, by=by)
+    return shipment
+
+
+def shipped_shipment(allocations, *, by, carrier="postnl", tracking_code="3SABCD1234567"):
+    from distribution import services
+
+    shipment = packed_shipment(allocations, by=by)
+    return services.shipment_ship(shipment.pk, carrier=carrier, tracking_code=tracking_code, by=by)

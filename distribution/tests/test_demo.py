@@ -35,3 +35,30 @@ def test_seed_demo_twice_shows_a_policy_a_run_awaiting_approval_and_approved_all
         Device.objects.filter(allocations__status="approved").values_list("state", flat=True)
     ) == {"allocated"}
     assert "proposals awaiting approval" in out.getvalue()
+
+
+def test_seed_demo_shows_shipments_in_every_state_a_hand_out_contacts_and_a_return():
+    from distribution.models import DeviceReturn, HandoutReport, Shipment, SupportContact
+
+    def counts():
+        return (
+            sorted(Shipment.objects.values_list("status", "has_discrepancy")),
+            HandoutReport.objects.count(),
+            SupportContact.objects.count(),
+            DeviceReturn.objects.count(),
+        )
+
+    call_command("seed_demo", stdout=StringIO())
+    first = counts()
+    call_command("seed_demo", stdout=StringIO())
+    assert counts() == first
+    shipments, handouts, contacts, returns = first
+    assert shipments == [
+        ("cancelled", False),
+        ("delivered", False),
+        ("delivered", True),
+        ("prepared", False),
+        ("shipped", False),
+    ]
+    assert handouts == 1 and contacts == 2 and returns == 1
+    assert Shipment.objects.open_discrepancies().count() == 1

@@ -36,7 +36,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CANCELLED},
     S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELLED},
     S.APPROVED: {S.FULFILLED, S.CANCELLED, S.CLOSED},
-    S.FULFILLED: {S.CLOSED},
+    S.FULFILLED: {S.CLOSED, S.APPROVED},
     S.REJECTED: set(),
     S.CANCELLED: set(),
     S.CLOSED: set(),
@@ -268,8 +268,12 @@ def helprequest_update(request: HelpRequest, *, by: User, data: dict) -> HelpReq
 # --- Transitions ---------------------------------------------------------------------------
 
 
-def _check_move(request: HelpRequest, to_status: str) -> None:
-    if to_status not in TRANSITIONS[request.status]:
+def _check_move(request: HelpRequest, to_status: str, *, only_from=None) -> None:
+    """Refuse a move the table does not allow, or one this service does not make (`only_from`:
+    approving is for submitted requests; reopening a fulfilled one is `helprequest_reopen`)."""
+    if to_status not in TRANSITIONS[request.status] or (
+        only_from is not None and request.status not in only_from
+    ):
         raise DomainError(
             _("Hulpaanvraag %(ref)s kan niet van '%(from)s' naar '%(to)s'.")
             % {
@@ -340,7 +344,7 @@ def helprequest_approve(
         request = helprequest_lock(request.pk)
         if request.status == S.APPROVED:
             return request
-        _check_move(request, S.APPROVED)
+        _check_move(request, S.APPROVED, only_from=(S.SUBMITTED,))
         quantities = {
             "approved_laptops": request.laptops if laptops is None else laptops,
             "approved_tablets": request.tablets if tablets is None else tablets,
@@ -432,6 +436,17 @@ def helprequest_fulfil(request: HelpRequest, *, by: User | None, note: str = "")
     return request
 
 
+def helprequest_reopen(request: HelpRequest, *, by: User | None, note: str = "") -> HelpRequest:
+    """A fulfilled request waits again: a delivered device came back and needs a replacement."""
+    with transaction.atomic():
+        request = helprequest_lock(request.pk)
+        if request.status == S.APPROVED:
+            return request
+        _check_move(request, S.APPROVED, only_from=(S.FULFILLED,))
+        _transition(request, S.APPROVED, by=by, note=note)
+    return request
+
+
 def helprequest_close(request: HelpRequest, *, by: User, note: str = "") -> HelpRequest:
     """A coordinator closes a fulfilled request, or an approved one that will not be filled
     (then with a reason, which the organisation is told)."""
@@ -462,9 +477,11 @@ def _request_allocation_run() -> None:
 
 
 def _has_shipped_devices(request: HelpRequest) -> bool:
+    """Devices left the refurbisher for this request (shipped, delivered, or came back)."""
     from distribution.models import Allocation
 
-    shipped = [Allocation.Status.SHIPPED, Allocation.Status.DELIVERED]
+    A = Allocation.Status
+    shipped = [A.SHIPPED, A.DELIVERED, A.RETURNED, A.REPLACED]
     return Allocation.objects.filter(request_id=request.pk, status__in=shipped).exists()
 
 

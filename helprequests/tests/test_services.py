@@ -546,3 +546,16 @@ def test_approval_asks_for_an_allocation_run(
     with django_capture_on_commit_callbacks(execute=True):
         services.helprequest_approve(request, by=coordinator)
     assert asked == [True]
+
+
+def test_a_fulfilled_request_can_be_reopened_for_a_replacement_but_not_reapproved(coordinator):
+    from distribution.tests.factories import ApprovedRequestFactory
+
+    request = ApprovedRequestFactory(status="fulfilled")
+    with pytest.raises(DomainError):
+        services.helprequest_approve(request, by=coordinator)
+    services.helprequest_reopen(request, by=coordinator, note="Vervanging nodig")
+    request.refresh_from_db()
+    assert request.status == "approved"
+    with pytest.raises(DomainError):
+        services.helprequest_reopen(HelpRequestFactory(submitted=True), by=coordinator)

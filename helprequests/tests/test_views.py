@@ -316,3 +316,10 @@ def test_the_dashboard_query_count_is_constant(
     make(18)
     with django_assert_num_queries(13):
         client.get(url)
+
+
+def test_the_dashboard_links_to_shipments_and_hand_out(client, carla):
+    assert (
+        reverse("distribution:shipments")
+        in client.get(reverse("helprequests:dashboard")).content.decode()
+    )

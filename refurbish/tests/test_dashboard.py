@@ -128,3 +128,8 @@ def test_the_dashboard_takes_constant_queries(client, refurbisher, refurbisher_o
 def test_the_workspace_links_to_the_pickups_to_collect(client, refurbisher):
     client.force_login(refurbisher)
     assert reverse("donations:pickups") in client.get(URL).content.decode()
+
+
+def test_the_workspace_links_to_shipping(client, refurbisher):
+    client.force_login(refurbisher)
+    assert reverse("distribution:shipping") in client.get(URL).content.decode()

@@ -7,9 +7,9 @@ approve them, which moves the device to `allocated`. See OBJECTIVE.md for how th
 Database invariants (the services check the same things first, with a clear message):
 - one active policy version (partial unique constraint);
 - one live allocation per device: proposed, approved or shipped (partial unique constraint);
-- a request never holds more approved/shipped/delivered devices than approved, per type: a
-  PostgreSQL constraint trigger (migration 0002), which also checks that the device and the
-  request of such an allocation exist.
+- a request never holds more approved/shipped/delivered/returned devices than approved, per
+  type: a PostgreSQL constraint trigger (migrations 0002 and 0003), which also checks that the
+  device and the request of such an allocation exist.
 
 The device, request, run and decided_by keys carry no per-row foreign-key triggers in the
 database (`db_constraint=False`), nor does the key from AllocationEvent to Allocation:
@@ -28,7 +28,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .solver_classes import Policy
+from ..solver_classes import Policy
 
 
 class PriorityPolicy(models.Model):
@@ -138,7 +138,8 @@ class AllocationQuerySet(models.QuerySet):
         return self.filter(status__in=Allocation.LIVE_STATUSES)
 
     def committed(self):
-        """Devices a request holds: approved, shipped or delivered."""
+        """Devices a request holds: approved, shipped, delivered, or returned without
+        replacement (the organisation needs no other device for it)."""
         return self.filter(status__in=Allocation.COMMITTED_STATUSES)
 
 
@@ -152,11 +153,17 @@ class Allocation(models.Model):
         CANCELLED = "cancelled", _("Geannuleerd")
         SHIPPED = "shipped", _("Verzonden")
         DELIVERED = "delivered", _("Afgeleverd")
+        # Came back through the support line. Returned: the organisation needs no replacement,
+        # so the place stays taken. Replaced: it does, so the place is free for the next run.
+        RETURNED = "returned", _("Teruggestuurd, geen vervanging")
+        REPLACED = "replaced", _("Teruggestuurd, vervanging nodig")
 
     # A device is spoken for while one of these holds; at most one per device.
     LIVE_STATUSES = ("proposed", "approved", "shipped")
     # What a request has received or will receive for certain; never more than approved.
-    COMMITTED_STATUSES = ("approved", "shipped", "delivered")
+    COMMITTED_STATUSES = ("approved", "shipped", "delivered", "returned")
+    # Decided and no longer holding the device (a new allocation of the device may follow).
+    CLOSED_STATUSES = ("rejected", "cancelled", "delivered", "returned", "replaced")
 
     device = models.ForeignKey(
         "donations.Device",
@@ -221,13 +228,23 @@ class Allocation(models.Model):
             models.Index(
                 fields=["request", "status"],
                 condition=Q(
-                    status__in=["approved", "rejected", "cancelled", "shipped", "delivered"]
+                    status__in=[
+                        "approved",
+                        "rejected",
+                        "cancelled",
+                        "shipped",
+                        "delivered",
+                        "returned",
+                        "replaced",
+                    ]
                 ),
                 name="allocation_request_decided",
             ),
             models.Index(
                 fields=["device"],
-                condition=Q(status__in=["rejected", "cancelled", "delivered"]),
+                condition=Q(
+                    status__in=["rejected", "cancelled", "delivered", "returned", "replaced"]
+                ),
                 name="allocation_device_history",
             ),
         ]
@@ -247,6 +264,8 @@ class Allocation(models.Model):
                         "cancelled",
                         "shipped",
                         "delivered",
+                        "returned",
+                        "replaced",
                     ]
                 ),
                 name="allocation_status_valid",

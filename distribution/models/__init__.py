@@ -1,0 +1,40 @@
+"""The distribution app's models, in three rooms: `allocation` (policy, runs, allocations),
+`shipping` (shipments, their items and history, hand-out reports) and `support` (the free
+support line: contacts and returns)."""
+
+from .allocation import (
+    Allocation,
+    AllocationEvent,
+    AllocationQuerySet,
+    AllocationRun,
+    PriorityPolicy,
+)
+from .shipping import (
+    CARRIERS_WITHOUT_TRACKING,
+    Carrier,
+    HandoutReminder,
+    HandoutReport,
+    Shipment,
+    ShipmentEvent,
+    ShipmentItem,
+    ShipmentQuerySet,
+)
+from .support import DeviceReturn, SupportContact
+
+__all__ = [
+    "CARRIERS_WITHOUT_TRACKING",
+    "Allocation",
+    "AllocationEvent",
+    "AllocationQuerySet",
+    "AllocationRun",
+    "Carrier",
+    "DeviceReturn",
+    "HandoutReminder",
+    "HandoutReport",
+    "PriorityPolicy",
+    "Shipment",
+    "ShipmentEvent",
+    "ShipmentItem",
+    "ShipmentQuerySet",
+    "SupportContact",
+]

@@ -1,0 +1,129 @@
+"""The coordinators' pages for shipments, hand-out reports, support contacts and returns."""
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from distribution import services
+from distribution.models import ShipmentItem
+
+from .factories import ApprovedRequestFactory, approved_allocations, shipped_shipment
+
+pytestmark = pytest.mark.django_db
+
+SHIPMENTS = reverse("admin:distribution_shipment_changelist")
+CONTACTS = reverse("admin:distribution_supportcontact_changelist")
+HANDOUTS = reverse("admin:distribution_handoutreport_changelist")
+RETURNS = reverse("admin:distribution_devicereturn_changelist")
+
+
+@pytest.fixture
+def admin_client(client, coordinator):
+    client.force_login(coordinator)
+    client.get(reverse("admin:index"))  # the MFA check is remembered in the session
+    return client
+
+
+def _delivered(count, *, refurbisher, donation, missing=False):
+    """`count` delivered shipments of one device each; with `missing`, that device is missing."""
+    shipments = []
+    for number in range(count):
+        request = ApprovedRequestFactory(laptops=1, delivery_street=f"Laan {number}")
+        shipment = shipped_shipment(
+            approved_allocations(request, 1, donation=donation), by=refurbisher
+        )
+        item = shipment.items.get()
+        services.shipment_confirm_delivery(
+            shipment.pk,
+            by=refurbisher,
+            organisation=request.organisation,
+            outcomes={item.pk: "missing" if missing else "received"},
+        )
+        if not missing:
+            services.handout_report_save(
+                request.pk,
+                by=refurbisher,
+                organisation=request.organisation,
+                devices_handed_out=1,
+                people_reached=2,
+            )
+        shipments.append(shipment)
+    return shipments
+
+
+def test_anonymous_visitors_and_organisations_cannot_open_the_pages(client, school_board):
+    for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
+        assert "login" in client.get(url).url
+    client.force_login(school_board)
+    for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
+        assert client.get(url).status_code == 302  # the admin's own log-in page
+
+
+def test_coordinators_filter_shipments_with_an_open_discrepancy(
+    admin_client, refurbisher, donation
+):
+    fine = _delivered(1, refurbisher=refurbisher, donation=donation)[0]
+    flagged = _delivered(1, refurbisher=refurbisher, donation=donation, missing=True)[0]
+    page = admin_client.get(SHIPMENTS + "?afwijking=open").content.decode()
+    assert flagged.reference in page and fine.reference not in page
+    page = admin_client.get(SHIPMENTS + "?afwijking=none").content.decode()
+    assert fine.reference in page and flagged.reference not in page
+    page = admin_client.get(SHIPMENTS + f"?q={flagged.reference}").content.decode()
+    assert flagged.reference in page and fine.reference not in page
+
+
+def test_the_resolve_action_refuses_while_a_unit_is_missing_and_settles_after_a_return(
+    admin_client, refurbisher, donation, helpdesk
+):
+    shipment = _delivered(1, refurbisher=refurbisher, donation=donation, missing=True)[0]
+    data = {
+        "action": "resolve",
+        ACTION_CHECKBOX_NAME: [shipment.pk],
+        "apply": "1",
+        "reason": "Vervoerder vergoedt",
+    }
+    response = admin_client.post(SHIPMENTS, data, follow=True)
+    assert "Nog zoek" in response.content.decode()
+    item = ShipmentItem.objects.get(shipment=shipment)
+    services.device_return_start(item.device_id, by=helpdesk, reason="Kwijt", replacement=True)
+    response = admin_client.post(SHIPMENTS, data, follow=True)
+    assert "1 afwijkingen afgehandeld" in response.content.decode()
+    shipment.refresh_from_db()
+    assert not shipment.discrepancy_open
+
+
+def test_the_resolve_action_asks_for_a_reason_first(admin_client, refurbisher, donation):
+    shipment = _delivered(1, refurbisher=refurbisher, donation=donation, missing=True)[0]
+    response = admin_client.post(
+        SHIPMENTS, {"action": "resolve", ACTION_CHECKBOX_NAME: [shipment.pk]}
+    )
+    assert response.status_code == 200 and "Reden" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [2, 20])
+def test_the_changelists_take_a_constant_number_of_queries(
+    admin_client, django_assert_num_queries, rows, refurbisher, donation, helpdesk
+):
+    shipments = _delivered(rows, refurbisher=refurbisher, donation=donation)
+    for shipment in shipments:
+        device = shipment.items.get().device
+        services.support_contact_log(
+            device.pk,
+            by=helpdesk,
+            channel="email",
+            category="account",
+            summary="Wachtwoord",
+            outcome="resolved",
+        )
+        services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+    for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
+        admin_client.get(url)  # warm the session's cached permissions
+        with django_assert_num_queries(_QUERIES[url]):
+            response = admin_client.get(url)
+        assert response.status_code == 200
+
+
+# Per changelist: session, user, the user's and its groups' permissions (2), the refurbisher
+# filter's choices (shipments only), the count, the total count (not on the two busiest lists),
+# the donation policy (admin site context), the page of rows with their related rows joined.
+_QUERIES = {SHIPMENTS: 8, CONTACTS: 7, HANDOUTS: 8, RETURNS: 8}
