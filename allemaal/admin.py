@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -6,8 +9,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
+from .admin_speed import FastChangeListMixin, cached_choices
 from .forms import ReasonForm
 from .models import Invitation, Membership, Notification, Organisation, User
+
+# The reporting models live in allemaal.reporting; importing them here registers them with the
+# app (admin autodiscovery runs in every process, before any request, job or migration).
+from .reporting.export_specs import register_distribution_exports
+from .reporting.models import DashboardSnapshot
+
+register_distribution_exports()
 
 
 def ask_reason(modeladmin, request, queryset, *, title: str, apply):
@@ -45,7 +56,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "kind",
@@ -65,7 +76,8 @@ class OrganisationAdmin(admin.ModelAdmin):
         "status_changed_by",
         "created_at",
     ]
-    ordering = ["-created_at", "-id"]
+    # Newest first by the primary key: an index scan, where created_at has no index.
+    ordering = ["-id"]
     inlines = [MembershipInline]
     actions = ["verify", "reject"]
     list_select_related = ["status_changed_by"]
@@ -113,10 +125,30 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
+class NotificationKindFilter(admin.SimpleListFilter):
+    """The kinds of e-mail as fixed choices (one per e-mail template), never a
+    `SELECT DISTINCT kind` over the whole outbox."""
+
+    title = _("soort")
+    parameter_name = "kind__exact"
+
+    def lookups(self, request, model_admin):
+        return cached_choices("admin-filter:notification-kinds", _email_kinds, seconds=3600)
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+def _email_kinds() -> list[tuple[str, str]]:
+    folder = Path(settings.BASE_DIR) / "templates" / "emails"
+    kinds = sorted(p.name.removesuffix("_subject.txt") for p in folder.glob("*_subject.txt"))
+    return [(kind, kind) for kind in kinds]
+
+
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "to_email", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", NotificationKindFilter]
     search_fields = ["=to_email"]
     readonly_fields = [f.name for f in Notification._meta.fields]
     actions = ["requeue"]
@@ -138,3 +170,18 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["=email", "organisation__name"]
     readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at"]
+
+
+@admin.register(DashboardSnapshot)
+class DashboardSnapshotAdmin(admin.ModelAdmin):
+    """When the dashboard's numbers were computed, how long it took and how much changed."""
+
+    list_display = ["computed_at", "seconds", "full_rebuild", "facts_refreshed"]
+    fields = ["computed_at", "started_at", "seconds", "full_rebuild", "facts_refreshed"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "kwargs": {"trigger": "automatic"},
     },
+    "reporting-refresh": {"task": "allemaal.tasks.refresh_reporting", "schedule": 600.0},
+    "reporting-nightly-rebuild": {
+        "task": "allemaal.tasks.rebuild_reporting",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "purge-old-sent-notifications": {
         "task": "allemaal.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=30),

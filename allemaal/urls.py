@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("coordinatie/", include("allemaal.reporting.urls")),
     path("donaties/", include("donations.urls")),
     path("hulpaanvragen/", include("helprequests.urls")),
     path("opknappen/", include("refurbish.urls")),

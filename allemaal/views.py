@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -28,7 +29,12 @@ def healthz(request):
 
 
 def home(request):
-    return render(request, "home.html")
+    """The public page: counters and what is needed now, from the reporting job's cache."""
+    from .reporting import public
+
+    counters = public.current()
+    updated = parse_datetime(counters["computed_at"]) if counters else None
+    return render(request, "home.html", {"counters": counters, "updated": updated})
 
 
 @login_required

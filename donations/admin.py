@@ -1,22 +1,20 @@
 """The coordinators' side of donations: find, schedule, decline, export; devices to look up."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Count
-from django.http import HttpResponse
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from allemaal.admin import ask_reason
+from allemaal.admin_speed import FastChangeListMixin, normalise_code, organisation_filter
+from allemaal.exports import Column, ExportMixin, ExportSpec, register
 from allemaal.services import DomainError
 
 from . import services
 from .forms import SchedulePickupForm
-from .manifest import csv_safe
 from .models import (
     Device,
     DeviceEvent,
@@ -26,6 +24,12 @@ from .models import (
     Manifest,
     parse_reference,
 )
+
+
+def normalise_asset_tag(term: str) -> str:
+    from refurbish.asset_tags import normalise_asset_tag as normalise
+
+    return normalise(term)
 
 
 class DonationEventInline(admin.TabularInline):
@@ -85,12 +89,57 @@ EXPORT_COLUMNS = [
     (_("ophaaldatum"), lambda d: d.pickup_date),
     (_("opknappartner"), lambda d: d.refurbisher.name if d.refurbisher else ""),
     (_("reden"), lambda d: d.status_reason),
-    (_("aangemeld op"), lambda d: timezone.localtime(d.created_at).strftime("%Y-%m-%d %H:%M")),
+    (_("aangemeld op"), lambda d: d.created_at),
 ]
+register(
+    ExportSpec(
+        "donations.donation",
+        [Column(label, value) for label, value in EXPORT_COLUMNS],
+        filename="donaties",
+        select_related=("donor", "refurbisher"),
+    )
+)
+register(
+    ExportSpec(
+        "donations.device",
+        [
+            Column(_("serienummer"), "serial_number"),
+            Column(_("apparaatcode"), "asset_tag"),
+            Column(_("soort"), "get_kind_display"),
+            Column(_("merk"), "make"),
+            Column(_("model"), "model"),
+            Column(_("bouwjaar"), "year"),
+            Column(_("werkgeheugen (GB)"), "ram_gb"),
+            Column(_("opslag (GB)"), "storage_gb"),
+            Column(_("kwaliteit"), "grade"),
+            Column(_("status"), "get_state_display"),
+            Column(_("status sinds"), "state_changed_at"),
+            Column(_("donatie"), "donation.reference"),
+            Column(_("donateur"), "donation.donor.name"),
+            Column(_("opknappartner"), "donation.refurbisher.name"),
+            Column(_("eigen code van de donateur"), "donor_asset_tag"),
+        ],
+        filename="apparaten",
+        select_related=("donation__donor", "donation__refurbisher"),
+    )
+)
+
+
+def _device_count():
+    """Devices on a donation's list, as a subquery: evaluated for the rows of one page only
+    (a GROUP BY over every donation and device would cost a full join per page)."""
+    devices = (
+        Device.objects.filter(donation=OuterRef("pk"))
+        .order_by()
+        .values("donation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(devices), 0)
 
 
 @admin.register(Donation)
-class DonationAdmin(admin.ModelAdmin):
+class DonationAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "donor",
@@ -106,7 +155,7 @@ class DonationAdmin(admin.ModelAdmin):
     list_select_related = ["donor", "refurbisher"]
     list_filter = [
         "status",
-        ("refurbisher", admin.RelatedOnlyFieldListFilter),
+        organisation_filter("refurbisher", "refurbisher", _("opknappartner")),
         "pickup_province",
         "created_at",
         "pickup_date",
@@ -129,8 +178,9 @@ class DonationAdmin(admin.ModelAdmin):
         "created_at",
     ]
     inlines = [DonationEventInline, ManifestInline]
-    actions = ["schedule_pickup", "decline", "export_csv"]
-    ordering = ["-created_at", "-id"]
+    actions = ["schedule_pickup", "decline"]
+    # Newest first by the primary key: an index scan (created_at has no index of its own).
+    ordering = ["-id"]
 
     def has_add_permission(self, request):
         # Donations are registered by donors (with consent and the batch-size policy).
@@ -140,7 +190,7 @@ class DonationAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_device_count=Count("devices"))
+        return super().get_queryset(request).annotate(_device_count=_device_count())
 
     @admin.display(description=_("KvK-nummer"), ordering="donor__kvk_number")
     def donor_kvk(self, donation):
@@ -150,7 +200,7 @@ class DonationAdmin(admin.ModelAdmin):
     def pledged_devices(self, donation):
         return donation.pledged_devices
 
-    @admin.display(description=_("op de lijst"), ordering="_device_count")
+    @admin.display(description=_("op de lijst"))
     def device_count(self, donation):
         return donation._device_count
 
@@ -211,18 +261,6 @@ class DonationAdmin(admin.ModelAdmin):
             ),
         )
 
-    @admin.action(description=_("Exporteren als CSV"), permissions=["view"])
-    def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="donaties-{stamp}.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response, delimiter=";")
-        writer.writerow([str(label) for label, _value in EXPORT_COLUMNS])
-        for donation in queryset.select_related("donor", "refurbisher").order_by("pk"):
-            writer.writerow([csv_safe(value(donation)) for _label, value in EXPORT_COLUMNS])
-        return response
-
 
 class DeviceEventInline(admin.TabularInline):
     model = DeviceEvent
@@ -239,8 +277,13 @@ class DeviceEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by", "organisation")
 
 
+def _tag_forms(term: str) -> list[str]:
+    """A tag as typed, and as printed on the label (7KQ3M-9TXR4 is stored as 7KQ3M9TXR4)."""
+    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
+
+
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
     list_display = [
         "serial_number",
         "asset_tag",
@@ -252,9 +295,16 @@ class DeviceAdmin(admin.ModelAdmin):
         "donation",
     ]
     list_select_related = ["donation"]
-    list_filter = ["state", "kind"]
-    search_fields = ["=serial_number", "=asset_tag", "=donor_asset_tag"]
-    search_help_text = _("Zoek op serienummer, apparaatcode of de eigen code van de donateur.")
+    list_filter = [
+        "state",
+        "kind",
+        organisation_filter("donation__refurbisher", "refurbisher", _("opknappartner")),
+    ]
+    search_fields = ["=serial_number", "=asset_tag"]
+    # Exact matches on the unique indexes; `=field` would compare UPPER(field), unindexed.
+    exact_search = {"serial_number": normalise_code, "asset_tag": _tag_forms}
+    search_help_text = _("Zoek op serienummer of apparaatcode (precies zoals op het label).")
+    ordering = ["-id"]
     raw_id_fields = ["donation"]
     readonly_fields = ["donation", "state", "state_changed_at", "created_at"]
     inlines = [DeviceEventInline]
@@ -273,6 +323,11 @@ class DonationPolicyAdmin(admin.ModelAdmin):
     fields = ["individual_donations_open", "min_batch_size"]
 
     def has_add_permission(self, request):
+        # The admin's menu asks this on every page; only the policy's own pages pay the query
+        # (elsewhere the menu links to the policy's list, which offers "add" while it is empty).
+        match = getattr(request, "resolver_match", None)
+        if match is None or not (match.url_name or "").startswith("donations_donationpolicy"):
+            return False
         return not DonationPolicy.objects.exists()
 
     def has_delete_permission(self, request, obj=None):

@@ -46,6 +46,40 @@ def dashboard(request):
     )
 
 
+def render_impact(request, donor: Organisation, *, pdf: bool = False) -> HttpResponse:
+    """One donor's impact report as a page or a PDF (the donor's own, or for a coordinator)."""
+    from allemaal.reporting import impact as impact_report
+
+    impact = selectors.donation_impact(donor)
+    if pdf:
+        response = HttpResponse(
+            impact_report.impact_pdf(donor, impact), content_type="application/pdf"
+        )
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="impactrapport-{stamp}.pdf"'
+        return response
+    context = {
+        "donor": donor,
+        "impact": impact,
+        "factor_kg": impact_report.LAPTOP_KG_CO2E,
+        "explanation": impact_report.emission_explanation(),
+        "source": impact_report.EMISSION_SOURCE,
+        "for_coordinator": request.user.is_staff,
+    }
+    return render(request, "donations/impact.html", context)
+
+
+@organisation_required(DONOR)
+def impact(request):
+    """The donor's own impact: it never sees another donor's numbers (no id in the URL)."""
+    return render_impact(request, request.organisation)
+
+
+@organisation_required(DONOR)
+def impact_pdf(request):
+    return render_impact(request, request.organisation, pdf=True)
+
+
 @organisation_required(DONOR)
 @require_http_methods(["GET", "POST"])
 def donation_create(request):

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from donations.models import DeviceEvent
+from allemaal.admin_speed import FastChangeListMixin, choices_filter, normalise_code
+from donations.models import Device, DeviceEvent
 
 from . import services
-from .asset_tags import format_asset_tag, is_valid_asset_tag, normalise_asset_tag
+from .asset_tags import format_asset_tag, normalise_asset_tag
 from .models import (
     DeviceInspection,
     DeviceTrail,
@@ -75,6 +76,19 @@ class DeviceInspectionInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
+def _tag_forms(term: str) -> list[str]:
+    """A tag as typed, and as printed on the label (7kq3m-9txr4 is stored as 7KQ3M9TXR4)."""
+    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
+
+
+# Serial numbers and asset tags found by an exact match on their unique indexes.
+DEVICE_CODES = {"serial_number": normalise_code, "asset_tag": _tag_forms}
+RELATED_DEVICE_CODES = {
+    "device__serial_number": normalise_code,
+    "device__asset_tag": _tag_forms,
+}
+
+
 def _evidence_link(record):
     if not record.evidence:
         return "-"
@@ -83,13 +97,15 @@ def _evidence_link(record):
 
 
 @admin.register(DeviceTrail)
-class DeviceTrailAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DeviceTrailAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     """Find any device by serial number or asset tag and read its full trail."""
 
     list_display = ["tag", "serial_number", "state", "kind", "donation", "donor", "refurbisher"]
     list_select_related = ["donation", "donation__donor", "donation__refurbisher"]
     list_filter = ["state", "kind"]
-    search_fields = ["=serial_number", "=asset_tag", "=donor_asset_tag"]
+    search_fields = ["=serial_number", "=asset_tag"]
+    exact_search = DEVICE_CODES
+    ordering = ["-id"]
     fields = [
         "serial_number",
         "asset_tag",
@@ -108,13 +124,6 @@ class DeviceTrailAdmin(ReadOnlyMixin, admin.ModelAdmin):
     inlines = [DeviceEventInline, ErasureRecordInline, DeviceInspectionInline]
     show_full_result_count = False
 
-    def get_search_results(self, request, queryset, search_term):
-        # A tag as printed ("7kq3m-9txr4") is found as stored ("7KQ3M9TXR4").
-        tag = normalise_asset_tag(search_term)
-        if is_valid_asset_tag(tag):
-            return queryset.filter(asset_tag=tag), False
-        return super().get_search_results(request, queryset, search_term)
-
     @admin.display(description=_("apparaatcode"), ordering="asset_tag")
     def tag(self, device):
         return format_asset_tag(device.asset_tag) or "-"
@@ -131,15 +140,20 @@ class DeviceTrailAdmin(ReadOnlyMixin, admin.ModelAdmin):
 if not admin.site.is_registered(DeviceEvent):
 
     @admin.register(DeviceEvent)
-    class DeviceEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    class DeviceEventAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
         """Custody events, read-only (PostgreSQL also refuses any UPDATE or DELETE)."""
 
         list_display = ["at", "device", "from_state", "to_state", "organisation", "by", "note"]
         list_select_related = ["device", "organisation", "by"]
-        list_filter = ["to_state"]
+        # A date filter with fixed choices: a date hierarchy would SELECT DISTINCT the dates
+        # of millions of events on every page.
+        list_filter = [
+            choices_filter("to_state", _("naar status"), Device.State.choices),
+            ("at", admin.DateFieldListFilter),
+        ]
         search_fields = ["=device__serial_number", "=device__asset_tag"]
-        date_hierarchy = "at"
-        show_full_result_count = False
+        exact_search = RELATED_DEVICE_CODES
+        ordering = ["-id"]
 
 
 class DriveErasureInline(ReadOnlyMixin, admin.TabularInline):
@@ -151,7 +165,7 @@ class DriveErasureInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(ErasureRecord)
-class ErasureRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ErasureRecordAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "device",
@@ -164,7 +178,9 @@ class ErasureRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     list_select_related = ["device", "organisation"]
     list_filter = ["result", "standard", "technique", "source"]
-    search_fields = ["=device__serial_number", "=device__asset_tag", "=evidence_sha256"]
+    search_fields = ["=device__serial_number", "=device__asset_tag"]
+    exact_search = RELATED_DEVICE_CODES
+    ordering = ["-id"]
     readonly_fields = [f.name for f in ErasureRecord._meta.fields if f.name != "evidence"]
     readonly_fields += ["evidence_link"]
     exclude = ["evidence"]
@@ -177,25 +193,29 @@ class ErasureRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(DeviceInspection)
-class DeviceInspectionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class DeviceInspectionAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["at", "device", "organisation", "passed", "grade", "os_installed"]
     list_select_related = ["device", "organisation"]
     list_filter = ["passed", "grade", "os_installed"]
     search_fields = ["=device__serial_number", "=device__asset_tag"]
+    exact_search = RELATED_DEVICE_CODES
+    ordering = ["-id"]
     readonly_fields = [f.name for f in DeviceInspection._meta.fields]
 
 
 @admin.register(IntakeScan)
-class IntakeScanAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class IntakeScanAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["at", "scanned_value", "device", "donation", "on_manifest", "organisation"]
     list_select_related = ["device", "donation", "organisation"]
     list_filter = ["on_manifest"]
     search_fields = ["=scanned_value", "=device__asset_tag"]
+    exact_search = {"scanned_value": str.strip, **RELATED_DEVICE_CODES}
+    ordering = ["-id"]
     readonly_fields = [f.name for f in IntakeScan._meta.fields]
 
 
 @admin.register(ErasureCertificate)
-class ErasureCertificateAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ErasureCertificateAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["issued_at", "donation", "donor", "display_code", "pdf"]
     list_select_related = ["donation", "donation__donor"]
     search_fields = ["=code", "donation__donor__name"]

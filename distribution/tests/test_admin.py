@@ -98,9 +98,8 @@ def test_the_allocation_list_costs_the_same_queries_for_2_or_20_rows(
     # queries: session, user, the user's and the group's permissions, the count for the
     # paginator, one page of allocations with device, donation, refurbisher, request,
     # organisation, run and policy joined (the explanations need nothing more), the approved
-    # quantities and the allocations per request of that page (allocated / remaining), the
-    # donation policy (donations' admin, for the navigation sidebar)
-    with django_assert_num_queries(9):
+    # quantities and the allocations per request of that page (allocated / remaining)
+    with django_assert_num_queries(8):
         response = admin_client.get(ALLOCATIONS)
     assert response.status_code == 200
     page = response.content.decode()
@@ -114,8 +113,8 @@ def test_the_run_list_costs_the_same_queries_for_2_or_20_rows(
 ):
     RunFactory.create_batch(rows)
     # queries: session, user, the user's and the group's permissions, count, full count, the
-    # donation policy (navigation sidebar), the page of runs
-    with django_assert_num_queries(8):
+    # page of runs
+    with django_assert_num_queries(7):
         assert admin_client.get(RUNS).status_code == 200
 
 
@@ -124,9 +123,9 @@ def test_the_policy_list_costs_the_same_queries_for_2_or_20_rows(
     admin_client, django_assert_num_queries, rows
 ):
     RunFactory.create_batch(rows)  # each with its own old policy version
-    # queries: session, user, the user's and the group's permissions, count, full count, the
-    # donation policy (navigation sidebar), versions with who made them and their run counts
-    with django_assert_num_queries(8):
+    # queries: session, user, the user's and the group's permissions, count, full count,
+    # versions with who made them and their run counts
+    with django_assert_num_queries(7):
         assert admin_client.get(POLICIES).status_code == 200
 
 

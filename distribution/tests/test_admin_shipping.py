@@ -125,5 +125,5 @@ def test_the_changelists_take_a_constant_number_of_queries(
 
 # Per changelist: session, user, the user's and its groups' permissions (2), the refurbisher
 # filter's choices (shipments only), the count, the total count (not on the two busiest lists),
-# the donation policy (admin site context), the page of rows with their related rows joined.
-_QUERIES = {SHIPMENTS: 8, CONTACTS: 7, HANDOUTS: 8, RETURNS: 8}
+# the page of rows with their related rows joined.
+_QUERIES = {SHIPMENTS: 7, CONTACTS: 6, HANDOUTS: 7, RETURNS: 7}

@@ -60,5 +60,6 @@ def test_seed_demo_shows_shipments_in_every_state_a_hand_out_contacts_and_a_retu
         ("prepared", False),
         ("shipped", False),
     ]
-    assert handouts == 1 and contacts == 2 and returns == 1
+    # the reporting demo (months of history) adds hand-out reports of its own
+    assert handouts >= 1 and contacts == 2 and returns == 1
     assert Shipment.objects.open_discrepancies().count() == 1

@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.admin import ask_reason
+from allemaal.admin_speed import FastChangeListMixin, organisation_filter
+from allemaal.exports import Column, ExportMixin, ExportSpec, register
 
 from ..models import ConnectivityAssignment, ConnectivityEvent, ConnectivityReminder
 from ..services import connectivity
@@ -55,8 +57,32 @@ class ConnectivityEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
+register(
+    ExportSpec(
+        "helprequests.connectivityassignment",
+        [
+            Column(_("opdracht"), "reference"),
+            Column(_("hulpaanvraag"), "help_request.reference"),
+            Column(_("organisatie"), "help_request.organisation.name"),
+            Column(_("provincie"), "help_request.delivery_province"),
+            Column(_("telecomaanbieder"), "provider.name"),
+            Column(_("huishoudens"), "households"),
+            Column(_("status"), "get_status_display"),
+            Column(_("simkaarten"), "sim_cards"),
+            Column(_("mobiele hotspots"), "hotspots"),
+            Column(_("databundel loopt af op"), "bundle_ends_on"),
+            Column(_("toegewezen op"), "assigned_at"),
+            Column(_("geleverd op"), "fulfilled_at"),
+            Column(_("ingetrokken op"), "withdrawn_at"),
+        ],
+        filename="internetopdrachten",
+        select_related=("help_request__organisation", "provider"),
+    )
+)
+
+
 @admin.register(ConnectivityAssignment)
-class ConnectivityAssignmentAdmin(admin.ModelAdmin):
+class ConnectivityAssignmentAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
     list_display = [
         "reference_display",
         "request_link",
@@ -73,7 +99,7 @@ class ConnectivityAssignmentAdmin(admin.ModelAdmin):
     list_select_related = ["help_request__organisation", "provider"]
     list_filter = [
         "status",
-        ("provider", admin.RelatedOnlyFieldListFilter),
+        organisation_filter("provider", "telecom", _("telecomaanbieder")),
         BundleEndsFilter,
         "help_request__delivery_province",
     ]
@@ -82,7 +108,7 @@ class ConnectivityAssignmentAdmin(admin.ModelAdmin):
         "Zoek op opdracht (INT-00042), hulpaanvraag (AAN-2026-00042), organisatie of "
         "telecomaanbieder."
     )
-    ordering = ["-assigned_at", "-id"]
+    ordering = ["-id"]
     actions = ["withdraw"]
     inlines = [ConnectivityEventInline]
     fields = [
