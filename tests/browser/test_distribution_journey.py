@@ -92,6 +92,9 @@ def test_a_shipment_from_scan_to_delivery_to_the_support_line(
         "button", name="Zending maken"
     ).click()
     page.get_by_text("0 apparaten in deze zending").wait_for()
+    # The scan script is attached at the end of the page: scanning before it runs would post
+    # the form the old way instead of answering in place.
+    page.wait_for_load_state("load")
 
     assert "ok" in scan(page, tags[0].lower()).get_attribute("class")
     page.get_by_text("1 apparaat in deze zending").wait_for()
