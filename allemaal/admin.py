@@ -11,14 +11,14 @@ from django.utils.translation import ngettext
 from . import services
 from .admin_speed import FastChangeListMixin, cached_choices
 from .forms import ReasonForm
-from .models import Invitation, Membership, Notification, Organisation, User
-
-# The reporting models live in allemaal.reporting; importing them here registers them with the
-# app (admin autodiscovery runs in every process, before any request, job or migration).
-from .reporting.export_specs import register_distribution_exports
-from .reporting.models import DashboardSnapshot
-
-register_distribution_exports()
+from .models import (
+    DashboardSnapshot,
+    Invitation,
+    Membership,
+    Notification,
+    Organisation,
+    User,
+)
 
 
 def ask_reason(modeladmin, request, queryset, *, title: str, apply):
@@ -149,7 +149,10 @@ def _email_kinds() -> list[tuple[str, str]]:
 class NotificationAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "to_email", "status", "attempts", "sent_at"]
     list_filter = ["status", NotificationKindFilter]
-    search_fields = ["=to_email"]
+    search_fields = ["to_email"]  # shows the search box; exact_search decides
+    # An address as typed and in lower case, on the index of addresses (never a LIKE).
+    exact_search = {"to_email": lambda term: list({term.strip(), term.strip().lower()} - {""})}
+    search_help_text = _("Het e-mailadres, precies.")
     readonly_fields = [f.name for f in Notification._meta.fields]
     actions = ["requeue"]
     date_hierarchy = None

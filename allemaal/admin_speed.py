@@ -169,6 +169,19 @@ def normalise_code(term: str) -> str:
     return "".join(term.split()).upper()
 
 
+def asset_tag_forms(term: str) -> list[str]:
+    """A tag as typed, and as printed on the label (7KQ3M-9TXR4 is stored as 7KQ3M9TXR4)."""
+    from refurbish.asset_tags import normalise_asset_tag
+
+    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
+
+
+def device_codes(prefix: str = "") -> dict:
+    """`exact_search` for a device's serial number and asset tag (both on a unique index), on
+    the device itself or through a relation (`prefix="device__"`)."""
+    return {f"{prefix}serial_number": normalise_code, f"{prefix}asset_tag": asset_tag_forms}
+
+
 def choices_filter(field: str, title, choices):
     """A list filter on a field without declared choices (such as a custody event's state),
     with fixed choices: Django would find them with a `SELECT DISTINCT` over the table."""

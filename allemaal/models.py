@@ -266,8 +266,14 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["created_at"], condition=Q(status="pending"), name="notification_pending"
-            )
+            ),
+            models.Index(fields=["to_email"], name="notification_to_email"),
         ]
 
     def __str__(self):
         return f"{self.kind} → {self.to_email}"
+
+
+# The reporting tables live beside their code in allemaal.reporting; importing them here makes
+# them this app's models in every process, whatever else is loaded.
+from .reporting.models import DashboardSnapshot, DeviceFact  # noqa: E402, F401

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from allemaal.admin import ask_reason
-from allemaal.admin_speed import FastChangeListMixin, normalise_code, organisation_filter
+from allemaal.admin_speed import FastChangeListMixin, device_codes, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 from allemaal.services import DomainError
 
@@ -24,12 +24,6 @@ from .models import (
     Manifest,
     parse_reference,
 )
-
-
-def normalise_asset_tag(term: str) -> str:
-    from refurbish.asset_tags import normalise_asset_tag as normalise
-
-    return normalise(term)
 
 
 class DonationEventInline(admin.TabularInline):
@@ -277,11 +271,6 @@ class DeviceEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by", "organisation")
 
 
-def _tag_forms(term: str) -> list[str]:
-    """A tag as typed, and as printed on the label (7KQ3M-9TXR4 is stored as 7KQ3M9TXR4)."""
-    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
-
-
 @admin.register(Device)
 class DeviceAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
     list_display = [
@@ -302,7 +291,7 @@ class DeviceAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
     ]
     search_fields = ["=serial_number", "=asset_tag"]
     # Exact matches on the unique indexes; `=field` would compare UPPER(field), unindexed.
-    exact_search = {"serial_number": normalise_code, "asset_tag": _tag_forms}
+    exact_search = device_codes()
     search_help_text = _("Zoek op serienummer of apparaatcode (precies zoals op het label).")
     ordering = ["-id"]
     raw_id_fields = ["donation"]

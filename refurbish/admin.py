@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.admin_speed import FastChangeListMixin, choices_filter, normalise_code
+from allemaal.admin_speed import FastChangeListMixin, choices_filter, device_codes
 from donations.models import Device, DeviceEvent
 
 from . import services
-from .asset_tags import format_asset_tag, normalise_asset_tag
+from .asset_tags import format_asset_tag
 from .models import (
     DeviceInspection,
     DeviceTrail,
@@ -76,17 +76,9 @@ class DeviceInspectionInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
 
-def _tag_forms(term: str) -> list[str]:
-    """A tag as typed, and as printed on the label (7kq3m-9txr4 is stored as 7KQ3M9TXR4)."""
-    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
-
-
 # Serial numbers and asset tags found by an exact match on their unique indexes.
-DEVICE_CODES = {"serial_number": normalise_code, "asset_tag": _tag_forms}
-RELATED_DEVICE_CODES = {
-    "device__serial_number": normalise_code,
-    "device__asset_tag": _tag_forms,
-}
+DEVICE_CODES = device_codes()
+RELATED_DEVICE_CODES = device_codes("device__")
 
 
 def _evidence_link(record):

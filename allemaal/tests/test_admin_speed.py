@@ -197,6 +197,19 @@ def test_a_search_uses_no_pattern_match_over_the_devices(admin_client):
     assert " LIKE " not in sql and "UPPER(" not in sql
 
 
+def test_an_email_in_the_outbox_is_found_by_its_exact_address(admin_client):
+    mine = _notification()
+    Notification.objects.create(
+        to_email="someone@example.org.uk", kind="x", subject="x", body_text="y"
+    )
+    url = changelist_url("allemaal_notification")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(url, {"q": " Someone@Example.org"})
+    assert [n.pk for n in response.context["cl"].result_list] == [mine.pk]
+    sql = " ".join(q["sql"].upper() for q in captured.captured_queries)
+    assert " LIKE " not in sql and "UPPER(" not in sql
+
+
 def test_custody_events_have_a_date_filter_with_fixed_choices(admin_client):
     _event()
     response = admin_client.get(changelist_url("donations_deviceevent"))

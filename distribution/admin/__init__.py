@@ -3,6 +3,7 @@ preview changed weights), the allocations (explanations, approve, reject, cancel
 shipments (discrepancies), hand-out reports, support contacts and returns. Every change goes
 through `distribution.services`; refusals are reported with `message_user`."""
 
+from . import exports  # noqa: F401 - registers the export columns
 from .allocations import AllocationAdmin
 from .policy import PriorityPolicyAdmin
 from .runs import AllocationRunAdmin

@@ -5,13 +5,22 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin_speed import (
+    FastChangeList,
+    FastChangeListMixin,
+    asset_tag_forms,
+    normalise_code,
+)
+from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
+from donations.models import Device
 
 from .. import selectors, services
 from ..forms import REQUEST_REFERENCE_RE, AllocateByHandForm
@@ -69,8 +78,16 @@ class AllocationEventInline(admin.TabularInline):
         return False
 
 
+class AllocationChangeList(FastChangeList):
+    """The page also reads what each row's request holds (allocated / still open)."""
+
+    def get_results(self, request):
+        self.queryset = self.queryset.annotate(**selectors.held_annotations())
+        super().get_results(request)
+
+
 @admin.register(Allocation)
-class AllocationAdmin(TitledChangeList):
+class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     list_display = [
         "__str__",
         "status",
@@ -89,10 +106,9 @@ class AllocationAdmin(TitledChangeList):
         "device__grade",
         "request__delivery_province",
     ]
-    search_fields = ["=device__asset_tag", "=device__serial_number", "request__organisation__name"]
-    search_help_text = _("Apparaatcode, serienummer, naam van de organisatie of AAN-nummer.")
+    search_fields = ["device__serial_number"]  # shows the search box; see get_search_results
+    search_help_text = _("Apparaatcode, serienummer of AAN-nummer van de hulpaanvraag.")
     ordering = ["-id"]
-    show_full_result_count = False
     list_per_page = 100
     actions = ["approve", "approve_requests", "reject", "cancel"]
     inlines = [AllocationEventInline]
@@ -126,18 +142,25 @@ class AllocationAdmin(TitledChangeList):
         self._policies = {}  # parsed policy per id, shared by the rows of one page
         return super().get_queryset(request).select_related(*self.list_select_related)
 
-    def get_changelist_instance(self, request):
-        """The allocation numbers of the requests on this page (two queries, any page size)."""
-        changelist = super().get_changelist_instance(request)
-        ids = {allocation.request_id for allocation in changelist.result_list}
-        self._counts = selectors.allocation_counts(ids)
-        return changelist
+    def get_changelist(self, request, **kwargs):
+        return AllocationChangeList
 
     def get_search_results(self, request, queryset, search_term):
-        match = request_reference(search_term)
-        if match is not None:
-            return queryset.filter(request_id=match), False
-        return super().get_search_results(request, queryset, search_term)
+        """Exact codes only: an AAN-number, an asset tag or a serial number."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        reference = request_reference(term)
+        if reference is not None:
+            return queryset.filter(request_id=reference), False
+        devices = Device.objects.filter(
+            Q(serial_number=normalise_code(term)) | Q(asset_tag__in=asset_tag_forms(term))
+        ).values("pk")
+        # Every status is either live or closed, and each group has its own index on device.
+        return queryset.filter(
+            Q(device_id__in=devices, status__in=Allocation.LIVE_STATUSES)
+            | Q(device_id__in=devices, status__in=Allocation.CLOSED_STATUSES)
+        ), False
 
     # --- columns
 
@@ -170,7 +193,14 @@ class AllocationAdmin(TitledChangeList):
 
     @admin.display(description=_("hulpaanvraag"), ordering="request_id")
     def request_column(self, obj):
-        counts = getattr(self, "_counts", {}).get(obj.request_id)
+        counts = None
+        if hasattr(obj, "held_laptops"):
+            approved = obj.request
+            counts = selectors.held_counts(
+                (approved.approved_laptops, approved.approved_tablets, approved.approved_either),
+                obj.held_laptops,
+                obj.held_tablets,
+            )
         progress = (
             _("%(allocated)d van %(approved)d toegewezen, nog %(remaining)d open")
             % {

@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin_speed import FastChangeListMixin
+
 from .. import services
 from ..forms import PolicyForm, PolicyVersionForm
 from ..models import PriorityPolicy
@@ -19,7 +21,7 @@ from .common import TitledChangeList, page
 
 
 @admin.register(PriorityPolicy)
-class PriorityPolicyAdmin(TitledChangeList):
+class PriorityPolicyAdmin(FastChangeListMixin, TitledChangeList):
     list_display = ["version", "is_active", "note", "created_by", "created_at", "run_count"]
     list_select_related = ["created_by"]
     ordering = ["-version"]

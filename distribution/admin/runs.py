@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin_speed import FastChangeListMixin
 from allemaal.services import DomainError
 
 from .. import selectors, services
@@ -23,7 +24,7 @@ from .common import APPROVE_IN_REQUEST_MAX, TitledChangeList, page, report
 
 
 @admin.register(AllocationRun)
-class AllocationRunAdmin(TitledChangeList):
+class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
     list_display = [
         "__str__",
         "status",

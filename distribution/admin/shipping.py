@@ -8,6 +8,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin_speed import FastChangeListMixin, organisation_filter
+from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
 from refurbish.asset_tags import format_asset_tag, is_valid_asset_tag, normalise_asset_tag
@@ -83,27 +85,8 @@ class DiscrepancyFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RefurbisherFilter(admin.SimpleListFilter):
-    """Only refurbishers that have shipments (not every organisation on the platform)."""
-
-    title = _("opknappartner")
-    parameter_name = "opknapper"
-
-    def lookups(self, request, model_admin):
-        return (
-            Shipment.objects.order_by("refurbisher__name")
-            .values_list("refurbisher_id", "refurbisher__name")
-            .distinct()
-        )
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(refurbisher_id=int(self.value()))
-        return queryset
-
-
 @admin.register(Shipment)
-class ShipmentAdmin(TitledChangeList):
+class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     list_display = [
         "__str__",
         "status",
@@ -115,13 +98,17 @@ class ShipmentAdmin(TitledChangeList):
         "delivered_at",
     ]
     list_select_related = ["organisation", "refurbisher"]
-    list_filter = ["status", DiscrepancyFilter, RefurbisherFilter, "carrier"]
+    list_filter = [
+        "status",
+        DiscrepancyFilter,
+        organisation_filter("refurbisher", "refurbisher", _("opknappartner")),
+        "carrier",
+    ]
     search_fields = ["=id", "organisation__name", "refurbisher__name", "=tracking_code"]
     search_help_text = _(
         "Nummer van de zending, organisatie, opknappartner of track-and-tracecode."
     )
     ordering = ["-created_at", "-id"]
-    show_full_result_count = False
     actions = ["resolve", "cancel"]
     inlines = [ShipmentItemInline, ShipmentEventInline]
     fields = [
@@ -231,7 +218,7 @@ class ShipmentAdmin(TitledChangeList):
 
 
 @admin.register(HandoutReport)
-class HandoutReportAdmin(TitledChangeList):
+class HandoutReportAdmin(FastChangeListMixin, TitledChangeList):
     list_display = [
         "request",
         "organisation",
@@ -276,14 +263,13 @@ class HandoutReportAdmin(TitledChangeList):
 
 
 @admin.register(SupportContact)
-class SupportContactAdmin(TitledChangeList):
+class SupportContactAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     list_display = ["at", "tag", "organisation", "channel", "category", "outcome", "by"]
     list_select_related = ["device", "organisation", "by"]
     list_filter = ["category", "outcome", "channel"]
     search_fields = ["=device__asset_tag", "=device__serial_number", "organisation__name"]
     search_help_text = _("Apparaatcode, serienummer of organisatie.")
     ordering = ["-at", "-id"]
-    show_full_result_count = False
     fields = [
         "device",
         "organisation",
@@ -316,7 +302,7 @@ class SupportContactAdmin(TitledChangeList):
 
 
 @admin.register(DeviceReturn)
-class DeviceReturnAdmin(TitledChangeList):
+class DeviceReturnAdmin(FastChangeListMixin, TitledChangeList):
     list_display = ["at", "tag", "organisation", "refurbisher", "replacement", "reason", "by"]
     list_select_related = ["device", "organisation", "refurbisher", "by"]
     list_filter = ["replacement"]

@@ -13,7 +13,8 @@ Every change goes through `distribution.services.shipping` / `.delivery` / `.han
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -39,12 +40,25 @@ CARRIERS_WITHOUT_TRACKING = (Carrier.OWN,)
 
 class ShipmentQuerySet(models.QuerySet):
     def with_counts(self):
-        """Adds `n_items`, `n_received`, `n_damaged` and `n_missing` (one aggregate join)."""
+        """Adds `n_items`, `n_received`, `n_damaged` and `n_missing`: counts per row on the
+        items' shipment index, so a page of shipments never aggregates the whole item table."""
+
+        def count(**match):
+            items = (
+                ShipmentItem.objects.filter(shipment=OuterRef("pk"), **match)
+                .order_by()
+                .values("shipment")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(items), 0)
+
+        outcome = ShipmentItem.Outcome
         return self.annotate(
-            n_items=Count("items"),
-            n_received=Count("items", filter=Q(items__outcome=ShipmentItem.Outcome.RECEIVED)),
-            n_damaged=Count("items", filter=Q(items__outcome=ShipmentItem.Outcome.DAMAGED)),
-            n_missing=Count("items", filter=Q(items__outcome=ShipmentItem.Outcome.MISSING)),
+            n_items=count(),
+            n_received=count(outcome=outcome.RECEIVED),
+            n_damaged=count(outcome=outcome.DAMAGED),
+            n_missing=count(outcome=outcome.MISSING),
         )
 
     def open_discrepancies(self):
@@ -131,6 +145,7 @@ class Shipment(models.Model):
         verbose_name_plural = _("zendingen")
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["-created_at", "-id"], name="shipment_newest_first"),
             models.Index(fields=["refurbisher", "status"], name="shipment_refurbisher_status"),
             models.Index(fields=["organisation", "status"], name="shipment_organisation_status"),
             models.Index(
@@ -309,6 +324,7 @@ class HandoutReport(models.Model):
         verbose_name = _("uitgifte")
         verbose_name_plural = _("uitgiftes")
         ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["-updated_at", "-id"], name="handout_newest_first")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(people_reached__gte=models.F("devices_handed_out")),

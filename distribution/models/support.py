@@ -77,6 +77,7 @@ class SupportContact(models.Model):
         verbose_name_plural = _("contacten met de hulplijn")
         ordering = ["-at", "-id"]
         indexes = [
+            models.Index(fields=["-at", "-id"], name="support_contact_newest_first"),
             models.Index(fields=["device", "at"], name="support_contact_device"),
             models.Index(
                 fields=["at"], condition=Q(outcome="follow_up"), name="support_contact_open"
@@ -161,6 +162,7 @@ class DeviceReturn(models.Model):
         verbose_name = _("retour")
         verbose_name_plural = _("retouren")
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at", "-id"], name="device_return_newest_first")]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="device_return_has_reason"),
         ]

@@ -41,6 +41,8 @@ from .progress import (
     allocation_counts,
     delivery_days,
     estimate_window,
+    held_annotations,
+    held_counts,
     queue_positions,
     recent_supply,
 )
@@ -97,6 +99,8 @@ __all__ = [
     "delivery_days",
     "device_in",
     "estimate_window",
+    "held_annotations",
+    "held_counts",
     "gc_paused",
     "held_per_category",
     "open_quantities",

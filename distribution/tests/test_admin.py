@@ -1,13 +1,17 @@
 """The coordinators' allocation pages in the admin."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from allemaal.models import Notification
+from allemaal.tests.test_admin_speed import _unbounded_counts_or_distinct
 from distribution import services
 from distribution.models import Allocation, AllocationEvent, AllocationRun, PriorityPolicy
 from distribution.solver_classes import Policy
 from donations.models import Device, DeviceEvent
+from refurbish.asset_tags import generate_asset_tag
 from tests.factories import member_of
 
 from .factories import ApprovedRequestFactory, ProposalFactory, RunFactory, ready_devices
@@ -95,11 +99,10 @@ def test_the_allocation_list_costs_the_same_queries_for_2_or_20_rows(
         by=coordinator,
         reason="Spoed",
     )
-    # queries: session, user, the user's and the group's permissions, the count for the
-    # paginator, one page of allocations with device, donation, refurbisher, request,
-    # organisation, run and policy joined (the explanations need nothing more), the approved
-    # quantities and the allocations per request of that page (allocated / remaining)
-    with django_assert_num_queries(8):
+    # queries: session, user, the user's and the group's permissions, and one page of
+    # allocations with its total, device, donation, refurbisher, request, organisation, run and
+    # policy joined and what each request holds (the explanations need nothing more)
+    with django_assert_num_queries(5):
         response = admin_client.get(ALLOCATIONS)
     assert response.status_code == 200
     page = response.content.decode()
@@ -112,9 +115,9 @@ def test_the_run_list_costs_the_same_queries_for_2_or_20_rows(
     admin_client, django_assert_num_queries, rows
 ):
     RunFactory.create_batch(rows)
-    # queries: session, user, the user's and the group's permissions, count, full count, the
-    # page of runs
-    with django_assert_num_queries(7):
+    # queries: session, user, the user's and the group's permissions, the page of runs with its
+    # total
+    with django_assert_num_queries(5):
         assert admin_client.get(RUNS).status_code == 200
 
 
@@ -123,9 +126,9 @@ def test_the_policy_list_costs_the_same_queries_for_2_or_20_rows(
     admin_client, django_assert_num_queries, rows
 ):
     RunFactory.create_batch(rows)  # each with its own old policy version
-    # queries: session, user, the user's and the group's permissions, count, full count,
-    # versions with who made them and their run counts
-    with django_assert_num_queries(7):
+    # queries: session, user, the user's and the group's permissions, the versions with who
+    # made them, their run counts and the total
+    with django_assert_num_queries(5):
         assert admin_client.get(POLICIES).status_code == 200
 
 
@@ -293,6 +296,48 @@ def test_searching_by_help_request_number(admin_client):
     response = admin_client.get(ALLOCATIONS, {"q": proposal.request.reference})
     rows = list(response.context["cl"].result_list)
     assert rows == [proposal] and other not in rows
+
+
+def test_every_allocation_status_is_live_or_closed():
+    # The search by device relies on it: each group of statuses has its own index on device.
+    live, closed = set(Allocation.LIVE_STATUSES), set(Allocation.CLOSED_STATUSES)
+    assert live | closed == set(Allocation.Status.values) and not live & closed
+
+
+def test_searching_by_asset_tag_or_serial_number_as_typed(admin_client, coordinator):
+    tag = generate_asset_tag()
+    rejected = ProposalFactory(device__asset_tag=tag, device__serial_number="SN-ABC123")
+    services.allocations_reject([rejected.pk], by=coordinator, reason="Te ver")
+    proposal = ProposalFactory(device=rejected.device)
+    other = ProposalFactory()
+    printed = f"{tag[:5].lower()}-{tag[5:].lower()}"  # as on the label, typed in lower case
+    for term in (printed, " sn-abc123 "):
+        rows = set(admin_client.get(ALLOCATIONS, {"q": term}).context["cl"].result_list)
+        assert rows == {proposal, rejected}, term
+    assert other not in rows
+    assert not admin_client.get(ALLOCATIONS, {"q": "SN-ABC12"}).context["cl"].result_list
+
+
+@pytest.mark.postgres
+def test_the_allocation_list_never_counts_the_whole_table_or_selects_distinct(admin_client):
+    proposal = ProposalFactory()
+    for params in (
+        {},
+        {"status": "approved"},
+        {"run": "latest"},
+        {"device__kind__exact": "tablet", "request__delivery_province__exact": "Utrecht"},
+        {"q": proposal.device.asset_tag},
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(ALLOCATIONS, params).status_code == 200
+        assert _unbounded_counts_or_distinct(captured.captured_queries) == [], params
+
+
+def test_the_allocation_list_offers_its_export_with_the_filters(admin_client):
+    ProposalFactory()
+    page = admin_client.get(ALLOCATIONS, {"status": "proposed"}).content.decode()
+    assert "/coordinatie/export/distribution/allocation.csv?status=proposed" in page
+    assert "/coordinatie/export/distribution/allocation.xlsx?status=proposed" in page
 
 
 # --- Policy and what-if ---------------------------------------------------------------------------

@@ -94,6 +94,13 @@ def test_a_donor_reads_its_own_impact_and_not_another(client, programme):
     assert "Ouderen in een isolement" not in page  # the other donor's target group
 
 
+def test_the_donors_overview_links_to_its_impact_report(client, programme):
+    client.force_login(member_of(programme.d1))
+    page = client.get(reverse("donations:dashboard")).content.decode()
+    assert reverse("donations:impact") in page
+    assert "Binnenkort" not in page
+
+
 def test_a_donor_cannot_open_the_coordinators_impact_page(client, programme):
     client.force_login(member_of(programme.d1))
     url = reverse("coordination:donor_impact", args=[programme.d2.pk])

@@ -61,7 +61,8 @@ def test_a_donor_reads_its_impact_report_and_downloads_the_pdf(page, log_in):
     donor = member_of(programme.d1)
     log_in(donor)
 
-    page.goto("/donaties/impact/")
+    page.goto("/donaties/")
+    page.get_by_role("link", name="Bekijk uw impactrapport").click()
     assert page.get_by_role("heading", name="Wat uw donaties doen").is_visible()
     assert page.locator("#impact-delivered strong").inner_text() == "2"
     assert page.locator("#impact-emissions strong").inner_text() == "400 kg"
