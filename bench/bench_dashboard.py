@@ -7,10 +7,22 @@
 The database (the name in DATABASE_URL) is created, migrated and filled once with COPY: a year
 of donations from 2,000 donors to 40 refurbishers, 1,000,000 devices with their custody events
 (about 5 per device) along the real road (announced, received, erased, ready or recycled,
-allocated, shipped, delivered), 100,000 help requests of 20,000 organisations with the
-allocations of the allocated devices, 1,000,000 e-mails in the outbox and 20,000 internet
-assignments (`bench_admin_changelists.py` measures the admin on the same data). A database that
-holds its data already is reused (--regenerate starts again).
+allocated, shipped, delivered), an asset tag from intake and a make, model, specification and
+grade once ready, 100,000 help requests of 20,000 organisations, 1,000,000 e-mails in the outbox
+and 20,000 internet assignments (`bench_admin_changelists.py` measures the admin on the same
+data). A database that holds its data already is reused (--regenerate starts again).
+
+The distribution app's tables match those devices. The active priority policy (version 1);
+thirteen allocation runs four weeks apart (superseded), one failed and the latest, completed,
+whose ~150,000 open proposals are ready devices for approved requests with room left. Every
+allocated, shipped or delivered device has its allocation (a batch of one donation's devices
+for one request; 85% from the run before, the rest by hand), ~650,000 in all. The shipped ones
+are in ~80,000 shipments, a refurbisher's boxes of about ten devices for one organisation,
+shipped or delivered as their devices are; a few units arrived damaged or went missing (still
+shipped), which flags the box until settled. 60% of the requests with delivered devices
+reported their hand-out, ~2% of the delivered devices had a call to the support line, and a
+few of those went back to their refurbisher (allocation returned or replaced, the device
+received again).
 
 It then times the reporting job (a full rebuild of the device facts and the snapshot, and a
 refresh after a few donations changed) and the dashboard page at the server (Django's test
@@ -21,6 +33,8 @@ p50 / p95 / max and the number of queries. Target: under 500 ms.
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
 import random
 import statistics
@@ -61,6 +75,47 @@ GROUPS = [
 ]
 DONORS, REFURBISHERS, REQUESTERS, TELECOMS = 2_000, 40, 20_000, 5
 DEVICES_PER_DONATION = 50
+# What a device is once refurbished: (make, model, RAM GB, storage GB, grade, operating system).
+# Every laptop and Chromebook meets the minimum the default policy asks for pupils (4 GB, 64 GB).
+CATALOGUE = {
+    "laptop": [
+        ("Dell", "Latitude 7490", 8, 256, "A", "windows11"),
+        ("HP", "ProBook 450 G5", 8, 256, "B", "windows11"),
+        ("Lenovo", "ThinkPad T470", 8, 128, "B", "windows11"),
+        ("Fujitsu", "Lifebook E548", 4, 128, "B", "windows11"),
+        ("Lenovo", "ThinkPad X240", 4, 128, "C", "ubuntu"),
+    ],
+    "chromebook": [
+        ("HP", "Chromebook 14 G5", 4, 64, "B", "chromeos_flex"),
+        ("Acer", "Chromebook 314", 4, 64, "A", "chromeos_flex"),
+    ],
+    "tablet": [
+        ("Apple", "iPad (6e generatie)", 2, 32, "B", "ipados"),
+        ("Samsung", "Galaxy Tab A 10.1", 3, 32, "A", "android"),
+        ("Lenovo", "Tab M10", 2, 32, "C", "android"),
+    ],
+}
+UNGRADED = ("", "", None, None, "", "")
+CARRIERS = {"postnl": "3SBNCH", "dhl": "JVGL05", "dpd": "05345", "gls": "GLS", "own": ""}
+CARRIER_WEIGHTS = [45, 20, 12, 8, 15]
+DAMAGE = ["Scherm gebarsten.", "Toetsenbord mist toetsen.", "Behuizing gedeukt.", "Geen oplader."]
+RESOLUTIONS = [
+    "Vervangend apparaat meegegeven met de volgende zending.",
+    "Organisatie houdt het apparaat; schade is klein.",
+    "Vervoerder aansprakelijk gesteld.",
+]
+SUPPORT = {
+    "does_not_start": "Apparaat start niet op, ook niet met de oplader.",
+    "account": "Beller kon niet inloggen; nieuw account aangemaakt.",
+    "wifi": "Geen verbinding met wifi; wachtwoord van de router laten zoeken.",
+    "hardware": "Toetsen werken niet of scherm geeft strepen.",
+    "other": "Vraag over het gebruik van het apparaat.",
+}
+SUPPORT_WEIGHTS = [20, 25, 25, 15, 15]
+# People reached per device handed out, by target group (a family shares one laptop).
+PEOPLE_PER_DEVICE = {"low_income_families": 3, "newcomers": 2}
+HANDOUT_NOTES = ["Uitgereikt tijdens de ouderavond.", "Twee apparaten nog in voorraad.", ""]
+RUN_EVERY = 28  # days between two (automatic or manual) allocation runs in the bench year
 
 
 # --- Database --------------------------------------------------------------------------------
@@ -121,6 +176,7 @@ def copy_rows(model, fixed: dict, varying: tuple[str, ...], rows) -> int:
     return count
 
 
+@functools.cache  # a few hundred days, asked for millions of times
 def _noon(day):
     from django.utils import timezone
 
@@ -150,22 +206,60 @@ def _path(rng: random.Random, received_on, today) -> list[tuple[str, object]]:
     return steps
 
 
+@functools.cache
+def _at(day, hour: int, minute: int = 0):
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, clock(hour, minute)))
+
+
+def _asset_tag(device_id: int, alphabet: str, check_symbol) -> str:
+    """A valid asset tag that looks random and is the same for the same device (the id times an
+    odd number, modulo 32**9, is one-to-one), so search cases can use it."""
+    n = device_id * 0x5DEECE66D % 32**9
+    payload = "".join(alphabet[(n >> shift) & 31] for shift in range(0, 45, 5))
+    return payload + check_symbol(payload)
+
+
 def generate(n_devices: int, n_requests: int) -> dict:
     """Fill an empty database (ids are set here, so rows can point at each other)."""
+    from collections import Counter, defaultdict
+
     from django.db import connection, transaction
     from django.utils import timezone
 
     from allemaal.models import Notification, Organisation
-    from distribution.models import Allocation
+    from distribution.models import (
+        Allocation,
+        AllocationRun,
+        DeviceReturn,
+        HandoutReport,
+        PriorityPolicy,
+        Shipment,
+        ShipmentItem,
+        SupportContact,
+    )
+    from distribution.solver_classes import Policy
     from donations.models import Device, DeviceEvent, Donation
     from helprequests.models import ConnectivityAssignment, HelpRequest
+    from refurbish.asset_tags import ALPHABET, check_symbol
 
     if Device.objects.exists():
         return {"generated": False}
     started = time.perf_counter()
     rng = random.Random(8)  # noqa: S311 - bench data
+    # The distribution's choices draw from a stream of their own: the devices, their roads and
+    # the requests stay what they were before those tables were filled too.
+    drng = random.Random(9)  # noqa: S311 - bench data
+    now = timezone.now()
     today = timezone.localdate()
     start = today - timedelta(weeks=52)
+    # Allocation runs every four weeks (each superseded by the next), one that failed three days
+    # ago, and the latest, completed two hours ago, whose proposals are open.
+    run_days = [start + timedelta(days=RUN_EVERY * k) for k in range(365 // RUN_EVERY)]
+    failed_run_id, latest_run_id = len(run_days) + 1, len(run_days) + 2
+    latest_started = now - timedelta(hours=2)
+    latest_finished = latest_started + timedelta(seconds=95)
     with transaction.atomic(), connection.cursor() as cursor:
         # Bench data only: skip the per-row triggers (the allocation and connectivity checks);
         # the quantities below satisfy them by construction.
@@ -210,10 +304,91 @@ def generate(n_devices: int, n_requests: int) -> dict:
             )[0]
             requests.append([pk, org, province, GROUPS[pk % len(GROUPS)], status])
         approved = [r for r in requests if r[4] in ("approved", "fulfilled")]
-        held = {r[0]: [0, 0] for r in approved}
+        held = {r[0]: [0, 0] for r in approved}  # allocated laptops, tablets per request
+        replaced = defaultdict(lambda: [0, 0])  # of those, returned with a replacement
 
         n_donations = max(1, n_devices // DEVICES_PER_DONATION)
         donations, devices, allocations = [], [], []
+        # Per allocation that was shipped: (allocation, device, request, organisation,
+        # refurbisher, allocated on, shipped on, delivered on or None, "missing"/"damaged"/"").
+        shipping = []
+        contacts, returns = [], []
+
+        def support(device_id, allocation_id, request, refurbisher, delivered, path):
+            """Maybe a call to the support line about a delivered device, maybe a return it led
+            to (the device back at its refurbisher); the allocation's status after a return."""
+            day = delivered + timedelta(days=drng.randrange(1, 120))
+            if day >= today:
+                return None
+            contact_id = len(contacts) + 1
+            category = drng.choices(list(SUPPORT), SUPPORT_WEIGHTS)[0]
+            channel = "phone" if drng.random() < 0.7 else "email"
+            at = _at(day, drng.randrange(9, 12), drng.randrange(60))
+            summary, status = SUPPORT[category], None
+            if category in ("does_not_start", "hardware") and drng.random() < 0.35:
+                back = min(day + timedelta(days=drng.randrange(0, 3)), today - timedelta(days=1))
+                replacement = drng.random() < 0.6
+                path.append(("received", back))
+                status = "replaced" if replacement else "returned"
+                reason = f"{summary} Terug naar de opknappartner."
+                returns.append(
+                    (len(returns) + 1, device_id, allocation_id, request[0], request[1])
+                    + (refurbisher, contact_id, reason, replacement, _noon(back))
+                )
+                outcome, resolved = "resolved", _noon(back)
+                note = "Retour gestart, " + ("met" if replacement else "zonder") + " vervanging."
+                summary += " Retour afgesproken."
+            elif (today - day).days < 45 and drng.random() < 0.5:
+                outcome, resolved, note = "follow_up", None, ""
+            elif drng.random() < 0.7:
+                outcome, resolved, note = "resolved", at, ""
+            else:
+                resolved = min(at + timedelta(days=drng.randrange(1, 10)), now)
+                outcome, note = "resolved", "Teruggebeld; werkt nu."
+            contacts.append(
+                (contact_id, device_id, request[1], channel, category, summary, outcome, at)
+                + (resolved, note)
+            )
+            return status
+
+        def allocate(device_id, kind, refurbisher, request, path, days):
+            """The device's allocation and what came after its delivery (may extend `path`)."""
+            tablet = kind == "tablet"
+            held[request[0]][tablet] += 1
+            state = path[-1][0]
+            status = "approved" if state == "allocated" else state
+            allocation_id = len(allocations) + 1
+            allocated = days["allocated"]
+            decided = _noon(allocated)
+            if drng.random() < 0.85:  # approved from the run before; the others by hand
+                k = min((allocated - start).days // RUN_EVERY, len(run_days) - 1)
+                run_id, note, created = k + 1, "", _at(run_days[k], 2, 2)
+            else:
+                run_id, note, created = None, "Met de hand toegewezen (bench)", decided
+            fate = ""
+            if state == "delivered":
+                chance = drng.random()
+                if chance < 0.003 and (today - days["delivered"]).days < 90:
+                    path.pop()  # reported missing at the delivery: still shipped
+                    status, fate = "shipped", "missing"
+                elif chance < 0.006:
+                    fate = "damaged"  # delivered all the same
+                elif chance < 0.034:
+                    returned = support(
+                        device_id, allocation_id, request, refurbisher, days["delivered"], path
+                    )
+                    status = returned or status
+                    if returned == "replaced":
+                        replaced[request[0]][tablet] += 1
+            allocations.append(
+                (allocation_id, device_id, request[0], run_id, status, drng.randint(40, 260))
+                + (note, decided, created)
+            )
+            if "shipped" in days:
+                shipping.append(
+                    (allocation_id, device_id, request[0], request[1], refurbisher, allocated)
+                    + (days["shipped"], days.get("delivered"), fate)
+                )
 
         def events():
             device_id = 0
@@ -226,24 +401,33 @@ def generate(n_devices: int, n_requests: int) -> dict:
                 donations.append(
                     (donation_id, donor, status, refurbisher, province, _noon(pledged), received)
                 )
+                box, box_left = None, 0
                 for _ in range(DEVICES_PER_DONATION):
                     device_id += 1
                     kind = rng.choices(["laptop", "chromebook", "tablet"], [70, 10, 20])[0]
                     path = [("announced", pledged)]
                     if received <= today:
                         path += _path(rng, received, today)
+                    days = dict(path)
+                    spec = drng.choice(CATALOGUE[kind]) if "ready" in days else UNGRADED
+                    tag = _asset_tag(device_id, ALPHABET, check_symbol) if len(path) > 1 else None
+                    if path[-1][0] in ("allocated", "shipped", "delivered"):
+                        # A run gives a request a batch of one donation's devices (one box from
+                        # the refurbisher); the main stream still draws a request per device.
+                        pick = approved[rng.randrange(len(approved))]
+                        if box_left == 0:
+                            box, box_left = pick, drng.randint(6, 18)
+                        box_left -= 1
+                        allocate(device_id, kind, refurbisher, box, path, days)
                     state, since = path[-1]
-                    devices.append((device_id, donation_id, f"BENCH{device_id:09d}", kind, state))
-                    devices[-1] += (_noon(since), _noon(pledged))
+                    devices.append(
+                        (device_id, donation_id, f"BENCH{device_id:09d}", kind, state)
+                        + (_noon(since), _noon(pledged), tag, *spec)
+                    )
                     previous = ""
                     for to_state, day in path:
                         yield (device_id, previous, to_state, _noon(day), refurbisher)
                         previous = to_state
-                    if state in ("allocated", "shipped", "delivered"):
-                        request = approved[rng.randrange(len(approved))]
-                        held[request[0]][kind == "tablet"] += 1
-                        status = "approved" if state == "allocated" else state
-                        allocations.append((device_id, request[0], status, _noon(since)))
 
         n_events = copy_rows(
             DeviceEvent,
@@ -291,6 +475,13 @@ def generate(n_devices: int, n_requests: int) -> dict:
                 "state",
                 "state_changed_at",
                 "created_at",
+                "asset_tag",
+                "make",
+                "model",
+                "ram_gb",
+                "storage_gb",
+                "grade",
+                "os_installed",
             ),
             devices,
         )
@@ -348,11 +539,242 @@ def generate(n_devices: int, n_requests: int) -> dict:
             ),
             request_rows,
         )
+
+        # The latest run's proposals: ready devices (graded before today) for approved requests
+        # with room left per type, in batches per request, for up to 15% of all devices.
+        room = {}  # request -> [laptops, tablets] it may still receive
+        for row in request_rows:
+            if row[2] == "approved":
+                taken = held.get(row[0], (0, 0))
+                gone = replaced.get(row[0], (0, 0))
+                room[row[0]] = [row[7] - taken[0] + gone[0], row[8] - taken[1] + gone[1]]
+        units_open = sum(a + b for a, b in room.values())
+        requests_open = sum(1 for a, b in room.values() if a + b)
+        ready = [d for d in devices if d[4] == "ready" and d[5].date() < today]
+        share = min(1.0, 0.15 * n_devices / max(1, len(ready)))
+        pools = {t: [pk for pk, left in room.items() if left[t]] for t in (0, 1)}
+
+        def pick(tablet: int):
+            pool = pools[tablet]
+            while pool:
+                i = drng.randrange(len(pool))
+                if room[pool[i]][tablet]:
+                    return pool[i]
+                pool[i] = pool[-1]
+                pool.pop()
+            return None
+
+        proposals, current = [], {0: [None, 0], 1: [None, 0]}
+        for device in ready:
+            if drng.random() >= share:
+                continue
+            tablet = int(device[3] == "tablet")
+            request_id, left = current[tablet]
+            if left == 0 or not room[request_id][tablet]:
+                request_id, left = pick(tablet), drng.randint(3, 12)
+                if request_id is None:
+                    continue
+            room[request_id][tablet] -= 1
+            current[tablet] = [request_id, left - 1]
+            proposals.append(
+                (len(allocations) + len(proposals) + 1, device[0], request_id, latest_run_id)
+                + ("proposed", drng.randint(40, 260), "", None, latest_finished)
+            )
         copy_rows(
             Allocation,
-            dict(status="approved", score=100, note="Bench"),
-            ("device_id", "request_id", "status", "decided_at"),
-            allocations,
+            dict(status="approved", score=100),
+            (
+                "id",
+                "device_id",
+                "request_id",
+                "run_id",
+                "status",
+                "score",
+                "note",
+                "decided_at",
+                "created_at",
+            ),
+            (*allocations, *proposals),
+        )
+        copy_rows(
+            PriorityPolicy,
+            dict(version=1, weights=Policy().to_dict(), is_active=True, note="Standaardbeleid"),
+            ("id", "created_at"),
+            [(1, _at(start - timedelta(days=1), 9))],
+        )
+        per_run = defaultdict(lambda: [0, set(), 0])  # allocations, requests, total score
+        for row in allocations:
+            if row[3]:
+                tally = per_run[row[3]]
+                tally[0] += 1
+                tally[1].add(row[2])
+                tally[2] += row[5]
+        runs, previous = [], 0
+        for k, day in enumerate(run_days):
+            count, served, score = per_run[k + 1]
+            stats = {"today": day.isoformat(), "replaced_proposals": previous}
+            stats.update(seconds_load=2.1, seconds_solve=8.4, seconds_write=1.9)
+            runs.append(
+                (k + 1, "superseded", "manual" if k % 4 == 0 else "automatic", _at(day, 2))
+                + (_at(day, 2, 2), count + count // 5, 3 * len(served), 4 * count, count)
+                + (len(served), score, json.dumps(stats), "")
+            )
+            previous = count
+        failed = _at(today - timedelta(days=3), 2)
+        runs.append(
+            (failed_run_id, "failed", "automatic", failed, failed + timedelta(seconds=40))
+            + (0, 0, 0, 0, 0, 0, "{}", "OperationalError: connection lost (bench)")
+        )
+        stats = {"today": today.isoformat(), "replaced_proposals": previous}
+        stats.update(seconds_load=2.3, seconds_solve=9.1, seconds_write=2.0)
+        runs.append(
+            (latest_run_id, "completed", "automatic", latest_started, latest_finished)
+            + (len(ready), requests_open, units_open, len(proposals))
+            + (len({p[2] for p in proposals}), sum(p[5] for p in proposals))
+            + (json.dumps(stats), "")
+        )
+        copy_rows(
+            AllocationRun,
+            dict(trigger="automatic", policy_id=1, policy_version=1),
+            (
+                "id",
+                "status",
+                "trigger",
+                "started_at",
+                "finished_at",
+                "devices_available",
+                "requests_open",
+                "units_open",
+                "proposals",
+                "requests_served",
+                "total_score",
+                "stats",
+                "error",
+            ),
+            runs,
+        )
+
+        # Shipments: what one refurbisher sent to one organisation, in boxes of about ten,
+        # shipped or delivered as their devices are (a missing unit stays shipped in a
+        # delivered box; a delivered box with a missing or damaged unit has a discrepancy).
+        groups = defaultdict(list)
+        for entry in shipping:
+            groups[(entry[4], entry[3], entry[7] is not None)].append(entry)
+        boxes = []
+        for (refurbisher, org, arrived), entries in groups.items():
+            entries.sort(key=lambda e: (e[6], e[0]))
+            i = 0
+            while i < len(entries):
+                size = drng.randint(8, 14)
+                if len(entries) - i - size < 3:
+                    size = len(entries) - i
+                box = entries[i : i + size]
+                boxes.append((max(e[5] for e in box), refurbisher, org, arrived, box))
+                i += size
+        boxes.sort(key=lambda b: b[:3])
+        shipments, items = [], []
+        for shipment_id, (made, refurbisher, org, arrived, box) in enumerate(boxes, 1):
+            created = min(_at(made, 9, drng.randrange(60)), now)
+            shipped = min(_at(max(e[6] for e in box), 15, drng.randrange(60)), now)
+            last = max(e[7] for e in box) if arrived else None
+            delivered = min(_at(last, 11, drng.randrange(60)), now) if arrived else None
+            carrier = drng.choices(list(CARRIERS), CARRIER_WEIGHTS)[0]
+            tracking = f"{CARRIERS[carrier]}{shipment_id:09d}" if CARRIERS[carrier] else ""
+            fates = {e[8] for e in box}
+            discrepancy = bool(arrived and fates - {""})
+            resolved, resolution, delivery_note = None, "", ""
+            if discrepancy:
+                delivery_note = "Niet alles kwam goed aan."
+                if "missing" not in fates and (today - last).days > 14 and drng.random() < 0.9:
+                    resolved = min(delivered + timedelta(days=drng.randrange(1, 10)), now)
+                    resolution = drng.choice(RESOLUTIONS)
+            shipments.append(
+                (shipment_id, refurbisher, org, "delivered" if arrived else "shipped")
+                + (f"Contactpersoon {org}", carrier, tracking, created, shipped, delivered)
+                + (delivery_note, discrepancy, resolved, resolution)
+            )
+            for n, entry in enumerate(box):
+                outcome = (entry[8] or "received") if arrived else "pending"
+                note = drng.choice(DAMAGE) if outcome == "damaged" else ""
+                items.append(
+                    (len(items) + 1, shipment_id, entry[0], entry[1], entry[2], outcome, note)
+                    + (created + timedelta(minutes=n),)
+                )
+        copy_rows(
+            Shipment,
+            dict(
+                delivery_street="Benchstraat 1",
+                delivery_postcode="3511 AA",
+                delivery_city="Utrecht",
+                contact_phone="+31301234567",
+            ),
+            (
+                "id",
+                "refurbisher_id",
+                "organisation_id",
+                "status",
+                "contact_name",
+                "carrier",
+                "tracking_code",
+                "created_at",
+                "shipped_at",
+                "delivered_at",
+                "delivery_note",
+                "has_discrepancy",
+                "discrepancy_resolved_at",
+                "resolution_note",
+            ),
+            shipments,
+        )
+        copy_rows(
+            ShipmentItem,
+            dict(outcome="pending"),
+            ("id", "shipment_id", "allocation_id", "device_id", "request_id", "outcome")
+            + ("note", "added_at"),
+            items,
+        )
+
+        # Hand-out reports of 60% of the requests with delivered devices.
+        delivered_count, last_delivery = Counter(), {}
+        for entry in shipping:
+            if allocations[entry[0] - 1][4] == "delivered":
+                delivered_count[entry[2]] += 1
+                last_delivery[entry[2]] = max(entry[7], last_delivery.get(entry[2], entry[7]))
+        reports = []
+        for request_id in sorted(delivered_count):
+            if drng.random() >= 0.6:
+                continue
+            count = delivered_count[request_id]
+            handed = drng.randint(max(1, count * 3 // 4), count)
+            people = handed * PEOPLE_PER_DEVICE.get(requests[request_id - 1][3], 1)
+            people += drng.randrange(0, handed + 1)
+            day = last_delivery[request_id] + timedelta(days=drng.randrange(3, 45))
+            reported = min(_at(day, 16), now)
+            updated = reported
+            if drng.random() < 0.15:
+                updated = min(reported + timedelta(days=drng.randrange(1, 30)), now)
+            note = drng.choice(HANDOUT_NOTES) if drng.random() < 0.2 else ""
+            reports.append((len(reports) + 1, request_id, handed, people, note, reported, updated))
+        copy_rows(
+            HandoutReport,
+            dict(devices_handed_out=0, people_reached=0),
+            ("id", "request_id", "devices_handed_out", "people_reached", "note")
+            + ("reported_at", "updated_at"),
+            reports,
+        )
+        copy_rows(
+            SupportContact,
+            dict(channel="phone", category="other", outcome="resolved"),
+            ("id", "device_id", "organisation_id", "channel", "category", "summary", "outcome")
+            + ("at", "resolved_at", "resolution_note"),
+            contacts,
+        )
+        copy_rows(
+            DeviceReturn,
+            dict(replacement=False),
+            ("id", "device_id", "allocation_id", "request_id", "organisation_id")
+            + ("refurbisher_id", "contact_id", "reason", "replacement", "at"),
+            returns,
         )
         telecoms = by_kind["telecom"]
         copy_rows(
@@ -379,18 +801,28 @@ def generate(n_devices: int, n_requests: int) -> dict:
                 for i in range(n_devices)
             ),
         )
-        for table in (
-            "allemaal_organisation",
-            "donations_donation",
-            "donations_device",
-            "helprequests_helprequest",
+        for model in (
+            Organisation,
+            Donation,
+            Device,
+            HelpRequest,
+            Allocation,
+            PriorityPolicy,
+            AllocationRun,
+            Shipment,
+            ShipmentItem,
+            HandoutReport,
+            SupportContact,
+            DeviceReturn,
         ):
+            table = model._meta.db_table
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"(SELECT max(id) FROM {table}))"
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    statuses = Counter(row[4] for row in allocations)
     return {
         "generated": True,
         "seconds": round(time.perf_counter() - started, 1),
@@ -398,6 +830,15 @@ def generate(n_devices: int, n_requests: int) -> dict:
         "events": n_events,
         "requests": len(request_rows),
         "allocations": len(allocations),
+        "allocation_statuses": dict(sorted(statuses.items())),
+        "proposals": len(proposals),
+        "runs": len(runs),
+        "shipments": len(shipments),
+        "shipment_items": len(items),
+        "discrepancies_open": sum(1 for s in shipments if s[11] and s[12] is None),
+        "handout_reports": len(reports),
+        "support_contacts": len(contacts),
+        "device_returns": len(returns),
     }
 
 
@@ -405,10 +846,12 @@ def generate(n_devices: int, n_requests: int) -> dict:
 
 
 def coordinator_client():
-    """A test client logged in as a coordinator whose two-step check is done."""
+    """A test client logged in as a coordinator whose two-step check is done, in a process set
+    up as the web server's (allemaal.wsgi: long-lived objects frozen after the first request)."""
     from django.contrib.auth.models import Group
     from django.test import Client
 
+    import allemaal.wsgi  # noqa: F401
     from allemaal.middleware import MFA_SESSION_KEY
     from allemaal.models import User
 

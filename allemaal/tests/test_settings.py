@@ -40,3 +40,28 @@ def test_production_refuses_to_start_without_a_required_variable(missing):
 def test_production_settings_pass_the_deploy_check():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_compile_queries_just_in_time():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
+def test_a_web_process_freezes_its_long_lived_objects_once_after_its_first_request(monkeypatch):
+    from django.core.signals import request_finished
+
+    from allemaal import wsgi
+
+    calls = []
+    monkeypatch.setattr(wsgi.gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(wsgi.gc, "freeze", lambda: calls.append("freeze"))
+    request_finished.connect(wsgi.freeze_long_lived_objects)
+    wsgi.freeze_long_lived_objects()
+    assert calls == ["collect", "freeze"]
+    # it no longer listens: later requests do not freeze again
+    assert not request_finished.disconnect(wsgi.freeze_long_lived_objects)

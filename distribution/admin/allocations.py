@@ -12,10 +12,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.admin_speed import (
+    TOTAL,
     FastChangeList,
     FastChangeListMixin,
+    any_of,
     asset_tag_forms,
     normalise_code,
+    on_page,
 )
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
@@ -79,11 +82,13 @@ class AllocationEventInline(admin.TabularInline):
 
 
 class AllocationChangeList(FastChangeList):
-    """The page also reads what each row's request holds (allocated / still open)."""
+    """The page also reads what each row's request holds (allocated / still open). The page's
+    ids are chosen first, so those counts run for its rows only, not for the rows a later
+    page skips."""
 
-    def get_results(self, request):
-        self.queryset = self.queryset.annotate(**selectors.held_annotations())
-        super().get_results(request)
+    def page_rows(self, total, offset, limit):
+        rows = self.queryset.filter(on_page(self.queryset, offset, limit))
+        return list(rows.annotate(**{TOTAL: total}, **selectors.held_annotations()))
 
 
 @admin.register(Allocation)
@@ -109,7 +114,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     search_fields = ["device__serial_number"]  # shows the search box; see get_search_results
     search_help_text = _("Apparaatcode, serienummer of AAN-nummer van de hulpaanvraag.")
     ordering = ["-id"]
-    list_per_page = 100
+    list_per_page = 50  # each row explains its score: 50 rows keep the page under 100 ms
     actions = ["approve", "approve_requests", "reject", "cancel"]
     inlines = [AllocationEventInline]
     fields = [
@@ -158,8 +163,8 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         ).values("pk")
         # Every status is either live or closed, and each group has its own index on device.
         return queryset.filter(
-            Q(device_id__in=devices, status__in=Allocation.LIVE_STATUSES)
-            | Q(device_id__in=devices, status__in=Allocation.CLOSED_STATUSES)
+            (any_of("device_id", devices) & Q(status__in=Allocation.LIVE_STATUSES))
+            | (any_of("device_id", devices) & Q(status__in=Allocation.CLOSED_STATUSES))
         ), False
 
     # --- columns

@@ -247,6 +247,23 @@ class Allocation(models.Model):
                 ),
                 name="allocation_device_history",
             ),
+            # The coordinators' list filtered by a decided status, newest first (a rare status
+            # such as "returned" would otherwise be looked for through the whole table).
+            models.Index(
+                fields=["status", "-id"],
+                condition=Q(
+                    status__in=[
+                        "approved",
+                        "rejected",
+                        "cancelled",
+                        "shipped",
+                        "delivered",
+                        "returned",
+                        "replaced",
+                    ]
+                ),
+                name="allocation_decided_status",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
