@@ -44,6 +44,7 @@ def test_a_refurbisher_processes_a_donation_and_the_donor_verifies_the_certifica
     page.goto("/opknappen/")
     page.get_by_role("link", name="Inname (scannen)").click()
     page.get_by_text("0 van 3 aangekondigde apparaten gescand").wait_for()
+    page.wait_for_load_state("load")  # the scan script is attached before the first scan
 
     for serial in ON_LIST:
         assert "scan-status ok" in scan(page, serial).get_attribute("class")
@@ -57,6 +58,7 @@ def test_a_refurbisher_processes_a_donation_and_the_donor_verifies_the_certifica
     assert Device.objects.filter(donation=donation, state="received").count() == 5
 
     page.get_by_role("link", name="Alle apparaten van deze donatie").click()
+    page.wait_for_load_state("load")
     page.locator("#select-all").check()
     with page.expect_download() as download:
         page.get_by_role("button", name="Labels printen").click()
