@@ -213,6 +213,25 @@ def device_codes(prefix: str = "") -> dict:
     return {f"{prefix}serial_number": normalise_code, f"{prefix}asset_tag": asset_tag_forms}
 
 
+def devices_with_code(term: str):
+    """Ids of the devices whose serial number or asset tag is `term` as typed (exact, on their
+    unique indexes), for `any_of("device_id", ...)` on a list that points at devices."""
+    from donations.models import Device
+
+    return Device.objects.filter(
+        Q(serial_number=normalise_code(term)) | Q(asset_tag__in=asset_tag_forms(term))
+    ).values("pk")
+
+
+def organisations_named(term: str):
+    """Ids of the organisations whose name contains `term`: a pattern match on the small
+    organisation table, then an index lookup on the big list (`any_of("organisation_id", ...)`)
+    instead of a pattern match over a join of the whole list."""
+    from allemaal.models import Organisation
+
+    return Organisation.objects.filter(name__icontains=term.strip()).values("pk")
+
+
 def choices_filter(field: str, title, choices):
     """A list filter on a field without declared choices (such as a custody event's state),
     with fixed choices: Django would find them with a `SELECT DISTINCT` over the table."""

@@ -46,10 +46,12 @@ def bad_sql(queries) -> list[str]:
 
 
 def cases() -> list[tuple[str, str]]:
+    from urllib.parse import urlencode
+
     from django.urls import reverse
     from django.utils import timezone
 
-    from distribution.models import Allocation
+    from distribution.models import Allocation, Shipment, SupportContact
     from donations.models import Device, DeviceEvent
 
     device = Device.objects.order_by("id").values("serial_number", "donation__refurbisher_id")[0]
@@ -68,6 +70,13 @@ def cases() -> list[tuple[str, str]]:
     )
     year = timezone.localtime(delivered["request__created_at"]).year
     reference = f"AAN-{year}-{delivered['request_id']:05d}"
+    shipment = (
+        Shipment.objects.exclude(tracking_code="")
+        .order_by("id")
+        .values("tracking_code", "organisation__name")[0]
+    )
+    by_name = urlencode({"q": shipment["organisation__name"]})
+    contact = SupportContact.objects.order_by("id").values("device__serial_number")[0]
     allocations = reverse("admin:distribution_allocation_changelist")
     shipments = reverse("admin:distribution_shipment_changelist")
     contacts = reverse("admin:distribution_supportcontact_changelist")
@@ -134,9 +143,12 @@ def cases() -> list[tuple[str, str]]:
         ("PriorityPolicy", reverse("admin:distribution_prioritypolicy_changelist")),
         ("Shipment", shipments),
         ("Shipment, open discrepancy", shipments + "?afwijking=open"),
+        ("Shipment, search tracking code", shipments + f"?q={shipment['tracking_code'].lower()}"),
+        ("Shipment, search organisation", f"{shipments}?{by_name}"),
         ("HandoutReport", reverse("admin:distribution_handoutreport_changelist")),
         ("SupportContact", contacts),
         ("SupportContact, follow-up open", contacts + "?outcome__exact=follow_up"),
+        ("SupportContact, search serial", contacts + f"?q={contact['device__serial_number']}"),
         ("DeviceReturn", reverse("admin:distribution_devicereturn_changelist")),
     ]
     return c

@@ -16,14 +16,12 @@ from allemaal.admin_speed import (
     FastChangeList,
     FastChangeListMixin,
     any_of,
-    asset_tag_forms,
-    normalise_code,
+    devices_with_code,
     on_page,
 )
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
-from donations.models import Device
 
 from .. import selectors, services
 from ..forms import REQUEST_REFERENCE_RE, AllocateByHandForm
@@ -158,9 +156,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         reference = request_reference(term)
         if reference is not None:
             return queryset.filter(request_id=reference), False
-        devices = Device.objects.filter(
-            Q(serial_number=normalise_code(term)) | Q(asset_tag__in=asset_tag_forms(term))
-        ).values("pk")
+        devices = devices_with_code(term)
         # Every status is either live or closed, and each group has its own index on device.
         return queryset.filter(
             (any_of("device_id", devices) & Q(status__in=Allocation.LIVE_STATUSES))

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.admin_speed import FastChangeListMixin, organisation_filter
+from allemaal.admin_speed import (
+    FastChangeListMixin,
+    any_of,
+    devices_with_code,
+    normalise_code,
+    organisation_filter,
+    organisations_named,
+)
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
-from refurbish.asset_tags import format_asset_tag, is_valid_asset_tag, normalise_asset_tag
+from refurbish.asset_tags import format_asset_tag
 
 from .. import services
 from ..models import (
@@ -26,12 +34,16 @@ from ..models import (
 from .common import TitledChangeList, page
 
 
-def by_tag(queryset, search_term: str):
-    """A typed asset tag (any case, with or without dash) finds its device's rows."""
-    tag = normalise_asset_tag(search_term)
-    if is_valid_asset_tag(tag):
-        return queryset.filter(device__asset_tag=tag), False
-    return None
+def device_or_organisation(queryset, search_term: str):
+    """Rows of a device by its asset tag (as printed, any case) or serial number, or of the
+    organisations whose name contains the term; each on an index of the list."""
+    term = search_term.strip()
+    if not term:
+        return queryset, False
+    return queryset.filter(
+        any_of("device_id", devices_with_code(term))
+        | any_of("organisation_id", organisations_named(term))
+    ), False
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -104,9 +116,9 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         organisation_filter("refurbisher", "refurbisher", _("opknappartner")),
         "carrier",
     ]
-    search_fields = ["=id", "organisation__name", "refurbisher__name", "=tracking_code"]
+    search_fields = ["tracking_code"]  # shows the search box; see get_search_results
     search_help_text = _(
-        "Nummer van de zending, organisatie, opknappartner of track-and-tracecode."
+        "ZND-nummer van de zending, organisatie, opknappartner of track-and-tracecode."
     )
     ordering = ["-created_at", "-id"]
     actions = ["resolve", "cancel"]
@@ -145,11 +157,20 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         return super().get_queryset(request).with_counts()
 
     def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip().upper()
-        if term.startswith("ZND-"):
+        """A ZND-number, a track-and-trace code (exact), or an organisation or refurbisher by
+        name; each on an index of the shipments."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.upper().startswith("ZND-"):
             number = term.rsplit("-", 1)[-1].lstrip("0")
             return queryset.filter(pk=int(number) if number.isdigit() else 0), False
-        return super().get_search_results(request, queryset, search_term)
+        named = organisations_named(term)
+        return queryset.filter(
+            Q(tracking_code=normalise_code(term))
+            | any_of("organisation_id", named)
+            | any_of("refurbisher_id", named)
+        ), False
 
     @admin.display(description=_("apparaten"), ordering="n_items")
     def devices(self, shipment):
@@ -267,7 +288,7 @@ class SupportContactAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     list_display = ["at", "tag", "organisation", "channel", "category", "outcome", "by"]
     list_select_related = ["device", "organisation", "by"]
     list_filter = ["category", "outcome", "channel"]
-    search_fields = ["=device__asset_tag", "=device__serial_number", "organisation__name"]
+    search_fields = ["device__serial_number"]  # shows the search box; see get_search_results
     search_help_text = _("Apparaatcode, serienummer of organisatie.")
     ordering = ["-at", "-id"]
     fields = [
@@ -292,9 +313,7 @@ class SupportContactAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         return False
 
     def get_search_results(self, request, queryset, search_term):
-        return by_tag(queryset, search_term) or super().get_search_results(
-            request, queryset, search_term
-        )
+        return device_or_organisation(queryset, search_term)
 
     @admin.display(description=_("apparaatcode"), ordering="device__asset_tag")
     def tag(self, contact):
@@ -306,7 +325,8 @@ class DeviceReturnAdmin(FastChangeListMixin, TitledChangeList):
     list_display = ["at", "tag", "organisation", "refurbisher", "replacement", "reason", "by"]
     list_select_related = ["device", "organisation", "refurbisher", "by"]
     list_filter = ["replacement"]
-    search_fields = ["=device__asset_tag", "=device__serial_number", "organisation__name"]
+    search_fields = ["device__serial_number"]  # shows the search box; see get_search_results
+    search_help_text = _("Apparaatcode, serienummer of organisatie.")
     ordering = ["-at", "-id"]
     fields = [
         "device",
@@ -329,9 +349,7 @@ class DeviceReturnAdmin(FastChangeListMixin, TitledChangeList):
         return False
 
     def get_search_results(self, request, queryset, search_term):
-        return by_tag(queryset, search_term) or super().get_search_results(
-            request, queryset, search_term
-        )
+        return device_or_organisation(queryset, search_term)
 
     @admin.display(description=_("apparaatcode"), ordering="device__asset_tag")
     def tag(self, device_return):

@@ -146,6 +146,9 @@ class Shipment(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="shipment_newest_first"),
+            models.Index(
+                fields=["tracking_code"], condition=~Q(tracking_code=""), name="shipment_tracking"
+            ),
             models.Index(fields=["refurbisher", "status"], name="shipment_refurbisher_status"),
             models.Index(fields=["organisation", "status"], name="shipment_organisation_status"),
             models.Index(

@@ -75,6 +75,57 @@ def test_coordinators_filter_shipments_with_an_open_discrepancy(
     assert flagged.reference in page and fine.reference not in page
 
 
+def test_shipments_are_found_by_tracking_code_organisation_or_refurbisher(
+    admin_client, refurbisher, donation
+):
+    mine = _delivered(1, refurbisher=refurbisher, donation=donation)[0]
+    other = shipped_shipment(
+        approved_allocations(ApprovedRequestFactory(laptops=1), 1),
+        by=refurbisher,
+        tracking_code="3SZZZZ0000001",
+    )
+    other.organisation.name = "Stichting Andere School"
+    other.organisation.save()
+
+    def found(term):
+        return set(admin_client.get(SHIPMENTS, {"q": term}).context["cl"].result_list)
+
+    assert found(" 3szzzz 0000001") == {other}  # as typed off a label
+    assert found("andere school") == {other}
+    assert found(mine.organisation.name[3:]) >= {mine} and other not in found(mine.reference)
+    assert mine in found(mine.refurbisher.name)
+    assert found("3SZZZZ000000") == set()  # a code is matched whole
+
+
+@pytest.mark.parametrize("url", [CONTACTS, RETURNS])
+def test_support_contacts_and_returns_are_found_by_device_code_or_organisation(
+    admin_client, refurbisher, donation, helpdesk, url
+):
+    shipments = _delivered(2, refurbisher=refurbisher, donation=donation)
+    devices = [shipment.items.get().device for shipment in shipments]
+    for device in devices:
+        services.support_contact_log(
+            device.pk,
+            by=helpdesk,
+            channel="phone",
+            category="hardware",
+            summary="Scherm",
+            outcome="resolved",
+        )
+        services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+    first, second = devices
+    tag = first.asset_tag
+
+    def found(term):
+        rows = admin_client.get(url, {"q": term}).context["cl"].result_list
+        return {row.device_id for row in rows}
+
+    assert found(f"{tag[:5].lower()}-{tag[5:].lower()}") == {first.pk}
+    assert found(f" {second.serial_number.lower()} ") == {second.pk}
+    assert found(shipments[0].organisation.name) == {first.pk}
+    assert found(tag[:6]) == set()
+
+
 def test_the_resolve_action_refuses_while_a_unit_is_missing_and_settles_after_a_return(
     admin_client, refurbisher, donation, helpdesk
 ):
