@@ -143,6 +143,18 @@ class AllocationQuerySet(models.QuerySet):
         return self.filter(status__in=Allocation.COMMITTED_STATUSES)
 
 
+# Every status but "proposed" (the partial indexes leave the millions of proposals out).
+DECIDED_STATUSES = [
+    "approved",
+    "rejected",
+    "cancelled",
+    "shipped",
+    "delivered",
+    "returned",
+    "replaced",
+]
+
+
 class Allocation(models.Model):
     """One device for one help request: proposed by a run (or by hand), then decided."""
 
@@ -227,17 +239,7 @@ class Allocation(models.Model):
             # Proposals are left out: they come and go by the million and are found by status.
             models.Index(
                 fields=["request", "status"],
-                condition=Q(
-                    status__in=[
-                        "approved",
-                        "rejected",
-                        "cancelled",
-                        "shipped",
-                        "delivered",
-                        "returned",
-                        "replaced",
-                    ]
-                ),
+                condition=Q(status__in=DECIDED_STATUSES),
                 name="allocation_request_decided",
             ),
             models.Index(
@@ -251,17 +253,7 @@ class Allocation(models.Model):
             # such as "returned" would otherwise be looked for through the whole table).
             models.Index(
                 fields=["status", "-id"],
-                condition=Q(
-                    status__in=[
-                        "approved",
-                        "rejected",
-                        "cancelled",
-                        "shipped",
-                        "delivered",
-                        "returned",
-                        "replaced",
-                    ]
-                ),
+                condition=Q(status__in=DECIDED_STATUSES),
                 name="allocation_decided_status",
             ),
         ]

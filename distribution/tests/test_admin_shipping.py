@@ -54,6 +54,19 @@ def _delivered(count, *, refurbisher, donation, missing=False):
     return shipments
 
 
+def _called_and_returned(device, helpdesk):
+    """A resolved call to the support line about `device`, then its return (no replacement)."""
+    services.support_contact_log(
+        device.pk,
+        by=helpdesk,
+        channel="phone",
+        category="hardware",
+        summary="Scherm",
+        outcome="resolved",
+    )
+    services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+
+
 def test_anonymous_visitors_and_organisations_cannot_open_the_pages(client, school_board):
     for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
         assert "login" in client.get(url).url
@@ -104,15 +117,7 @@ def test_support_contacts_and_returns_are_found_by_device_code_or_organisation(
     shipments = _delivered(2, refurbisher=refurbisher, donation=donation)
     devices = [shipment.items.get().device for shipment in shipments]
     for device in devices:
-        services.support_contact_log(
-            device.pk,
-            by=helpdesk,
-            channel="phone",
-            category="hardware",
-            summary="Scherm",
-            outcome="resolved",
-        )
-        services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+        _called_and_returned(device, helpdesk)
     first, second = devices
     tag = first.asset_tag
 
@@ -160,16 +165,7 @@ def test_the_changelists_take_a_constant_number_of_queries(
 ):
     shipments = _delivered(rows, refurbisher=refurbisher, donation=donation)
     for shipment in shipments:
-        device = shipment.items.get().device
-        services.support_contact_log(
-            device.pk,
-            by=helpdesk,
-            channel="email",
-            category="account",
-            summary="Wachtwoord",
-            outcome="resolved",
-        )
-        services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+        _called_and_returned(shipment.items.get().device, helpdesk)
     for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
         admin_client.get(url)  # warm the session's cached permissions and filter choices
         # session, user, the user's and its groups' permissions, and the page of rows with
@@ -185,16 +181,7 @@ def test_the_changelists_never_count_a_whole_table_or_select_distinct(
     admin_client, refurbisher, donation, helpdesk
 ):
     shipments = _delivered(3, refurbisher=refurbisher, donation=donation)
-    device = shipments[0].items.get().device
-    services.support_contact_log(
-        device.pk,
-        by=helpdesk,
-        channel="email",
-        category="account",
-        summary="Wachtwoord",
-        outcome="resolved",
-    )
-    services.device_return_start(device.pk, by=helpdesk, reason="Kapot", replacement=False)
+    _called_and_returned(shipments[0].items.get().device, helpdesk)
     for url, filters in (
         (SHIPMENTS, {"afwijking": "open", "refurbisher__id__exact": refurbisher.pk}),
         (CONTACTS, {"outcome__exact": "resolved"}),
