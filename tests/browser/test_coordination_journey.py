@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from allemaal.reporting import snapshot
 from allemaal.tests.test_reporting_fixture import build
@@ -34,7 +35,7 @@ def test_a_coordinator_filters_the_dashboard_by_province_and_downloads_an_export
     page.goto("/admin/")
     page.get_by_role("link", name="Coördinatie-dashboard").click()
     page.wait_for_url(re.compile(r"/coordinatie/$"))
-    assert page.get_by_role("heading", name="Coördinatie-dashboard").is_visible()
+    expect(page.get_by_role("heading", name="Coördinatie-dashboard")).to_be_visible()
     funnel = page.locator("#table-funnel")
     assert "Toegezegd" in funnel.inner_text() and "24" in funnel.inner_text()
     assert page.locator("svg.chart").count() == 7
@@ -63,7 +64,7 @@ def test_a_donor_reads_its_impact_report_and_downloads_the_pdf(page, log_in):
 
     page.goto("/donaties/")
     page.get_by_role("link", name="Bekijk uw impactrapport").click()
-    assert page.get_by_role("heading", name="Wat uw donaties doen").is_visible()
+    expect(page.get_by_role("heading", name="Wat uw donaties doen")).to_be_visible()
     assert page.locator("#impact-delivered strong").inner_text() == "2"
     assert page.locator("#impact-emissions strong").inner_text() == "400 kg"
     assert "Leerlingen in het voortgezet onderwijs" in page.locator("#impact-groups").inner_text()

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from donations.models import Device, Donation
 
@@ -39,7 +40,7 @@ def test_a_donor_registers_a_donation_fixes_its_manifest_and_sees_the_devices_an
 
     page.wait_for_url(re.compile(r"/donaties/\d+/$"))
     donation = Donation.objects.get()
-    assert page.get_by_text(f"Uw donatie {donation.reference} is aangemeld").is_visible()
+    expect(page.get_by_text(f"Uw donatie {donation.reference} is aangemeld")).to_be_visible()
     page.get_by_role("link", name="Apparatenlijst uploaden").click()
 
     wrong = tmp_path / "apparaten.csv"
@@ -47,7 +48,7 @@ def test_a_donor_registers_a_donation_fixes_its_manifest_and_sees_the_devices_an
     page.get_by_label("Apparatenlijst (CSV of Excel)").set_input_files(wrong)
     page.get_by_role("button", name="Lijst uploaden").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Er is niets geïmporteerd").is_visible()
+    expect(page.get_by_role("heading", name="Er is niets geïmporteerd")).to_be_visible()
     errors = page.locator("table.manifest-errors tbody tr")
     assert errors.count() == 2
     assert errors.nth(0).locator("td").first.inner_text() == "3"
@@ -62,9 +63,9 @@ def test_a_donor_registers_a_donation_fixes_its_manifest_and_sees_the_devices_an
     page.get_by_role("button", name="Lijst uploaden").click()
 
     page.wait_for_url(re.compile(rf"/donaties/{donation.pk}/$"))
-    assert page.get_by_text(
-        "4 apparaten uit apparaten-verbeterd.csv zijn aangekondigd"
-    ).is_visible()
+    expect(
+        page.get_by_text("4 apparaten uit apparaten-verbeterd.csv zijn aangekondigd")
+    ).to_be_visible()
     assert page.locator('table.device-counts td[data-state="announced"]').inner_text() == "4"
     assert page.locator("table.devices tbody tr").count() == 4
     assert Device.objects.filter(donation=donation, state="announced").count() == 4

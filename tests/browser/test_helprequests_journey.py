@@ -4,6 +4,7 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from helprequests.models import HelpRequest
 
@@ -17,7 +18,7 @@ def test_a_school_board_asks_for_laptops_and_sees_its_queue_position_after_appro
     page.goto("/hulpaanvragen/")
     page.get_by_role("link", name="Nieuwe hulpaanvraag").click()
 
-    assert page.get_by_text("Wij vragen geen persoonsgegevens.").is_visible()
+    expect(page.get_by_text("Wij vragen geen persoonsgegevens.")).to_be_visible()
     page.get_by_label("Leerlingen in het basisonderwijs").check()
     page.get_by_label("De leerlingen kunnen nu niet thuis online les volgen").check()
     page.get_by_label("Aantal laptops", exact=True).fill("30")
@@ -34,7 +35,7 @@ def test_a_school_board_asks_for_laptops_and_sees_its_queue_position_after_appro
     page.get_by_role("button", name="Verder naar controleren").click()
 
     page.wait_for_url(re.compile(r"/hulpaanvragen/\d+/controleren/"))
-    assert page.get_by_role("heading", name="Controleer uw hulpaanvraag").is_visible()
+    expect(page.get_by_role("heading", name="Controleer uw hulpaanvraag")).to_be_visible()
     summary = page.locator("dl.details").inner_text()
     for text in ["Leerlingen in het basisonderwijs", "30", "Carla Jansen", "4001 AB Tiel"]:
         assert text in summary

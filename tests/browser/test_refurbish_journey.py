@@ -5,6 +5,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from allemaal.models import Notification
@@ -100,6 +101,6 @@ def test_a_refurbisher_processes_a_donation_and_the_donor_verifies_the_certifica
 
     verify_path = re.search(r"https?://[^/\s]+(\S*/verify/\S+)", mail.body_text)[1]
     page.goto(verify_path)
-    assert page.get_by_text("Dit certificaat is echt.").is_visible()
+    expect(page.get_by_text("Dit certificaat is echt.")).to_be_visible()
     for serial in ON_LIST + NOT_ON_LIST:
-        assert page.get_by_role("cell", name=serial, exact=True).is_visible()
+        expect(page.get_by_role("cell", name=serial, exact=True)).to_be_visible()

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from allemaal.models import Notification, Organisation
 
@@ -34,7 +35,7 @@ def test_an_organisation_signs_up_verifies_its_address_and_awaits_verification(p
     page.get_by_role("button", name="Organisatie aanmelden").click()
 
     page.wait_for_url(re.compile(r"/organisatie/wacht-op-controle/"))
-    assert page.get_by_role("heading", name="Uw organisatie wacht op controle").is_visible()
+    expect(page.get_by_role("heading", name="Uw organisatie wacht op controle")).to_be_visible()
     org = Organisation.objects.get(name="Buurthuis Oost")
     assert (org.status, org.postcode, org.province) == ("pending", "9711 AB", "Groningen")
 
@@ -45,7 +46,7 @@ def test_a_visitor_switches_the_site_to_english_and_back(page):
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("link", name="Sign up").first.is_visible()
+    expect(page.get_by_role("link", name="Sign up").first).to_be_visible()
     page.get_by_role("button", name="Nederlands").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "nl"
