@@ -274,6 +274,39 @@ class Notification(models.Model):
         return f"{self.kind} → {self.to_email}"
 
 
+class StatusEvent(models.Model):
+    """History of one record's status: who moved it, when, from what to what, and why.
+
+    A subclass adds the foreign key to its record, names that field in `subject` and the
+    record's status choices in `statuses`."""
+
+    subject = ""
+    statuses: type[models.TextChoices]
+
+    from_status = models.CharField(_("van"), max_length=10, blank=True)
+    to_status = models.CharField(_("naar"), max_length=10)
+    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("door"),
+    )
+    note = models.TextField(_("toelichting"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{getattr(self, self.subject)}: {self.from_status} → {self.to_status}"
+
+    @property
+    def to_status_label(self) -> str:
+        return self.statuses(self.to_status).label
+
+
 # The reporting tables live beside their code in allemaal.reporting; importing them here makes
 # them this app's models in every process, whatever else is loaded.
 from .reporting.models import DashboardSnapshot, DeviceFact  # noqa: E402, F401

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from allemaal.models import Organisation
+from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 
 
@@ -271,25 +271,19 @@ class Manifest(models.Model):
         return f"{self.donation}: {self.file_name} ({self.rows})"
 
 
-class DonationEvent(models.Model):
+class DonationEvent(StatusEvent):
     """History of a donation's status: who moved it, when, from where to where, and why."""
 
-    donation = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    note = models.TextField(blank=True)
+    subject = "donation"
+    statuses = Donation.Status
 
-    class Meta:
+    donation = models.ForeignKey(Donation, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("van"), max_length=12, blank=True)
+    to_status = models.CharField(_("naar"), max_length=12)
+
+    class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging donatie")
         verbose_name_plural = _("statuswijzigingen donaties")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.donation}: {self.from_status} → {self.to_status}"
 
 
 class DeviceQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from allemaal.models import Organisation
+from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 
 NO_NAMES_HELP = _(
@@ -312,33 +312,17 @@ class HelpRequest(models.Model):
         return self.status in self.CANCELLABLE_STATUSES
 
 
-class HelpRequestEvent(models.Model):
+class HelpRequestEvent(StatusEvent):
     """History of a help request's status: who moved it, when, from where to where, and why."""
 
-    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="events")
-    from_status = models.CharField(_("van"), max_length=10, blank=True)
-    to_status = models.CharField(_("naar"), max_length=10)
-    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("door"),
-    )
-    note = models.TextField(_("toelichting"), blank=True)
+    subject = "help_request"
+    statuses = HelpRequest.Status
 
-    class Meta:
+    help_request = models.ForeignKey(HelpRequest, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging hulpaanvraag")
         verbose_name_plural = _("statuswijzigingen hulpaanvragen")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.help_request}: {self.from_status} → {self.to_status}"
-
-    @property
-    def to_status_label(self) -> str:
-        return HelpRequest.Status(self.to_status).label
 
 
 class IntakeSwitch(models.Model):
@@ -578,35 +562,19 @@ class ConnectivityAssignment(models.Model):
         return hotspots if self.hotspots else ""
 
 
-class ConnectivityEvent(models.Model):
+class ConnectivityEvent(StatusEvent):
     """History of an internet assignment: who assigned, provided or withdrew it, and when."""
+
+    subject = "assignment"
+    statuses = ConnectivityAssignment.Status
 
     assignment = models.ForeignKey(
         ConnectivityAssignment, on_delete=models.CASCADE, related_name="events"
     )
-    from_status = models.CharField(_("van"), max_length=10, blank=True)
-    to_status = models.CharField(_("naar"), max_length=10)
-    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("door"),
-    )
-    note = models.TextField(_("toelichting"), blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging internetopdracht")
         verbose_name_plural = _("statuswijzigingen internetopdrachten")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.assignment}: {self.from_status} → {self.to_status}"
-
-    @property
-    def to_status_label(self) -> str:
-        return ConnectivityAssignment.Status(self.to_status).label
 
 
 class ConnectivityReminder(models.Model):

@@ -28,6 +28,8 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.models import StatusEvent
+
 from ..solver_classes import Policy
 
 
@@ -306,8 +308,11 @@ class Allocation(models.Model):
         return tuple(self.reasons.split("|")) if self.reasons else ()
 
 
-class AllocationEvent(models.Model):
+class AllocationEvent(StatusEvent):
     """History of an allocation after it was proposed: who decided, when, from what to what."""
+
+    subject = "allocation_id"
+    statuses = Allocation.Status
 
     # No foreign-key trigger in the database: PostgreSQL would check every proposal a run
     # deletes against this table at commit (6 s per million). Decided allocations, the only
@@ -315,18 +320,7 @@ class AllocationEvent(models.Model):
     allocation = models.ForeignKey(
         Allocation, on_delete=models.PROTECT, db_constraint=False, related_name="events"
     )
-    from_status = models.CharField(max_length=10, blank=True)
-    to_status = models.CharField(max_length=10)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    note = models.TextField(blank=True)
 
-    class Meta:
+    class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging toewijzing")
         verbose_name_plural = _("statuswijzigingen toewijzingen")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.allocation_id}: {self.from_status} → {self.to_status}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from allemaal.models import Organisation
+from allemaal.models import Organisation, StatusEvent
 
 from .allocation import Allocation
 
@@ -271,33 +271,17 @@ class ShipmentItem(models.Model):
         return f"{self.shipment}: {self.device}"
 
 
-class ShipmentEvent(models.Model):
+class ShipmentEvent(StatusEvent):
     """History of a shipment: who moved it, when, from what to what, and why."""
 
-    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
-    from_status = models.CharField(_("van"), max_length=10, blank=True)
-    to_status = models.CharField(_("naar"), max_length=10)
-    at = models.DateTimeField(_("tijdstip"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("door"),
-    )
-    note = models.TextField(_("toelichting"), blank=True)
+    subject = "shipment"
+    statuses = Shipment.Status
 
-    class Meta:
+    shipment = models.ForeignKey(Shipment, on_delete=models.PROTECT, related_name="events")
+
+    class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging zending")
         verbose_name_plural = _("statuswijzigingen zendingen")
-        ordering = ["at", "id"]
-
-    def __str__(self):
-        return f"{self.shipment}: {self.from_status} → {self.to_status}"
-
-    @property
-    def to_status_label(self) -> str:
-        return Shipment.Status(self.to_status).label
 
 
 class HandoutReport(models.Model):

@@ -33,6 +33,15 @@ from ..solver_classes import (
 
 # --- Open quantities: one rule for the job, the services and the dashboards -----------------
 
+# An allocation of a tablet counts against a request's tablets; any other device against its
+# laptops (Chromebooks are laptops here, as in the solver's categories).
+TABLET = Q(device__kind="tablet")
+
+
+def held_counts_by_category() -> dict[str, Count]:
+    """`laptops` and `tablets`: the two counts of allocations per category, to annotate with."""
+    return {"laptops": Count("id", filter=~TABLET), "tablets": Count("id", filter=TABLET)}
+
 
 def open_quantities(
     approved: tuple[int, int, int], held_laptops: int, held_tablets: int
@@ -52,14 +61,7 @@ def held_per_category(request_ids: Iterable[int] | None = None) -> dict[int, tup
     rows = Allocation.objects.committed()
     if request_ids is not None:
         rows = rows.filter(request_id__in=list(request_ids))
-    rows = (
-        rows.values("request_id")
-        .annotate(
-            laptops=Count("id", filter=~Q(device__kind="tablet")),
-            tablets=Count("id", filter=Q(device__kind="tablet")),
-        )
-        .order_by()
-    )
+    rows = rows.values("request_id").annotate(**held_counts_by_category()).order_by()
     return {row["request_id"]: (row["laptops"], row["tablets"]) for row in rows}
 
 
@@ -231,10 +233,7 @@ def held_per_category_in_queue() -> dict[int, tuple[int, int]]:
         Allocation.objects.committed()
         .filter(request__status=HelpRequest.Status.APPROVED)
         .values("request_id")
-        .annotate(
-            laptops=Count("id", filter=~Q(device__kind="tablet")),
-            tablets=Count("id", filter=Q(device__kind="tablet")),
-        )
+        .annotate(**held_counts_by_category())
         .order_by()
     )
     return {row["request_id"]: (row["laptops"], row["tablets"]) for row in rows}

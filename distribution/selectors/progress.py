@@ -18,7 +18,14 @@ from helprequests.models import HelpRequest
 
 from ..models import Allocation
 from ..solver_classes import CATEGORY_OF_KIND, request_priority
-from .inputs import active_policy, open_quantities, queue_rows, request_in
+from .inputs import (
+    TABLET,
+    active_policy,
+    held_counts_by_category,
+    open_quantities,
+    queue_rows,
+    request_in,
+)
 
 # Recent supply for the expected window: devices that became ready in the last SUPPLY_WEEKS weeks;
 # with fewer than SUPPLY_MIN_DEVICES of them the average says too little to promise a window.
@@ -54,7 +61,6 @@ def allocation_counts(request_ids: Iterable[int]) -> dict[int, AllocationCounts]
             "id", "approved_laptops", "approved_tablets", "approved_either"
         )
     }
-    tablet = Q(device__kind="tablet")
     rows = (
         # Named statuses, not NOT IN: the planner can then use the partial indexes.
         Allocation.objects.filter(
@@ -62,7 +68,7 @@ def allocation_counts(request_ids: Iterable[int]) -> dict[int, AllocationCounts]
             status__in=[Allocation.Status.PROPOSED, *Allocation.COMMITTED_STATUSES],
         )
         .values("request_id", "status")
-        .annotate(laptops=Count("id", filter=~tablet), tablets=Count("id", filter=tablet))
+        .annotate(**held_counts_by_category())
         .order_by()
     )
     per_status: dict[int, dict[str, tuple[int, int]]] = {}
@@ -118,8 +124,7 @@ def held_annotations(request_field: str = "request_id") -> dict[str, Coalesce]:
         )
         return Coalesce(Subquery(rows), 0)
 
-    tablet = Q(device__kind="tablet")
-    return {"held_laptops": held(~tablet), "held_tablets": held(tablet)}
+    return {"held_laptops": held(~TABLET), "held_tablets": held(TABLET)}
 
 
 @dataclass(frozen=True)
