@@ -38,10 +38,10 @@ messages: install
 	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
 
 worker: install
-	$(BIN)/celery -A allemaal worker --loglevel=INFO
+	$(BIN)/celery -A config worker --loglevel=INFO
 
 beat: install
-	$(BIN)/celery -A allemaal beat --loglevel=INFO
+	$(BIN)/celery -A config beat --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

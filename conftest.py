@@ -11,7 +11,7 @@ import socket
 import pytest
 from django.core.cache import cache
 
-from allemaal.celery import app as celery_app
+from config.celery import app as celery_app
 from allemaal.models import Organisation
 from tests.factories import OrganisationFactory, UserFactory, member_of, staff_user
 

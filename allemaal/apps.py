@@ -8,15 +8,11 @@ class AllemaalConfig(AppConfig):
 
     def ready(self):
         from allauth.mfa import signals as mfa_signals
-        from django.db.models.signals import post_migrate
 
         from .middleware import MFA_SESSION_KEY
-        from .signals import ensure_staff_groups
 
         def forget_mfa_check(sender, request=None, **kwargs):
             if request is not None and hasattr(request, "session"):
                 request.session.pop(MFA_SESSION_KEY, None)
 
         mfa_signals.authenticator_removed.connect(forget_mfa_check, weak=False)
-        # After every app's migrations: each app's permissions exist only once it has migrated.
-        post_migrate.connect(ensure_staff_groups, dispatch_uid="allemaal_staff_groups")

@@ -66,7 +66,7 @@ def case_url(base_url: str, case: str) -> str:
 
 def child(url: str, *args: str) -> dict:
     """Run this script in a fresh process against `url`; its last output line is JSON."""
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "allemaal.settings"}
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     result = subprocess.run(
         [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
     )

@@ -142,7 +142,7 @@ def ensure_database(url: str, regenerate: bool) -> None:
 
 
 def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allemaal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
     import django
 
@@ -847,11 +847,11 @@ def generate(n_devices: int, n_requests: int) -> dict:
 
 def coordinator_client():
     """A test client logged in as a coordinator whose two-step check is done, in a process set
-    up as the web server's (allemaal.wsgi: long-lived objects frozen after the first request)."""
+    up as the web server's (config.wsgi: long-lived objects frozen after the first request)."""
     from django.contrib.auth.models import Group
     from django.test import Client
 
-    import allemaal.wsgi  # noqa: F401
+    import config.wsgi  # noqa: F401
     from allemaal.middleware import MFA_SESSION_KEY
     from allemaal.models import User
 

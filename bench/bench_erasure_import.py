@@ -30,7 +30,7 @@ from bench_nwipe_parse import make_log  # the same generated logs as the parse b
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "allemaal.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("FAST_PASSWORD_HASHER", "1")
 
 

@@ -27,7 +27,7 @@ urlpatterns = [
     path("api/wislogs/", api.erasure_logs, name="api_erasure_logs"),
     path("certificaat/<int:donation_id>/", views.certificate, name="certificate"),
     path("verify/", views.certificate_lookup, name="certificate_lookup"),
-    # The public address is /verify/<code>/ once allemaal/urls.py mounts this view at the root
+    # The public address is /verify/<code>/ once config/urls.py mounts this view at the root
     # as "certificate_verify"; until then it answers here.
     path("verify/<str:code>/", views.certificate_verify, name="certificate_verify"),
 ]

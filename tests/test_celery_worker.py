@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from kombu import pools as kombu_pools
 
 from allemaal import services
-from allemaal.celery import app as celery_app
+from config.celery import app as celery_app
 from allemaal.models import Notification
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -82,7 +82,7 @@ def start_worker(broker_url: str, mail_dir: Path) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "allemaal",
+            "config",
             "worker",
             "--pool=solo",
             "--concurrency=1",

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from allemaal.management.commands import seed_demo
+from config.management.commands import seed_demo
 from allemaal.models import Organisation
 from allemaal.reporting.models import DashboardSnapshot, DeviceFact
 from distribution.models import Allocation

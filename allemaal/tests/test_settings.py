@@ -55,7 +55,7 @@ def test_postgresql_connections_do_not_compile_queries_just_in_time():
 def test_a_web_process_freezes_its_long_lived_objects_once_after_its_first_request(monkeypatch):
     from django.core.signals import request_finished
 
-    from allemaal import wsgi
+    from config import wsgi
 
     calls = []
     monkeypatch.setattr(wsgi.gc, "collect", lambda: calls.append("collect"))

@@ -1,9 +1,9 @@
-"""The project's URLs plus the public `/verify/<code>/` at the root, as allemaal/urls.py is asked
+"""The project's URLs plus the public `/verify/<code>/` at the root, as config/urls.py is asked
 to mount it."""
 
 from django.urls import path
 
-from allemaal.urls import urlpatterns as project_urlpatterns
+from config.urls import urlpatterns as project_urlpatterns
 from refurbish import views
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from refurbish import views as refurbish_views
 
-from . import views
+from allemaal import views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
 admin.site.login = secure_admin_login(admin.site.login)

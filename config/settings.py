@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "helprequests",
     "refurbish",
     "distribution",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -88,9 +89,9 @@ MIDDLEWARE = [
     "allemaal.middleware.StaffMfaRequiredMiddleware",
 ]
 
-ROOT_URLCONF = "allemaal.urls"
-WSGI_APPLICATION = "allemaal.wsgi.application"
-ASGI_APPLICATION = "allemaal.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
