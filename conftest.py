@@ -11,8 +11,8 @@ import socket
 import pytest
 from django.core.cache import cache
 
-from config.celery import app as celery_app
 from allemaal.models import Organisation
+from config.celery import app as celery_app
 from tests.factories import OrganisationFactory, UserFactory, member_of, staff_user
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"

@@ -3,9 +3,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from refurbish import views as refurbish_views
-
 from allemaal import views
+from refurbish import views as refurbish_views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
 admin.site.login = secure_admin_login(admin.site.login)

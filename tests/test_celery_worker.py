@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from kombu import pools as kombu_pools
 
 from allemaal import services
-from config.celery import app as celery_app
 from allemaal.models import Notification
+from config.celery import app as celery_app
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,9 +5,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from config.management.commands import seed_demo
 from allemaal.models import Organisation
 from allemaal.reporting.models import DashboardSnapshot, DeviceFact
+from config.management.commands import seed_demo
 from distribution.models import Allocation
 from donations.models import Device, DeviceEvent
 from donations.selectors import donation_impact
