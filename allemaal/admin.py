@@ -12,7 +12,6 @@ from . import services
 from .admin_speed import FastChangeListMixin, cached_choices
 from .forms import ReasonForm
 from .models import (
-    DashboardSnapshot,
     Invitation,
     Membership,
     Notification,
@@ -173,18 +172,3 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["=email", "organisation__name"]
     readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at"]
-
-
-@admin.register(DashboardSnapshot)
-class DashboardSnapshotAdmin(admin.ModelAdmin):
-    """When the dashboard's numbers were computed, how long it took and how much changed."""
-
-    list_display = ["computed_at", "seconds", "full_rebuild", "facts_refreshed"]
-    fields = ["computed_at", "started_at", "seconds", "full_rebuild", "facts_refreshed"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -305,8 +305,3 @@ class StatusEvent(models.Model):
     @property
     def to_status_label(self) -> str:
         return self.statuses(self.to_status).label
-
-
-# The reporting tables live beside their code in allemaal.reporting; importing them here makes
-# them this app's models in every process, whatever else is loaded.
-from .reporting.models import DashboardSnapshot, DeviceFact  # noqa: E402, F401

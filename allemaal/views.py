@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -13,10 +12,10 @@ from .access import organisation_required
 from .forms import InvitationForm, OrganisationForm
 from .models import Membership, Organisation
 
-# Where each kind of organisation lands after log-in; each app fills its own dashboard.
+# Where each kind of organisation lands after log-in (URL names only: no import goes up a layer).
 DASHBOARDS = {
-    Organisation.Kind.DONOR: "donations:dashboard",
-    Organisation.Kind.REQUESTER: "helprequests:dashboard",
+    Organisation.Kind.DONOR: "coordination:donor_overview",
+    Organisation.Kind.REQUESTER: "coordination:requester_overview",
     Organisation.Kind.REFURBISHER: "refurbish:dashboard",
     Organisation.Kind.TELECOM: "helprequests:telecom_dashboard",
 }
@@ -26,15 +25,6 @@ def healthz(request):
     """For load balancers and docker compose: the app answers and reaches its database."""
     connection.ensure_connection()
     return HttpResponse("ok", content_type="text/plain")
-
-
-def home(request):
-    """The public page: counters and what is needed now, from the reporting job's cache."""
-    from .reporting import public
-
-    counters = public.current()
-    updated = parse_datetime(counters["computed_at"]) if counters else None
-    return render(request, "home.html", {"counters": counters, "updated": updated})
 
 
 @login_required

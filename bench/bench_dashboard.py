@@ -903,7 +903,7 @@ def measure_dashboard(repeat: int) -> None:
     from django.utils import timezone
 
     from allemaal.models import Organisation
-    from allemaal.reporting import snapshot
+    from coordination import snapshot
     from donations.models import DeviceEvent
 
     began = time.perf_counter()

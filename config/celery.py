@@ -36,9 +36,9 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "kwargs": {"trigger": "automatic"},
     },
-    "reporting-refresh": {"task": "allemaal.tasks.refresh_reporting", "schedule": 600.0},
+    "reporting-refresh": {"task": "coordination.tasks.refresh_reporting", "schedule": 600.0},
     "reporting-nightly-rebuild": {
-        "task": "allemaal.tasks.rebuild_reporting",
+        "task": "coordination.tasks.rebuild_reporting",
         "schedule": crontab(hour=2, minute=30),
     },
     "purge-old-sent-notifications": {

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "helprequests",
     "refurbish",
     "distribution",
+    "coordination",
     "config",
 ]
 

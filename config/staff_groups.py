@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import Group, Permission
 
-OWN_APPS = ["allemaal", "donations", "helprequests", "refurbish", "distribution"]
+OWN_APPS = ["allemaal", "donations", "helprequests", "refurbish", "distribution", "coordination"]
 
 
 def ensure_staff_groups(**kwargs):

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from allemaal import views
+from coordination import views as coordination_views
 from refurbish import views as refurbish_views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
@@ -13,7 +14,7 @@ admin.site.site_title = "#allemaaldigitaal coördinatie"
 admin.site.index_title = _("Coördinatie")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", coordination_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("organisatie/nieuw/", views.organisation_create, name="organisation_create"),
@@ -26,7 +27,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("coordinatie/", include("allemaal.reporting.urls")),
+    # In front of donations and helprequests: it serves /donaties/ and /hulpaanvragen/ pages.
+    path("", include("coordination.urls")),
     path("donaties/", include("donations.urls")),
     path("hulpaanvragen/", include("helprequests.urls")),
     path("opknappen/", include("refurbish.urls")),

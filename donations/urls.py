@@ -5,10 +5,7 @@ from . import views
 app_name = "donations"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("nieuw/", views.donation_create, name="create"),
-    path("impact/", views.impact, name="impact"),
-    path("impact.pdf", views.impact_pdf, name="impact_pdf"),
     path(
         "voorbeeld-apparatenlijst.csv", views.manifest_template, {"fmt": "csv"}, name="template_csv"
     ),

@@ -1,5 +1,7 @@
 """Donor pages (register, follow, upload a manifest, cancel) and the refurbisher's pickups.
 
+The donor's overview and impact report show downstream numbers and live in `coordination`.
+
 Every donation is loaded through `get_for_organisation`, so another organisation's donation is a
 404, never a hint that it exists.
 """
@@ -25,59 +27,6 @@ from .models import Donation, DonationPolicy
 
 DONOR = Organisation.Kind.DONOR
 REFURBISHER = Organisation.Kind.REFURBISHER
-
-
-@organisation_required(DONOR)
-def dashboard(request):
-    page = Paginator(selectors.donor_donations(request.organisation), 25).get_page(
-        request.GET.get("pagina")
-    )
-    donations = selectors.with_device_counts(page.object_list)
-    for donation in donations:
-        donation.timeline = selectors.donation_timeline(donation)
-    return render(
-        request,
-        "donations/dashboard.html",
-        {
-            "page": page,
-            "donations": donations,
-            "impact": selectors.donation_impact(request.organisation),
-        },
-    )
-
-
-def render_impact(request, donor: Organisation, *, pdf: bool = False) -> HttpResponse:
-    """One donor's impact report as a page or a PDF (the donor's own, or for a coordinator)."""
-    from allemaal.reporting import impact as impact_report
-
-    impact = selectors.donation_impact(donor)
-    if pdf:
-        response = HttpResponse(
-            impact_report.impact_pdf(donor, impact), content_type="application/pdf"
-        )
-        stamp = timezone.localdate().isoformat()
-        response["Content-Disposition"] = f'attachment; filename="impactrapport-{stamp}.pdf"'
-        return response
-    context = {
-        "donor": donor,
-        "impact": impact,
-        "factor_kg": impact_report.LAPTOP_KG_CO2E,
-        "explanation": impact_report.emission_explanation(),
-        "source": impact_report.EMISSION_SOURCE,
-        "for_coordinator": request.user.is_staff,
-    }
-    return render(request, "donations/impact.html", context)
-
-
-@organisation_required(DONOR)
-def impact(request):
-    """The donor's own impact: it never sees another donor's numbers (no id in the URL)."""
-    return render_impact(request, request.organisation)
-
-
-@organisation_required(DONOR)
-def impact_pdf(request):
-    return render_impact(request, request.organisation, pdf=True)
 
 
 @organisation_required(DONOR)

@@ -1,67 +1,19 @@
-"""Reads across help requests, devices and allocations.
+"""Reads across help requests: intake switches, duplicates and internet assignments.
 
-The numbers an organisation sees on its dashboard come from the allocation app, so that they are
-the same numbers the matching job works with: `request_progress` (allocated / shipped / delivered
-/ remaining so far) and `queue_info` (queue position and expected fulfilment window). Each takes a
-list of requests and costs a fixed number of queries, whatever the length of the list.
+The progress and queue position a requesting organisation sees come from the allocation app
+and live in `coordination.selectors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from .models import ConnectivityAssignment, HelpRequest, IntakeSwitch
-
-# --- Progress and queue (from the allocation app) --------------------------------------------
-
-
-@dataclass(frozen=True)
-class Progress:
-    allocated: int = 0
-    shipped: int = 0
-    delivered: int = 0
-    remaining: int = 0
-
-
-def request_progress(requests: Iterable[HelpRequest]) -> dict[int, Progress]:
-    """Devices allocated / shipped / delivered so far and still to come, per request id."""
-    from distribution.selectors import allocation_counts
-
-    counts = allocation_counts([r.pk for r in requests])
-    return {
-        pk: Progress(
-            allocated=c.allocated, shipped=c.shipped, delivered=c.delivered, remaining=c.remaining
-        )
-        for pk, c in counts.items()
-    }
-
-
-def queue_info(requests: Sequence[HelpRequest], *, now=None) -> dict:
-    """Queue place (within the target group) and expected window of each waiting request, by id,
-    in the matching job's priority order under the active policy."""
-    from distribution.selectors import queue_positions
-
-    waiting = [r.pk for r in requests if r.status == HelpRequest.Status.APPROVED]
-    return queue_positions(waiting, now=now or timezone.now()) if waiting else {}
-
-
-def queue_position(request: HelpRequest) -> int | None:
-    """Place in the queue of its target group (1 = next), or None when it is not in the queue."""
-    info = queue_info([request]).get(request.pk)
-    return info.position if info else None
-
-
-def expected_window(request: HelpRequest):
-    """The expected fulfilment window, or None when the request is not in the queue."""
-    info = queue_info([request]).get(request.pk)
-    return info.window if info else None
-
 
 # --- Intake --------------------------------------------------------------------------------
 

@@ -5,9 +5,7 @@ from . import views
 app_name = "helprequests"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("nieuw/", views.request_create, name="create"),
-    path("<int:pk>/", views.request_detail, name="detail"),
     path("<int:pk>/wijzigen/", views.request_edit, name="edit"),
     path("<int:pk>/controleren/", views.request_review, name="review"),
     path("<int:pk>/annuleren/", views.request_cancel, name="cancel"),

@@ -1,3 +1,8 @@
+"""Requesting organisations' pages (ask, edit, review, cancel) and the telecom providers' pages.
+
+The requester's overview and request page (progress, queue place) live in `coordination`.
+"""
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -26,15 +31,8 @@ def _own_request(request, pk: int) -> HelpRequest:
     )
 
 
-def _with_progress(requests: list[HelpRequest]) -> list[HelpRequest]:
-    progress = selectors.request_progress(requests)
-    queue = selectors.queue_info(requests)
-    for r in requests:
-        r.progress, r.queue = progress[r.pk], queue.get(r.pk)
-    return requests
-
-
-def _limits(organisation) -> dict:
+def request_limits(organisation) -> dict:
+    """The limits the form and the overview state: open requests, devices, closed intake."""
     open_count = selectors.open_request_count(organisation.pk)
     return {
         "open_count": open_count,
@@ -43,16 +41,6 @@ def _limits(organisation) -> dict:
         "at_open_limit": open_count >= services.max_open_requests(),
         "closed_intake": selectors.closed_intake().values(),
     }
-
-
-@requester_required
-def dashboard(request):
-    requests = _with_progress(list(request.organisation.help_requests.order_by("-created_at")))
-    return render(
-        request,
-        "helprequests/dashboard.html",
-        {"requests": requests, **_limits(request.organisation)},
-    )
 
 
 @requester_required
@@ -85,7 +73,7 @@ def request_edit(request, pk: int):
     help_request = _own_request(request, pk)
     if not help_request.is_editable:
         messages.error(request, _("Over deze hulpaanvraag is al besloten; wijzigen kan niet meer."))
-        return redirect("helprequests:detail", pk=pk)
+        return redirect("coordination:request_detail", pk=pk)
     form = HelpRequestForm(
         request.POST or None, instance=help_request, organisation=request.organisation
     )
@@ -96,7 +84,7 @@ def request_edit(request, pk: int):
             form.add_error(None, exc)
         except services.DomainError as exc:
             messages.error(request, str(exc))
-            return redirect("helprequests:detail", pk=pk)
+            return redirect("coordination:request_detail", pk=pk)
         else:
             return _saved(request, help_request, form)
     return _form_page(request, form, help_request)
@@ -110,7 +98,7 @@ def _form_page(request, form, help_request):
             "form": form,
             "help_request": help_request,
             "pupil_groups": ",".join(PUPIL_GROUPS),
-            **_limits(request.organisation),
+            **request_limits(request.organisation),
         },
     )
 
@@ -118,11 +106,11 @@ def _form_page(request, form, help_request):
 def _saved(request, help_request, form):
     if form.saving_draft:
         messages.success(request, _("Uw hulpaanvraag is opgeslagen als concept."))
-        return redirect("helprequests:dashboard")
+        return redirect("coordination:requester_overview")
     if form.is_draft:
         return redirect("helprequests:review", pk=help_request.pk)
     messages.success(request, _("Uw wijzigingen zijn opgeslagen."))
-    return redirect("helprequests:detail", pk=help_request.pk)
+    return redirect("coordination:request_detail", pk=help_request.pk)
 
 
 @requester_required
@@ -131,7 +119,7 @@ def request_review(request, pk: int):
     """The confirmation page: the whole request, then the organisation submits it."""
     help_request = _own_request(request, pk)
     if help_request.status != HelpRequest.Status.DRAFT:
-        return redirect("helprequests:detail", pk=pk)
+        return redirect("coordination:request_detail", pk=pk)
     if request.method == "POST":
         try:
             services.helprequest_submit(help_request, by=request.user)
@@ -143,7 +131,7 @@ def request_review(request, pk: int):
                 _("Uw hulpaanvraag %(ref)s is ingediend. U krijgt een bevestiging per e-mail.")
                 % {"ref": help_request.reference},
             )
-            return redirect("helprequests:dashboard")
+            return redirect("coordination:requester_overview")
     return render(
         request,
         "helprequests/review.html",
@@ -168,18 +156,6 @@ def _problems(help_request: HelpRequest) -> list[str]:
 
 
 @requester_required
-def request_detail(request, pk: int):
-    help_request = _with_progress([_own_request(request, pk)])[0]
-    events = help_request.events.select_related("by").order_by("at", "id")
-    internet = help_request.connectivity_assignments.counting().select_related("provider")
-    return render(
-        request,
-        "helprequests/detail.html",
-        {"help_request": help_request, "events": events, "internet": internet},
-    )
-
-
-@requester_required
 @require_http_methods(["GET", "POST"])
 def request_cancel(request, pk: int):
     help_request = _own_request(request, pk)
@@ -188,12 +164,12 @@ def request_cancel(request, pk: int):
             services.helprequest_cancel(help_request, by=request.user)
         except services.DomainError as exc:
             messages.error(request, str(exc))
-            return redirect("helprequests:detail", pk=pk)
+            return redirect("coordination:request_detail", pk=pk)
         messages.success(
             request,
             _("Hulpaanvraag %(ref)s is geannuleerd.") % {"ref": help_request.reference},
         )
-        return redirect("helprequests:dashboard")
+        return redirect("coordination:requester_overview")
     return render(request, "helprequests/cancel.html", {"help_request": help_request})
 
 

@@ -77,7 +77,9 @@ def test_unverified_organisation_sees_awaiting_verification_and_cannot_act(clien
     org = OrganisationFactory(status=Organisation.Status.PENDING, kind="donor")
     client.force_login(member_of(org))
     assert client.get(reverse("dashboard")).url == reverse("awaiting_verification")
-    assert client.get(reverse("donations:dashboard")).url == reverse("awaiting_verification")
+    assert client.get(reverse("coordination:donor_overview")).url == reverse(
+        "awaiting_verification"
+    )
     assert client.get(reverse("organisation_detail")).url == reverse("awaiting_verification")
     page = client.get(reverse("awaiting_verification"))
     assert "wacht op controle" in page.content.decode()
@@ -95,8 +97,8 @@ def test_rejected_organisation_sees_the_reason(client, db, coordinator):
 @pytest.mark.parametrize(
     ("kind", "target"),
     [
-        ("donor", "donations:dashboard"),
-        ("requester", "helprequests:dashboard"),
+        ("donor", "coordination:donor_overview"),
+        ("requester", "coordination:requester_overview"),
         ("refurbisher", "refurbish:dashboard"),
         ("telecom", "helprequests:telecom_dashboard"),
     ],
@@ -111,11 +113,16 @@ def test_each_actor_lands_on_its_own_dashboard(client, db, kind, target):
 
 def test_a_member_cannot_open_another_kinds_dashboard(client, donor):
     client.force_login(donor)
-    assert client.get(reverse("helprequests:dashboard")).status_code == 403
+    assert client.get(reverse("coordination:requester_overview")).status_code == 403
 
 
 def test_anonymous_users_are_sent_to_log_in(client, db):
-    for name in ["dashboard", "organisation_detail", "organisation_create", "donations:dashboard"]:
+    for name in [
+        "dashboard",
+        "organisation_detail",
+        "organisation_create",
+        "coordination:donor_overview",
+    ]:
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
@@ -124,7 +131,7 @@ def test_anonymous_users_are_sent_to_log_in(client, db):
 def test_a_user_without_organisation_is_asked_to_create_one(client, outsider):
     client.force_login(outsider)
     assert client.get(reverse("dashboard")).url == reverse("organisation_create")
-    assert client.get(reverse("donations:dashboard")).url == reverse("organisation_create")
+    assert client.get(reverse("coordination:donor_overview")).url == reverse("organisation_create")
 
 
 def test_the_organisation_page_shows_only_the_own_organisation(client, donor, other_donor):

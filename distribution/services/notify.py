@@ -38,7 +38,8 @@ def _request_lines(allocations: list[Allocation]) -> list[dict]:
         lines.append(
             {
                 "help_request": request,
-                "url": settings.SITE_URL + reverse("helprequests:detail", args=[request.pk]),
+                "url": settings.SITE_URL
+                + reverse("coordination:request_detail", args=[request.pk]),
                 "laptops": kinds["laptop"],
                 "chromebooks": kinds["chromebook"],
                 "tablets": kinds["tablet"],

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from allemaal.reporting.demo import MARKER as HISTORY_DONOR
+from coordination.demo import MARKER as HISTORY_DONOR
 from distribution.models import Allocation, AllocationRun, PriorityPolicy
 from donations.models import Device
 

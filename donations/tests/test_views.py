@@ -77,17 +77,7 @@ def test_another_donor_cannot_cancel_or_upload_to_a_donation(client, donation, o
     assert Device.objects.count() == 1
 
 
-def test_another_donor_does_not_see_a_donation_or_its_devices_on_its_dashboard(
-    client, donation, other_donor
-):
-    DeviceFactory(donation=donation, serial_number="SECRET-SERIAL")
-    client.force_login(other_donor)
-    page = client.get(reverse("donations:dashboard")).content.decode()
-    assert donation.reference not in page
-    assert "SECRET-SERIAL" not in page
-
-
-@pytest.mark.parametrize("name", ["donations:dashboard", "donations:create"])
+@pytest.mark.parametrize("name", ["coordination:donor_overview", "donations:create"])
 def test_a_requester_cannot_register_or_follow_donations(client, school_board, name):
     client.force_login(school_board)
     assert client.get(reverse(name)).status_code == 403
@@ -248,87 +238,6 @@ def test_cancelling_after_collection_shows_why_and_changes_nothing(client, donor
     assert donation.status == S.COLLECTED
 
 
-# --- Dashboard -----------------------------------------------------------------------------
-
-
-def _donations_with_devices(donor_org, refurbisher_org, n):
-    statuses = [S.PLEDGED, S.SCHEDULED, S.RECEIVED, S.CANCELLED]
-    for i in range(n):
-        donation = DonationFactory(
-            donor=donor_org, status=statuses[i % 4], refurbisher=refurbisher_org
-        )
-        donation.events.create(to_status=S.PLEDGED)
-        donation.events.create(from_status=S.PLEDGED, to_status=donation.status)
-        for state in ["announced", "received", "delivered"]:
-            device = DeviceFactory(donation=donation, state=state)
-        _delivered(device)
-
-
-def _delivered(device):
-    """The delivered allocation behind a delivered device (the impact counts those)."""
-    from distribution.models import Allocation
-    from helprequests.tests.factories import HelpRequestFactory
-
-    Allocation.objects.create(
-        device=device,
-        request=HelpRequestFactory(approved=True),
-        status="delivered",
-        score=1,
-        note="Test",
-        decided_at=device.created_at,
-    )
-
-
-@pytest.mark.parametrize("n", [2, 20])
-def test_the_dashboard_query_count_is_constant(
-    client, donor, donor_org, refurbisher_org, django_assert_num_queries, n
-):
-    _donations_with_devices(donor_org, refurbisher_org, n)
-    client.force_login(donor)
-    # session, user, membership with organisation, count (paginator), donations with their
-    # refurbishers, their events (prefetch), device counts (one aggregate); the impact: device
-    # counts, delivered totals, per target group, per province, people reached (this donor's
-    # delivered devices per request, all donors' per request, the hand-out reports)
-    with django_assert_num_queries(14):
-        response = client.get(reverse("donations:dashboard"))
-    assert len(response.context["donations"]) == n
-
-
-def test_the_dashboard_shows_timeline_counts_differences_and_impact(
-    client, donor, donor_org, refurbisher_org
-):
-    donation = DonationFactory(
-        donor=donor_org, status=S.RECEIVED, refurbisher=refurbisher_org, received_laptops=8
-    )
-    donation.events.create(to_status=S.PLEDGED)
-    donation.events.create(from_status=S.COLLECTED, to_status=S.RECEIVED)
-    for device in DeviceFactory.create_batch(2, donation=donation, state="delivered"):
-        _delivered(device)
-    DeviceFactory(donation=donation, state="erased")
-    client.force_login(donor)
-    response = client.get(reverse("donations:dashboard"))
-    page = response.content.decode()
-    (shown,) = response.context["donations"]
-    assert [s["state"] for s in shown.timeline] == ["done", "done", "done", "current", "todo"]
-    counts = {c["state"]: c["n"] for c in shown.device_counts}
-    assert (counts["delivered"], counts["erased"], counts["announced"]) == (2, 1, 0)
-    assert response.context["impact"].delivered == 2
-    assert "2 apparaten zijn afgeleverd" in page
-    assert "<td>-2</td>" in page  # 10 laptops pledged, 8 received
-
-
-def test_a_cancelled_donation_ends_its_timeline_at_cancelled(client, donor, donor_org):
-    donation = DonationFactory(donor=donor_org, status=S.CANCELLED)
-    donation.events.create(to_status=S.PLEDGED)
-    donation.events.create(from_status=S.PLEDGED, to_status=S.CANCELLED)
-    client.force_login(donor)
-    (shown,) = client.get(reverse("donations:dashboard")).context["donations"]
-    assert [(s["status"], s["state"]) for s in shown.timeline] == [
-        ("pledged", "done"),
-        ("cancelled", "current"),
-    ]
-
-
 # --- The refurbisher's pickups -------------------------------------------------------------
 
 
@@ -420,5 +329,8 @@ def test_the_donor_finds_the_erasure_certificate_once_it_is_issued(client, donor
     link = reverse("refurbish:certificate", args=[donation.pk])
     assert link not in client.get(reverse("donations:detail", args=[donation.pk])).content.decode()
     ErasureCertificate.objects.create(donation=donation, code="A" * 26, summary={})
-    for page in [reverse("donations:dashboard"), reverse("donations:detail", args=[donation.pk])]:
+    for page in [
+        reverse("coordination:donor_overview"),
+        reverse("donations:detail", args=[donation.pk]),
+    ]:
         assert link in client.get(page).content.decode()

@@ -521,7 +521,7 @@ def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
 def _mail(request: HelpRequest) -> dict:
     return {
         "help_request": request,
-        "url": settings.SITE_URL + reverse("helprequests:detail", args=[request.pk]),
+        "url": settings.SITE_URL + reverse("coordination:request_detail", args=[request.pk]),
     }
 
 

@@ -295,7 +295,7 @@ def _fulfil_locked(
         context={
             "assignment": assignment,
             "help_request": request,
-            "url": settings.SITE_URL + reverse("helprequests:detail", args=[request.pk]),
+            "url": settings.SITE_URL + reverse("coordination:request_detail", args=[request.pk]),
         },
     )
 

@@ -407,7 +407,9 @@ def test_the_requesting_organisation_sees_its_internet_connections(
         help_request=mine.help_request, provider=TelecomFactory(name="Snel Net BV"), fulfilled=True
     )
     client.force_login(school_board)
-    page = client.get(reverse("helprequests:detail", args=[mine.help_request_id])).content.decode()
+    page = client.get(
+        reverse("coordination:request_detail", args=[mine.help_request_id])
+    ).content.decode()
     assert "6 huishoudens hebben ook een internetverbinding nodig" in page
     assert "Eva Telecom NV (4 huishoudens): wordt geregeld" in page
     assert "Snel Net BV (2 huishoudens): geleverd, 2 simkaarten" in page

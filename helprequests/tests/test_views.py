@@ -1,4 +1,4 @@
-"""The requesting organisation's pages: form, confirmation, dashboard, edit and cancel."""
+"""The requesting organisation's pages: form, confirmation, edit and cancel."""
 
 import datetime
 
@@ -53,7 +53,7 @@ def other_request(db):
 # --- Access --------------------------------------------------------------------------------
 
 OWN_PAGES = [
-    "helprequests:detail",
+    "coordination:request_detail",
     "helprequests:edit",
     "helprequests:review",
     "helprequests:cancel",
@@ -61,7 +61,7 @@ OWN_PAGES = [
 
 
 def test_anonymous_users_are_sent_to_log_in(client, other_request):
-    urls = [reverse("helprequests:dashboard"), reverse("helprequests:create")]
+    urls = [reverse("coordination:requester_overview"), reverse("helprequests:create")]
     urls += [reverse(name, args=[other_request.pk]) for name in OWN_PAGES]
     for url in urls:
         response = client.get(url)
@@ -78,12 +78,6 @@ def test_another_organisations_request_is_a_404_and_stays_unchanged(
     assert client.post(url, valid_form(laptops="1")).status_code == 404
     other_request.refresh_from_db()
     assert (other_request.status, other_request.laptops) == (S.DRAFT, 10)
-
-
-def test_the_dashboard_shows_only_the_own_requests(client, carla, school_board_org, other_request):
-    mine = HelpRequestFactory(organisation=school_board_org)
-    page = client.get(reverse("helprequests:dashboard")).content.decode()
-    assert mine.reference in page and other_request.reference not in page
 
 
 def test_a_donor_cannot_open_the_form_or_submit(client, donor, other_request):
@@ -140,7 +134,7 @@ def test_it_shows_the_whole_request_before_it_is_submitted(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("helprequests:review", args=[request.pk]))
-    assert response.url == reverse("helprequests:dashboard")
+    assert response.url == reverse("coordination:requester_overview")
     request.refresh_from_db()
     assert request.status == S.SUBMITTED
     assert Notification.objects.get(kind="helprequest_received").to_email == carla.email
@@ -153,7 +147,7 @@ def test_a_draft_can_be_saved_with_only_the_target_group(client, carla):
         reverse("helprequests:create"),
         {"target_group": "mbo_students", "urgency": "normal", "save_draft": "1"},
     )
-    assert response.url == reverse("helprequests:dashboard")
+    assert response.url == reverse("coordination:requester_overview")
     request = HelpRequest.objects.get()
     assert (request.status, request.target_group, request.laptops) == (S.DRAFT, "mbo_students", 0)
     review = client.get(reverse("helprequests:review", args=[request.pk])).content.decode()
@@ -213,7 +207,7 @@ def test_the_form_refuses_a_closed_intake_and_says_why(client, carla):
 def test_the_form_explains_the_limit_of_open_requests(client, carla, school_board_org, settings):
     settings.HELPREQUEST_MAX_OPEN_PER_ORGANISATION = 1
     HelpRequestFactory(organisation=school_board_org, submitted=True, target_group="newcomers")
-    dashboard = client.get(reverse("helprequests:dashboard")).content.decode()
+    dashboard = client.get(reverse("coordination:requester_overview")).content.decode()
     assert "al 1 hulpaanvraag die nog loopt" in dashboard
     assert "Nieuwe hulpaanvraag" not in dashboard
     response = client.post(reverse("helprequests:create"), valid_form())
@@ -234,13 +228,13 @@ def test_the_organisation_edits_its_submitted_request_until_a_decision(
     form = client.get(url).context["form"]
     assert "declaration" not in form.fields
     response = client.post(url, valid_form(laptops="12", declaration=None))
-    assert response.url == reverse("helprequests:detail", args=[request.pk])
+    assert response.url == reverse("coordination:request_detail", args=[request.pk])
     request.refresh_from_db()
     assert (request.laptops, request.status) == (12, S.SUBMITTED)
 
     services.helprequest_approve(request, by=coordinator)
     response = client.post(url, valid_form(laptops="20"))
-    assert response.url == reverse("helprequests:detail", args=[request.pk])
+    assert response.url == reverse("coordination:request_detail", args=[request.pk])
     request.refresh_from_db()
     assert request.laptops == 12
 
@@ -249,7 +243,7 @@ def test_the_organisation_cancels_its_request(client, carla, school_board_org):
     request = HelpRequestFactory(organisation=school_board_org, approved=True)
     url = reverse("helprequests:cancel", args=[request.pk])
     assert "annuleren?" in client.get(url).content.decode()
-    assert client.post(url).url == reverse("helprequests:dashboard")
+    assert client.post(url).url == reverse("coordination:requester_overview")
     request.refresh_from_db()
     assert request.status == S.CANCELLED
     fulfilled = HelpRequestFactory(organisation=school_board_org, approved=True, status=S.FULFILLED)
@@ -259,67 +253,3 @@ def test_the_organisation_cancels_its_request(client, carla, school_board_org):
     assert "kan niet van" in response.content.decode()
     fulfilled.refresh_from_db()
     assert fulfilled.status == S.FULFILLED
-
-
-# --- Dashboard -----------------------------------------------------------------------------
-
-
-def test_the_dashboard_shows_approved_quantities_progress_and_queue_position(
-    client, carla, school_board_org
-):
-    HelpRequestFactory(approved=True, no_home_schooling=True)
-    request = HelpRequestFactory(organisation=school_board_org, approved=True, laptops=8)
-    HelpRequest.objects.filter(pk=request.pk).update(approved_laptops=5)
-    page = client.get(reverse("helprequests:dashboard")).content.decode()
-    assert "Goedgekeurd: 5 laptops, 0 tablets en 0 laptops of tablets." in page
-    assert "toegewezen: 0, verzonden: 0, afgeleverd: 0" in page
-    assert "Plaats in de wachtrij voor deze doelgroep: 2 van 2." in page
-    assert "kunnen we nu nog niet inschatten" in page
-
-
-def test_the_detail_page_shows_the_history_and_the_reason_of_a_rejection(
-    client, carla, school_board_org, coordinator
-):
-    request = services.helprequest_submit(
-        HelpRequestFactory(organisation=school_board_org), by=carla
-    )
-    services.helprequest_reject(request, by=coordinator, reason="Al geholpen via de gemeente")
-    page = client.get(reverse("helprequests:detail", args=[request.pk])).content.decode()
-    assert "Al geholpen via de gemeente" in page
-    assert "Ingediend" in page and "Afgewezen" in page
-    assert "Annuleren" not in page and "Wijzigen" not in page
-
-
-def test_the_dashboard_query_count_is_constant(
-    client, carla, school_board_org, django_assert_num_queries
-):
-    def make(n):
-        for i in range(n):
-            status = [S.APPROVED, S.SUBMITTED, S.DRAFT][i % 3]
-            HelpRequestFactory(
-                organisation=school_board_org,
-                status=status,
-                submitted_at=None if status == S.DRAFT else timezone.now(),
-                approved_at=timezone.now() if status == S.APPROVED else None,
-                approved_laptops=10 if status == S.APPROVED else 0,
-                target_group=["primary_pupils", "newcomers", "disability"][i % 3],
-            )
-
-    url = reverse("helprequests:dashboard")
-    make(2)
-    client.get(url)
-    # session, user, membership + organisation, the requests, open count, closed intake
-    # switches; progress: approved quantities, allocations by status; queue: active policy, the
-    # waiting requests, their approved quantities and allocations, recent supply (ready events)
-    with django_assert_num_queries(13):
-        client.get(url)
-    make(18)
-    with django_assert_num_queries(13):
-        client.get(url)
-
-
-def test_the_dashboard_links_to_shipments_and_hand_out(client, carla):
-    assert (
-        reverse("distribution:shipments")
-        in client.get(reverse("helprequests:dashboard")).content.decode()
-    )

@@ -80,7 +80,7 @@ def test_a_coordinator_runs_the_allocation_reads_why_and_approves_a_request(
     line = requester_page.locator(f"#aanvraag-{request.pk}")
     expect(line).to_be_visible()
     assert selectors.allocation_counts([request.pk])[request.pk].allocated == 3
-    from helprequests import selectors as dashboard
+    from coordination import selectors as dashboard
 
     if dashboard.request_progress([request])[request.pk].allocated:
         # Once the dashboard reads the allocation numbers (see distribution/selectors.py).

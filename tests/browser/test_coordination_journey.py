@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from allemaal.reporting import snapshot
-from allemaal.tests.test_reporting_fixture import build
+from coordination import snapshot
+from coordination.tests.test_reporting_fixture import build
 from tests.factories import member_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

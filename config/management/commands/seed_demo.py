@@ -17,7 +17,7 @@ from django.db import transaction
 from allemaal.models import Membership, Organisation, User
 from allemaal.postcodes import province_for_postcode
 
-DEMO_APPS = ["donations", "helprequests", "refurbish", "distribution", "allemaal.reporting"]
+DEMO_APPS = ["donations", "helprequests", "refurbish", "distribution", "coordination"]
 DEMO_PASSWORD = "demo-allemaal-2026"  # noqa: S105 - demo data, printed on purpose
 # A fixed, documented secret so that a newcomer can add the demo coordinator to an authenticator
 # app; it is demo data only and never used outside `make run`.

@@ -1,4 +1,4 @@
-"""Reads for the coordinators' dashboard, the donors' impact and the public counters.
+"""Pages that show downstream numbers to upstream people (layer 5, below only `config`).
 
 - `facts`: one row per device (`DeviceFact`) with where it is or goes and when it first reached
   each state, kept up to date by a periodic job from the custody events.
@@ -8,4 +8,7 @@
 - `public`: the public home page's counters (verified organisations only).
 - `sources`: the distribution app's shipments, hand-out reports and support contacts.
 - `charts`: server-side SVG charts.
+- `selectors`: the donor's impact and the requester's progress and queue position.
+- `views`: the coordinators' dashboard, the home page, the donor's overview and impact, the
+  requester's overview and request page.
 """

@@ -6,11 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from allemaal.models import Organisation
-from allemaal.reporting.models import DashboardSnapshot, DeviceFact
 from config.management.commands import seed_demo
+from coordination.models import DashboardSnapshot, DeviceFact
+from coordination.selectors import donation_impact
 from distribution.models import Allocation
 from donations.models import Device, DeviceEvent
-from donations.selectors import donation_impact
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def _counts():
 
 
 def test_seed_demo_twice_gives_months_of_history_once(monkeypatch):
-    monkeypatch.setattr(seed_demo, "DEMO_APPS", [*seed_demo.DEMO_APPS, "allemaal.reporting"])
+    monkeypatch.setattr(seed_demo, "DEMO_APPS", [*seed_demo.DEMO_APPS, "coordination"])
     out = StringIO()
     call_command("seed_demo", stdout=out)
     counts = _counts()

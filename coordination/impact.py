@@ -1,6 +1,6 @@
 """The donor's impact report: the estimate of avoided emissions, and the report as a PDF.
 
-The numbers come from `donations.selectors.donation_impact`; this module holds the emission
+The numbers come from `coordination.selectors.donation_impact`; this module holds the emission
 factor with its public source (stated on the page and in the PDF) and draws the PDF.
 """
 

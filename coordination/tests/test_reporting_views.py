@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from allemaal.reporting import public, snapshot
-from allemaal.reporting.models import DashboardSnapshot
+from coordination import public, snapshot
+from coordination.models import DashboardSnapshot
 from donations.models import Device
 from donations.tests.factories import DeviceFactory, DonationFactory
 from helprequests.tests.factories import HelpRequestFactory, RequesterFactory

@@ -6,14 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coordination import selectors
 from distribution import selectors as allocation_selectors
 from distribution.models import Allocation
 from distribution.tests.factories import ApprovedRequestFactory, ProposalFactory
 from donations.models import DeviceEvent
 from donations.tests.factories import DeviceFactory, DonationFactory
-from helprequests import selectors
-
-from .factories import HelpRequestFactory
+from helprequests.tests.factories import HelpRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,6 +78,6 @@ def test_the_dashboard_shows_the_allocation_numbers(client, school_board, school
     request = ApprovedRequestFactory(organisation=school_board_org, laptops=3)
     ProposalFactory(request=request, status=Allocation.Status.APPROVED, decided_at=timezone.now())
     client.force_login(school_board)
-    page = client.get(reverse("helprequests:dashboard")).content.decode()
+    page = client.get(reverse("coordination:requester_overview")).content.decode()
     assert "Tot nu toe toegewezen: 1, verzonden: 0, afgeleverd: 0" in page
     assert "Plaats in de wachtrij voor deze doelgroep: 1 van 1" in page

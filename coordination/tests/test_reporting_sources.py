@@ -9,9 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from allemaal.reporting import snapshot, sources
+from coordination import selectors, snapshot, sources
 from distribution.models import Allocation, HandoutReport, Shipment, SupportContact
-from donations import selectors
 from donations.models import Device
 from tests.factories import member_of
 
@@ -118,7 +117,7 @@ def test_the_impact_page_shows_the_people_reached(client, programme):
         request=programme.requests["Q1"], devices_handed_out=2, people_reached=6
     )
     client.force_login(member_of(programme.d1))
-    page = client.get(reverse("donations:impact")).content.decode()
+    page = client.get(reverse("coordination:impact")).content.decode()
     assert 'id="impact-people"><strong>6</strong>' in page
 
 

@@ -1,4 +1,4 @@
-"""Stored aggregates of the reporting job (app `allemaal`, migrations in allemaal/migrations).
+"""Stored aggregates of the reporting job (tables named as when they lived in `allemaal`).
 
 `DeviceFact` is a read model: one narrow row per device, derived from the devices, their
 custody events, their donation and their allocation. It is rebuilt by the job, never edited;
@@ -22,7 +22,7 @@ class DashboardSnapshot(models.Model):
     data = models.JSONField(_("cijfers"), default=dict)
 
     class Meta:
-        app_label = "allemaal"
+        db_table = "allemaal_dashboardsnapshot"
         verbose_name = _("berekening dashboard")
         verbose_name_plural = _("berekeningen dashboard")
         ordering = ["-computed_at", "-id"]
@@ -65,7 +65,7 @@ class DeviceFact(models.Model):
     lead_ready_delivered = models.IntegerField(null=True)
 
     class Meta:
-        app_label = "allemaal"
+        db_table = "allemaal_devicefact"
         verbose_name = _("apparaat (dashboard)")
         verbose_name_plural = _("apparaten (dashboard)")
         indexes = [

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from allemaal.reporting import dashboard, demand, facts, snapshot
-from allemaal.reporting.dashboard import Filters, percentile
-from allemaal.reporting.models import DashboardSnapshot, DeviceFact
+from coordination import dashboard, demand, facts, snapshot
+from coordination.dashboard import Filters, percentile
+from coordination.models import DashboardSnapshot, DeviceFact
 from donations.models import Device
 from donations.tests.factories import DeviceFactory
 from refurbish import selectors as refurbish_selectors

@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from allemaal.tests.test_reporting_fixture import build
+from coordination import selectors
+from coordination.tests.test_reporting_fixture import build
 from distribution.models import Allocation
-from donations import selectors
 from donations.tests.factories import DeviceFactory, DonationFactory
 from tests.factories import member_of
 
@@ -70,14 +70,14 @@ def test_tablets_add_no_emission_estimate(donor_org, school_board_org):
 # --- Who may see it ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["donations:impact", "donations:impact_pdf"])
+@pytest.mark.parametrize("name", ["coordination:impact", "coordination:impact_pdf"])
 def test_anonymous_visitors_are_sent_to_log_in(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_login"))
 
 
-@pytest.mark.parametrize("name", ["donations:impact", "donations:impact_pdf"])
+@pytest.mark.parametrize("name", ["coordination:impact", "coordination:impact_pdf"])
 def test_other_kinds_of_organisation_are_refused(client, school_board, name):
     client.force_login(school_board)
     assert client.get(reverse(name)).status_code == 403
@@ -85,7 +85,7 @@ def test_other_kinds_of_organisation_are_refused(client, school_board, name):
 
 def test_a_donor_reads_its_own_impact_and_not_another(client, programme):
     client.force_login(member_of(programme.d1))
-    response = client.get(reverse("donations:impact"))
+    response = client.get(reverse("coordination:impact"))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Donateur Een BV" in page and "Donateur Twee BV" not in page
@@ -96,8 +96,8 @@ def test_a_donor_reads_its_own_impact_and_not_another(client, programme):
 
 def test_the_donors_overview_links_to_its_impact_report(client, programme):
     client.force_login(member_of(programme.d1))
-    page = client.get(reverse("donations:dashboard")).content.decode()
-    assert reverse("donations:impact") in page
+    page = client.get(reverse("coordination:donor_overview")).content.decode()
+    assert reverse("coordination:impact") in page
     assert "Binnenkort" not in page
 
 
@@ -118,7 +118,7 @@ def test_a_coordinator_reads_any_donors_impact(client, coordinator, programme):
 
 def test_the_pdf_states_the_numbers_and_the_source_without_personal_data(client, programme):
     client.force_login(member_of(programme.d1))
-    response = client.get(reverse("donations:impact_pdf"))
+    response = client.get(reverse("coordination:impact_pdf"))
     assert response["Content-Type"] == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     assert "Donateur Een BV" in text
@@ -134,13 +134,13 @@ def test_the_impact_page_costs_the_same_queries_for_few_or_many_devices(
 ):
     user = member_of(programme.d1)
     client.force_login(user)
-    client.get(reverse("donations:impact"))
+    client.get(reverse("coordination:impact"))
 
     def page():
         # session, user, membership + organisation, device counts, delivered totals, per
         # target group, per province, and people reached (this donor's delivered devices per
         # request, all donors' per request, the hand-out reports)
-        return client.get(reverse("donations:impact"))
+        return client.get(reverse("coordination:impact"))
 
     with django_assert_num_queries(10):
         page()

@@ -1,0 +1,89 @@
+"""The requesting organisation's overview and request page: progress and queue position."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from helprequests import services
+from helprequests.models import HelpRequest
+from helprequests.tests.factories import HelpRequestFactory, RequesterFactory
+
+S = HelpRequest.Status
+
+
+@pytest.fixture
+def carla(client, school_board):
+    client.force_login(school_board)
+    return school_board
+
+
+@pytest.fixture
+def other_request(db):
+    return HelpRequestFactory(organisation=RequesterFactory(name="Bob Welzijn"))
+
+
+def test_the_dashboard_shows_only_the_own_requests(client, carla, school_board_org, other_request):
+    mine = HelpRequestFactory(organisation=school_board_org)
+    page = client.get(reverse("coordination:requester_overview")).content.decode()
+    assert mine.reference in page and other_request.reference not in page
+
+
+def test_the_dashboard_shows_approved_quantities_progress_and_queue_position(
+    client, carla, school_board_org
+):
+    HelpRequestFactory(approved=True, no_home_schooling=True)
+    request = HelpRequestFactory(organisation=school_board_org, approved=True, laptops=8)
+    HelpRequest.objects.filter(pk=request.pk).update(approved_laptops=5)
+    page = client.get(reverse("coordination:requester_overview")).content.decode()
+    assert "Goedgekeurd: 5 laptops, 0 tablets en 0 laptops of tablets." in page
+    assert "toegewezen: 0, verzonden: 0, afgeleverd: 0" in page
+    assert "Plaats in de wachtrij voor deze doelgroep: 2 van 2." in page
+    assert "kunnen we nu nog niet inschatten" in page
+
+
+def test_the_detail_page_shows_the_history_and_the_reason_of_a_rejection(
+    client, carla, school_board_org, coordinator
+):
+    request = services.helprequest_submit(
+        HelpRequestFactory(organisation=school_board_org), by=carla
+    )
+    services.helprequest_reject(request, by=coordinator, reason="Al geholpen via de gemeente")
+    page = client.get(reverse("coordination:request_detail", args=[request.pk])).content.decode()
+    assert "Al geholpen via de gemeente" in page
+    assert "Ingediend" in page and "Afgewezen" in page
+    assert "Annuleren" not in page and "Wijzigen" not in page
+
+
+def test_the_dashboard_query_count_is_constant(
+    client, carla, school_board_org, django_assert_num_queries
+):
+    def make(n):
+        for i in range(n):
+            status = [S.APPROVED, S.SUBMITTED, S.DRAFT][i % 3]
+            HelpRequestFactory(
+                organisation=school_board_org,
+                status=status,
+                submitted_at=None if status == S.DRAFT else timezone.now(),
+                approved_at=timezone.now() if status == S.APPROVED else None,
+                approved_laptops=10 if status == S.APPROVED else 0,
+                target_group=["primary_pupils", "newcomers", "disability"][i % 3],
+            )
+
+    url = reverse("coordination:requester_overview")
+    make(2)
+    client.get(url)
+    # session, user, membership + organisation, the requests, open count, closed intake
+    # switches; progress: approved quantities, allocations by status; queue: active policy, the
+    # waiting requests, their approved quantities and allocations, recent supply (ready events)
+    with django_assert_num_queries(13):
+        client.get(url)
+    make(18)
+    with django_assert_num_queries(13):
+        client.get(url)
+
+
+def test_the_dashboard_links_to_shipments_and_hand_out(client, carla):
+    assert (
+        reverse("distribution:shipments")
+        in client.get(reverse("coordination:requester_overview")).content.decode()
+    )

@@ -1,0 +1,167 @@
+"""Pages that show downstream numbers: the coordinators' dashboard and exports, the public home
+page, the donor's overview and impact report, the requester's overview and request page."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from allemaal.access import get_for_organisation, organisation_required, staff_group_required
+from allemaal.exports import export_view
+from allemaal.models import Organisation
+from donations import selectors as donation_selectors
+from helprequests.models import HelpRequest
+from helprequests.views import request_limits
+
+from . import impact as impact_report
+from . import pages, public, selectors
+from .forms import DashboardFilterForm
+from .models import DashboardSnapshot
+from .snapshot import refurbisher_names
+
+coordinators_only = staff_group_required("coordinators")
+donor_required = organisation_required(Organisation.Kind.DONOR)
+requester_required = organisation_required(Organisation.Kind.REQUESTER)
+
+
+def home(request):
+    """The public page: counters and what is needed now, from the reporting job's cache."""
+    counters = public.current()
+    updated = parse_datetime(counters["computed_at"]) if counters else None
+    return render(request, "home.html", {"counters": counters, "updated": updated})
+
+
+# --- Coordinators ----------------------------------------------------------------------------
+
+
+@coordinators_only
+def dashboard(request):
+    names = refurbisher_names()
+    form = DashboardFilterForm(request.GET or None, refurbishers=names)
+    filters = form.filters()
+    snapshot = DashboardSnapshot.latest()
+    context = {"form": form, "filters": filters, "snapshot": snapshot}
+    if snapshot is not None:
+        context.update(pages.build(snapshot, filters, names))
+    return render(request, "coordination/dashboard.html", context)
+
+
+@coordinators_only
+@require_POST
+def refresh(request):
+    """Compute the numbers now instead of at the next run of the job (every ten minutes)."""
+    from .tasks import refresh_reporting
+
+    transaction.on_commit(refresh_reporting.delay)
+    messages.success(
+        request, _("De cijfers worden opnieuw berekend. Ververs de pagina over een minuut.")
+    )
+    return redirect("coordination:dashboard")
+
+
+@coordinators_only
+def export(request, app_label, model_name, fmt):
+    return export_view(request, app_label, model_name, fmt)
+
+
+@coordinators_only
+def donor_impact(request, pk):
+    """A donor's impact report as its donor sees it, for coordinators (to send or check)."""
+    donor = get_object_or_404(Organisation, pk=pk, kind=Organisation.Kind.DONOR)
+    return render_impact(request, donor, pdf=request.GET.get("formaat") == "pdf")
+
+
+# --- Donors ----------------------------------------------------------------------------------
+
+
+@donor_required
+def donor_overview(request):
+    page = Paginator(donation_selectors.donor_donations(request.organisation), 25).get_page(
+        request.GET.get("pagina")
+    )
+    donations = donation_selectors.with_device_counts(page.object_list)
+    for donation in donations:
+        donation.timeline = donation_selectors.donation_timeline(donation)
+    return render(
+        request,
+        "donations/dashboard.html",
+        {
+            "page": page,
+            "donations": donations,
+            "impact": selectors.donation_impact(request.organisation),
+        },
+    )
+
+
+def render_impact(request, donor: Organisation, *, pdf: bool = False) -> HttpResponse:
+    """One donor's impact report as a page or a PDF (the donor's own, or for a coordinator)."""
+    impact = selectors.donation_impact(donor)
+    if pdf:
+        response = HttpResponse(
+            impact_report.impact_pdf(donor, impact), content_type="application/pdf"
+        )
+        stamp = timezone.localdate().isoformat()
+        response["Content-Disposition"] = f'attachment; filename="impactrapport-{stamp}.pdf"'
+        return response
+    context = {
+        "donor": donor,
+        "impact": impact,
+        "factor_kg": impact_report.LAPTOP_KG_CO2E,
+        "explanation": impact_report.emission_explanation(),
+        "source": impact_report.EMISSION_SOURCE,
+        "for_coordinator": request.user.is_staff,
+    }
+    return render(request, "donations/impact.html", context)
+
+
+@donor_required
+def impact(request):
+    """The donor's own impact: it never sees another donor's numbers (no id in the URL)."""
+    return render_impact(request, request.organisation)
+
+
+@donor_required
+def impact_pdf(request):
+    return render_impact(request, request.organisation, pdf=True)
+
+
+# --- Requesting organisations ----------------------------------------------------------------
+
+
+def _with_progress(requests: list[HelpRequest]) -> list[HelpRequest]:
+    progress = selectors.request_progress(requests)
+    queue = selectors.queue_info(requests)
+    for r in requests:
+        r.progress, r.queue = progress[r.pk], queue.get(r.pk)
+    return requests
+
+
+@requester_required
+def requester_overview(request):
+    requests = _with_progress(list(request.organisation.help_requests.order_by("-created_at")))
+    return render(
+        request,
+        "helprequests/dashboard.html",
+        {"requests": requests, **request_limits(request.organisation)},
+    )
+
+
+@requester_required
+def request_detail(request, pk: int):
+    """The organisation's own request (404 for another's) with its progress and queue place."""
+    own = get_for_organisation(
+        HelpRequest.objects.select_related("organisation"), request.organisation, pk=pk
+    )
+    help_request = _with_progress([own])[0]
+    events = help_request.events.select_related("by").order_by("at", "id")
+    internet = help_request.connectivity_assignments.counting().select_related("provider")
+    return render(
+        request,
+        "helprequests/detail.html",
+        {"help_request": help_request, "events": events, "internet": internet},
+    )
