@@ -3,12 +3,11 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
+from allemaal import events
 from allemaal.models import Organisation, User
 from allemaal.services import DomainError
-from distribution.services import allocation_request_run_soon
 from donations.models import Device
 from donations.services import device_transition
 
@@ -113,9 +112,7 @@ def device_mark_ready(device: Device, *, by, organisation, update_fields=()) -> 
         raise DomainError(_("Zonder geslaagde wisregistratie kan een apparaat niet klaar zijn."))
     if not device.inspections.filter(passed=True).exists():
         raise DomainError(_("Zonder geslaagde test kan een apparaat niet klaar zijn."))
-    # New supply: ask for an allocation run (debounced, so a bulk step asks only once in effect).
-    transaction.on_commit(allocation_request_run_soon)
-    return device_transition(
+    device = device_transition(
         device,
         S.READY,
         by=by,
@@ -123,6 +120,10 @@ def device_mark_ready(device: Device, *, by, organisation, update_fields=()) -> 
         note=_("Getest en beoordeeld: kwaliteit %(grade)s") % {"grade": device.grade},
         update_fields=update_fields,
     )
+    # New supply: distribution asks for an allocation run (debounced, so a bulk step asks only
+    # once in effect).
+    events.publish(events.SUPPLY_READY, device_id=device.pk)
+    return device
 
 
 def device_record_inspection(
