@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.admin_speed import FastChangeListMixin, choices_filter, device_codes
+from allemaal.admin_speed import FastChangeListMixin, choices_filter
+from donations.admin_search import device_codes
 from donations.models import Device, DeviceEvent
 
 from . import services
