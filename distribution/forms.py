@@ -11,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from donations.admin_search import devices_with_code
 from donations.models import Device
+from donations.vocabulary import CATEGORIES
 from helprequests.models import HelpRequest, TargetGroup
 from refurbish.asset_tags import format_asset_tag
 
 from .models import CARRIERS_WITHOUT_TRACKING, Carrier, ShipmentItem, SupportContact
-from .solver_classes import CATEGORIES, GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
+from .solver_classes import GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
 
 WEIGHT_LABELS = {
     "pupils_no_home_schooling": _("Leerlingen zonder toegang tot thuisonderwijs"),
