@@ -195,34 +195,6 @@ def organisation_filter(field: str, kind: str, title):
     return OrganisationFilter
 
 
-def normalise_code(term: str) -> str:
-    """Codes are stored in capitals without spaces (serial numbers)."""
-    return "".join(term.split()).upper()
-
-
-def asset_tag_forms(term: str) -> list[str]:
-    """A tag as typed, and as printed on the label (7KQ3M-9TXR4 is stored as 7KQ3M9TXR4)."""
-    from refurbish.asset_tags import normalise_asset_tag
-
-    return list({normalise_code(term), normalise_asset_tag(term)} - {""})
-
-
-def device_codes(prefix: str = "") -> dict:
-    """`exact_search` for a device's serial number and asset tag (both on a unique index), on
-    the device itself or through a relation (`prefix="device__"`)."""
-    return {f"{prefix}serial_number": normalise_code, f"{prefix}asset_tag": asset_tag_forms}
-
-
-def devices_with_code(term: str):
-    """Ids of the devices whose serial number or asset tag is `term` as typed (exact, on their
-    unique indexes), for `any_of("device_id", ...)` on a list that points at devices."""
-    from donations.models import Device
-
-    return Device.objects.filter(
-        Q(serial_number=normalise_code(term)) | Q(asset_tag__in=asset_tag_forms(term))
-    ).values("pk")
-
-
 def organisations_named(term: str):
     """Ids of the organisations whose name contains `term`: a pattern match on the small
     organisation table, then an index lookup on the big list (`any_of("organisation_id", ...)`)

@@ -39,7 +39,8 @@ from distribution.solver import (  # noqa: E402
     solve,
     solve_exact,
 )
-from distribution.solver_classes import CATEGORY_OF_KIND, meets_rules  # noqa: E402
+from distribution.solver_classes import meets_rules  # noqa: E402
+from donations.vocabulary import CATEGORY_OF_KIND  # noqa: E402
 
 TODAY = date(2025, 3, 1)
 POPULATION = {  # millions, rounded; weights for where refurbishers and organisations are

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from donations.models import Device, Donation
+from donations.vocabulary import category_of, in_category
 from helprequests.models import HelpRequest
 from refurbish import services as refurbish
 from refurbish.services import ErasureInput, InspectionInput
@@ -219,9 +220,11 @@ def _allocate(request, kind, count, refurbisher, coordinator) -> list[Allocation
     """`count` approved allocations of this kind for the request at the refurbisher, in no
     shipment yet: those there are, then its open proposals approved, then ready devices
     allocated by hand."""
-    kinds = ("tablet",) if kind == "tablet" else ("laptop", "chromebook")
+    category = category_of(kind)
     mine = Allocation.objects.filter(
-        request=request, device__kind__in=kinds, device__donation__refurbisher=refurbisher
+        in_category(category, prefix="device__"),
+        request=request,
+        device__donation__refurbisher=refurbisher,
     )
     chosen = list(
         selectors.waiting_allocations(refurbisher)
@@ -234,7 +237,7 @@ def _allocate(request, kind, count, refurbisher, coordinator) -> list[Allocation
         chosen += services.allocations_approve(ids, by=coordinator, notify=False).done
     free = (
         Device.objects.filter(
-            state=Device.State.READY, kind__in=kinds, donation__refurbisher=refurbisher
+            in_category(category), state=Device.State.READY, donation__refurbisher=refurbisher
         )
         .exclude(allocations__status__in=Allocation.LIVE_STATUSES)
         .order_by("pk")

@@ -7,15 +7,16 @@ import re
 from decimal import Decimal
 
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from donations.admin_search import devices_with_code
 from donations.models import Device
+from donations.vocabulary import CATEGORIES
 from helprequests.models import HelpRequest, TargetGroup
 from refurbish.asset_tags import format_asset_tag
 
 from .models import CARRIERS_WITHOUT_TRACKING, Carrier, ShipmentItem, SupportContact
-from .solver_classes import CATEGORIES, GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
+from .solver_classes import GRADES, REGION_RELATIONS, URGENCIES, WEIGHT_KEYS, Policy
 
 WEIGHT_LABELS = {
     "pupils_no_home_schooling": _("Leerlingen zonder toegang tot thuisonderwijs"),
@@ -223,10 +224,8 @@ class AllocateByHandForm(forms.Form):
     )
 
     def clean_device(self) -> Device:
-        text = self.cleaned_data["device"].strip()
-        device = Device.objects.filter(
-            Q(asset_tag__iexact=text) | Q(serial_number__iexact=text)
-        ).first()
+        typed = self.cleaned_data["device"]
+        device = Device.objects.filter(pk__in=devices_with_code(typed)).first()
         if device is None:
             raise forms.ValidationError(
                 _("Er is geen apparaat met deze apparaatcode of dit serienummer.")

@@ -33,11 +33,10 @@ from time import perf_counter
 
 from ortools.graph.python import min_cost_flow
 
+from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND, KINDS
+
 from .solver_classes import (
-    CATEGORIES,
-    CATEGORY_OF_KIND,
     GRADES,
-    KINDS,
     NEIGHBOURS,
     PROVINCES,
     TARGET_GROUPS,

@@ -1,4 +1,4 @@
-"""Inputs, outputs, policy and scoring of the allocation solver (pure Python, no Django).
+"""Inputs, outputs, policy and scoring of the allocation solver (pure Python, no database).
 
 The graph algorithms live in `distribution.solver`; this module holds what both solvers, the tests
 and the Django side share: the dataclasses, the `Policy` with its JSON form, the score of one
@@ -13,10 +13,10 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-KINDS = ("laptop", "chromebook", "tablet")
-# A "laptop" need is met by a laptop or a chromebook; a "tablet" need only by a tablet.
-CATEGORY_OF_KIND = {"laptop": "laptop", "chromebook": "laptop", "tablet": "tablet"}
-CATEGORIES = ("laptop", "tablet")
+# The device kinds and categories (a laptop need is met by a laptop or a Chromebook, a tablet
+# need only by a tablet) are the device vocabulary's.
+from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND
+
 GRADES = ("A", "B", "C")
 URGENCIES = ("high", "normal", "low")
 TARGET_GROUPS = (

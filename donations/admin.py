@@ -9,11 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from allemaal.admin import ask_reason
-from allemaal.admin_speed import FastChangeListMixin, device_codes, organisation_filter
+from allemaal.admin_speed import FastChangeListMixin, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 from allemaal.services import DomainError
 
 from . import services
+from .admin_search import device_codes
 from .forms import SchedulePickupForm
 from .models import (
     Device,

@@ -18,14 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import Device, DeviceKind
+from .vocabulary import normalise_serial
 
 MAX_ROWS = 20_000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS_SHOWN = 200
 MIN_YEAR = 1990
-# A cell starting with one of these would run as a formula when a coordinator opens an export in
-# a spreadsheet (CSV injection, OWASP); the donor's list is refused rather than silently changed.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Words for "nothing" that asset lists often hold instead of an empty cell.
 EMPTY_MARKERS = {"", "-", "n.v.t.", "nvt", "n/a", "na", "onbekend", "unknown", "none"}
 KIND_WORDS = {
@@ -148,7 +146,7 @@ _serial_text = _text(100)
 
 def _serial(value):
     # Serial numbers are compared without spaces and case: "abc 123" and "ABC123" are one device.
-    return _serial_text(value).upper().replace(" ", "")
+    return normalise_serial(_serial_text(value))
 
 
 _any_year = _number(low=0, high=9999)
@@ -402,7 +400,9 @@ def _map_header(header, errors: _Errors, row: int) -> tuple[list[tuple], list[st
     return mapping, ignored
 
 
-# A formula sign first, possibly after spaces, or a tab or carriage return first.
+# A cell starting with a formula sign would run as a formula when a coordinator opens an export
+# in a spreadsheet (CSV injection, OWASP); the donor's list is refused rather than silently
+# changed. A formula sign first, possibly after spaces, or a tab or carriage return first.
 _FORMULA_RE = re.compile(r"^(?:[\t\r]| *[=+\-@])")
 _EMPTY_MAX = max(len(m) for m in EMPTY_MARKERS)
 
@@ -562,11 +562,3 @@ def template_xlsx() -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
-
-
-def csv_safe(value) -> str:
-    """A cell for a CSV export that no spreadsheet runs as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text

@@ -17,11 +17,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 
-
-class DeviceKind(models.TextChoices):
-    LAPTOP = "laptop", _("Laptop")
-    CHROMEBOOK = "chromebook", _("Chromebook")
-    TABLET = "tablet", _("Tablet")
+from .vocabulary import DeviceKind
 
 
 class Grade(models.TextChoices):

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from allemaal.access import get_for_organisation, organisation_required
+from allemaal.exports import safe_cell
 from allemaal.models import Organisation
 from allemaal.services import DomainError
 
@@ -165,7 +166,7 @@ def devices_csv(request, pk):
     devices = donation.devices.order_by("serial_number").iterator(chunk_size=2000)
     for d in devices:
         writer.writerow(
-            manifest.csv_safe(v)
+            safe_cell(v)
             for v in [
                 d.serial_number,
                 d.get_kind_display(),

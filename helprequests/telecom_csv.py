@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from allemaal.exports import safe_cell
 from allemaal.models import Organisation, User
-from donations.manifest import csv_safe
 
 from .models import ConnectivityAssignment
 from .services import connectivity
@@ -119,7 +119,7 @@ def write_assignments(out, assignments: Iterable[ConnectivityAssignment]) -> Non
     writer = csv.writer(out, delimiter=";")
     writer.writerow([str(c.label) for c in COLUMNS])
     for assignment in assignments:
-        writer.writerow([csv_safe(c.value(assignment)) for c in COLUMNS])
+        writer.writerow([safe_cell(c.value(assignment)) for c in COLUMNS])
 
 
 # --- Upload --------------------------------------------------------------------------------

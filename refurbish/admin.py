@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.admin_speed import FastChangeListMixin, choices_filter, device_codes
+from allemaal.admin_speed import FastChangeListMixin, choices_filter
+from donations.admin_search import device_codes
 from donations.models import Device, DeviceEvent
+from donations.vocabulary import normalise_serial
 
 from . import services
 from .asset_tags import format_asset_tag
@@ -201,7 +203,7 @@ class IntakeScanAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ["device", "donation", "organisation"]
     list_filter = ["on_manifest"]
     search_fields = ["=scanned_value", "=device__asset_tag"]
-    exact_search = {"scanned_value": str.strip, **RELATED_DEVICE_CODES}
+    exact_search = {"scanned_value": normalise_serial, **RELATED_DEVICE_CODES}
     ordering = ["-id"]
     readonly_fields = [f.name for f in IntakeScan._meta.fields]
 

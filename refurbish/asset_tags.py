@@ -8,6 +8,8 @@ retries on the unique constraint when it does. The check symbol catches every si
 symbol and nearly every swap of two neighbours, so a typo is refused, never matched.
 
 Tags are drawn with :mod:`secrets`; they are never derived from a serial number or a hash.
+How a typed or scanned tag is read (`normalise_asset_tag`) is part of the device vocabulary in
+`donations.vocabulary`; this module makes, checks and prints tags.
 """
 
 import secrets
@@ -15,13 +17,13 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from donations.vocabulary import normalise_asset_tag
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RANDOM_LENGTH = 9
 TAG_LENGTH = RANDOM_LENGTH + 1
 _N = len(ALPHABET)
 _INDEX = {symbol: index for index, symbol in enumerate(ALPHABET)}
-# Crockford's decoding rules: letters that look like digits are read as those digits.
-_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def _luhn_sum(symbols: str, *, factor: int) -> int:
@@ -42,11 +44,6 @@ def generate_asset_tag() -> str:
     """A new random tag in its canonical form (10 symbols, no separator)."""
     payload = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
     return payload + check_symbol(payload)
-
-
-def normalise_asset_tag(value: str) -> str:
-    """Upper case, without spaces or hyphens, with O/I/L read as 0/1."""
-    return "".join(str(value).split()).replace("-", "").upper().translate(_READ_AS)
 
 
 def is_valid_asset_tag(value: str) -> bool:

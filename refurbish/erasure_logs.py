@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
 from donations.models import Device
+from donations.vocabulary import normalise_serial
 
 from .models import DriveErasure, ErasureRecord, ErasureResult, ErasureSource
 from .models import ErasureStandard as Std
@@ -36,7 +37,6 @@ from .services import (
     erasure_mark_device,
     evidence_files_removed_on_failure,
     save_erasure_record,
-    serial_variants,
 )
 
 MAX_LOG_BYTES = 20 * 1024 * 1024
@@ -306,9 +306,9 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
 
 def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | None) -> Device:
     candidates = candidate_serials(log)
-    spellings = {spelling for serial in candidates for spelling in serial_variants(serial)}
+    serials = {normalise_serial(serial) for serial in candidates}
     matches = list(
-        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=spellings)
+        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=serials)
         .select_for_update(of=("self",))
         .order_by("pk")
     )

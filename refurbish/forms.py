@@ -4,8 +4,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from donations.models import DeviceKind, Grade, OperatingSystem
+from donations.vocabulary import normalise_asset_tag
 
-from .asset_tags import ALPHABET, TAG_LENGTH, normalise_asset_tag, validate_asset_tag
+from .asset_tags import ALPHABET, TAG_LENGTH, validate_asset_tag
 from .erasure_logs import MAX_LOG_BYTES
 from .models import (
     DeviceInspection,

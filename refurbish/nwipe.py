@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from donations.vocabulary import normalise_serial
+
 __all__ = [
     "PLACEHOLDER_SERIALS",
     "DriveResult",
@@ -284,14 +286,14 @@ def candidate_serials(log: NwipeLog) -> list[str]:
     """Serial numbers to match the log to a registered device, best first.
 
     The system (DMI) serial if real, then each real drive serial from the Drive Status table,
-    without duplicates (compared case-insensitively). Placeholders never appear.
+    without duplicates (compared as `normalise_serial` spells them). Placeholders never appear.
     """
     result: list[str] = []
     seen: set[str] = set()
     for serial in [log.system_serial, *(drive.serial for drive in log.drives)]:
         if serial is None or is_placeholder_serial(serial):
             continue
-        key = serial.strip().casefold()
+        key = normalise_serial(serial)
         if key not in seen:
             seen.add(key)
             result.append(serial.strip())
@@ -598,7 +600,8 @@ class _Parser:
         drives, summary_found, error_summary_found, last_summary = self._drives(found, sizes)
 
         system_serial = system_serials[0] if system_serials else None
-        others = [s for s in system_serials[1:] if s.casefold() != (system_serial or "").casefold()]
+        first = normalise_serial(system_serial or "")
+        others = [s for s in system_serials[1:] if normalise_serial(s) != first]
         other_system_serials = list(dict.fromkeys(others))
 
         method = options.get("method") or None

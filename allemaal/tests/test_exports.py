@@ -42,6 +42,8 @@ def coordinator_client(client, coordinator):
     ("value", "cell"),
     [
         ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("=1+1", "'=1+1"),
+        ("Dell", "Dell"),
         ("+31 6 1234", "'+31 6 1234"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),

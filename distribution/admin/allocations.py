@@ -16,12 +16,12 @@ from allemaal.admin_speed import (
     FastChangeList,
     FastChangeListMixin,
     any_of,
-    devices_with_code,
     on_page,
 )
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
+from donations.admin_search import devices_with_code
 
 from .. import selectors, services
 from ..forms import REQUEST_REFERENCE_RE, AllocateByHandForm

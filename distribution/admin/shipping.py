@@ -12,14 +12,13 @@ from django.utils.translation import gettext_lazy as _
 from allemaal.admin_speed import (
     FastChangeListMixin,
     any_of,
-    devices_with_code,
-    normalise_code,
     organisation_filter,
     organisations_named,
 )
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
+from donations.admin_search import devices_with_code
 from refurbish.asset_tags import format_asset_tag
 
 from .. import services
@@ -30,6 +29,7 @@ from ..models import (
     ShipmentEvent,
     ShipmentItem,
     SupportContact,
+    normalise_tracking_code,
 )
 from .common import TitledChangeList, page
 
@@ -167,7 +167,7 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
             return queryset.filter(pk=int(number) if number.isdigit() else 0), False
         named = organisations_named(term)
         return queryset.filter(
-            Q(tracking_code=normalise_code(term))
+            Q(tracking_code=normalise_tracking_code(term))
             | any_of("organisation_id", named)
             | any_of("refurbisher_id", named)
         ), False

@@ -18,6 +18,7 @@ from .shipping import (
     ShipmentEvent,
     ShipmentItem,
     ShipmentQuerySet,
+    normalise_tracking_code,
 )
 from .support import DeviceReturn, SupportContact
 
@@ -37,4 +38,5 @@ __all__ = [
     "ShipmentItem",
     "ShipmentQuerySet",
     "SupportContact",
+    "normalise_tracking_code",
 ]

@@ -38,6 +38,11 @@ class Carrier(models.TextChoices):
 CARRIERS_WITHOUT_TRACKING = (Carrier.OWN,)
 
 
+def normalise_tracking_code(value: str) -> str:
+    """A track-and-trace code as stored and searched: without whitespace, in capitals."""
+    return "".join((value or "").split()).upper()
+
+
 class ShipmentQuerySet(models.QuerySet):
     def with_counts(self):
         """Adds `n_items`, `n_received`, `n_damaged` and `n_missing`: counts per row on the

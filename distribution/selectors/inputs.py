@@ -12,18 +12,18 @@ from time import perf_counter
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from allemaal.models import Organisation
 from donations.models import Device
+from donations.vocabulary import KINDS, DeviceCategory, in_category
 from helprequests.models import HelpRequest
 
 from ..models import Allocation, PriorityPolicy
 from ..solver_classes import (
     GRADES,
-    KINDS,
     PROVINCES,
     TARGET_GROUPS,
     URGENCIES,
@@ -33,14 +33,14 @@ from ..solver_classes import (
 
 # --- Open quantities: one rule for the job, the services and the dashboards -----------------
 
-# An allocation of a tablet counts against a request's tablets; any other device against its
-# laptops (Chromebooks are laptops here, as in the solver's categories).
-TABLET = Q(device__kind="tablet")
+# An allocation counts against the request's laptops or tablets by its device's category.
+LAPTOP = in_category(DeviceCategory.LAPTOP, prefix="device__")
+TABLET = in_category(DeviceCategory.TABLET, prefix="device__")
 
 
 def held_counts_by_category() -> dict[str, Count]:
     """`laptops` and `tablets`: the two counts of allocations per category, to annotate with."""
-    return {"laptops": Count("id", filter=~TABLET), "tablets": Count("id", filter=TABLET)}
+    return {"laptops": Count("id", filter=LAPTOP), "tablets": Count("id", filter=TABLET)}
 
 
 def open_quantities(

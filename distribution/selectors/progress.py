@@ -14,11 +14,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from donations.models import DeviceEvent
+from donations.vocabulary import CATEGORIES, category_of
 from helprequests.models import HelpRequest
 
 from ..models import Allocation
-from ..solver_classes import CATEGORY_OF_KIND, request_priority
+from ..solver_classes import request_priority
 from .inputs import (
+    LAPTOP,
     TABLET,
     active_policy,
     held_counts_by_category,
@@ -124,7 +126,7 @@ def held_annotations(request_field: str = "request_id") -> dict[str, Coalesce]:
         )
         return Coalesce(Subquery(rows), 0)
 
-    return {"held_laptops": held(~TABLET), "held_tablets": held(TABLET)}
+    return {"held_laptops": held(LAPTOP), "held_tablets": held(TABLET)}
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _minus_proposed(count: AllocationCounts) -> tuple[int, int, int]:
 
 def _categories(count: AllocationCounts) -> tuple[str, ...]:
     if count.open_either or (count.open_laptops and count.open_tablets):
-        return ("laptop", "tablet")
+        return CATEGORIES
     return ("tablet",) if count.open_tablets else ("laptop",)
 
 
@@ -234,9 +236,9 @@ def recent_supply(now=None) -> dict[str, int]:
         .annotate(n=Count("id"))
         .order_by()
     )
-    supply = {"laptop": 0, "tablet": 0}
+    supply = dict.fromkeys(CATEGORIES, 0)
     for row in rows:
-        supply[CATEGORY_OF_KIND.get(row["device__kind"], "laptop")] += row["n"]
+        supply[category_of(row["device__kind"])] += row["n"]
     return supply
 
 

@@ -4,6 +4,7 @@ agent needs on the phone about it, in a fixed number of queries."""
 from __future__ import annotations
 
 from donations.models import Device, DeviceEvent
+from donations.vocabulary import normalise_serial
 from refurbish.models import DeviceInspection, ErasureRecord, ErasureResult
 
 from ..models import Allocation, DeviceReturn, ShipmentItem, SupportContact
@@ -13,14 +14,13 @@ A = Allocation.Status
 
 def find_device(*, asset_tag: str = "", serial: str = "") -> Device | None:
     """The device with this (validated, canonical) asset tag, or else this serial number in
-    any of its usual spellings (stored in capitals without spaces)."""
+    any spelling (`normalise_serial`)."""
     if asset_tag:
         device = Device.objects.filter(asset_tag=asset_tag).first()
         if device is not None:
             return device
     if serial:
-        spellings = {serial, serial.upper(), serial.lower(), "".join(serial.split()).upper()}
-        return Device.objects.filter(serial_number__in=spellings).order_by("pk").first()
+        return Device.objects.filter(serial_number=normalise_serial(serial)).first()
     return None
 
 

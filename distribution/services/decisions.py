@@ -23,11 +23,12 @@ from allemaal.models import User
 from allemaal.services import DomainError
 from donations.models import Device
 from donations.services import device_transition
+from donations.vocabulary import DeviceCategory, category_of
 from helprequests.models import HelpRequest
 
 from .. import selectors
 from ..models import Allocation, AllocationEvent, AllocationRun, Shipment, ShipmentItem
-from ..solver_classes import CATEGORY_OF_KIND, pair_score
+from ..solver_classes import pair_score
 from .locks import decisions_shared
 from .notify import notify_allocations_approved, notify_allocations_cancelled
 from .runs import allocation_request_run_soon
@@ -107,7 +108,8 @@ def lock_devices(ids: Iterable[int]) -> dict[int, Device]:
 
 
 def _category_index(device: Device) -> int:
-    return 0 if CATEGORY_OF_KIND.get(device.kind, "laptop") == "laptop" else 1
+    """The place of the device's category in a request's (laptops, tablets) it holds."""
+    return 0 if category_of(device.kind) == DeviceCategory.LAPTOP else 1
 
 
 def _integrity_message() -> str:

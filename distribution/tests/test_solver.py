@@ -30,15 +30,14 @@ from distribution.solver import (
     solve_exact,
 )
 from distribution.solver_classes import (
-    CATEGORY_OF_KIND,
     GRADES,
-    KINDS,
     TARGET_GROUPS,
     URGENCIES,
     WEIGHT_KEYS,
     meets_rules,
     priority_parts,
 )
+from donations.vocabulary import CATEGORY_OF_KIND, KINDS
 
 TODAY = date(2025, 3, 1)
 # Utrecht borders Gelderland and Noord-Holland; Groningen borders none of them.

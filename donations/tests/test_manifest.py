@@ -318,10 +318,3 @@ def test_it_refuses_a_list_for_another_donors_donation(donor, other_donor_org):
             donation.pk, by=donor, donor=donor.membership.organisation, uploaded_file=csv_file()
         )
     assert table_counts() == (0, 0, 0)
-
-
-def test_csv_safe_neutralises_formula_cells():
-    assert manifest.csv_safe("=1+1") == "'=1+1"
-    assert manifest.csv_safe("@SUM(A1)") == "'@SUM(A1)"
-    assert manifest.csv_safe("Dell") == "Dell"
-    assert manifest.csv_safe(None) == ""

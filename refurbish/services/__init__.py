@@ -34,7 +34,6 @@ from .steps import (
     clean_serial,
     evidence_files_removed_on_failure,
     lock_devices,
-    serial_variants,
 )
 from .tokens import (
     TOKEN_PREFIX,
@@ -70,7 +69,6 @@ __all__ = [
     "new_certificate_code",
     "recycle_check",
     "save_erasure_record",
-    "serial_variants",
     "station_token_authenticate",
     "station_token_create",
     "station_token_revoke",

@@ -13,15 +13,11 @@ from donations.services import (
     device_transition,
     donation_lock,
 )
+from donations.vocabulary import normalise_asset_tag
 
-from ..asset_tags import (
-    format_asset_tag,
-    generate_asset_tag,
-    is_valid_asset_tag,
-    normalise_asset_tag,
-)
+from ..asset_tags import format_asset_tag, generate_asset_tag, is_valid_asset_tag
 from ..models import IntakeScan
-from .steps import S, clean_serial, serial_variants
+from .steps import S, clean_serial
 
 
 def _assign_asset_tag(device: Device) -> None:
@@ -66,7 +62,7 @@ def device_intake_scan(
         device = (
             Device.objects.select_related("intake_scan")
             .select_for_update(of=("self",))
-            .filter(serial_number__in=serial_variants(serial))
+            .filter(serial_number=serial)
             .first()
         )
         if device is None:

@@ -13,6 +13,7 @@ from allemaal.models import Organisation, User
 from allemaal.services import DomainError
 from donations.models import Device
 from donations.services import donation_mark_processed
+from donations.vocabulary import normalise_serial
 
 from ..models import ErasureRecord, ErasureResult
 from ..storage import private_storage
@@ -30,13 +31,9 @@ class BulkStepError(DomainError):
         self.errors = errors
 
 
-def serial_variants(serial: str) -> set[str]:
-    """The spellings a serial may be registered under (manifests and logs differ in case)."""
-    return {serial, serial.upper(), serial.lower()}
-
-
 def clean_serial(value: str) -> str:
-    serial = " ".join(str(value).split())
+    """A scanned or typed serial number as stored (`normalise_serial`), or a DomainError."""
+    serial = normalise_serial(value)
     if not serial:
         raise DomainError(_("Scan of typ een serienummer."))
     if len(serial) > MAX_SERIAL_LENGTH or not serial.isprintable():

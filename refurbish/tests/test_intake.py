@@ -1,9 +1,11 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from allemaal.services import DomainError
+from donations import manifest
 from donations.models import Device, DeviceEvent
 from refurbish import services
 from refurbish.asset_tags import is_valid_asset_tag
@@ -43,6 +45,41 @@ def test_it_receives_an_announced_device_and_gives_it_an_asset_tag(
 def test_it_matches_a_serial_typed_in_another_case(donation, refurbisher, refurbisher_org):
     scan(donation, " pf0xk2lm ", refurbisher, refurbisher_org)
     assert Device.objects.get(serial_number="PF0XK2LM").state == "received"
+
+
+def _listed_serial(typed_in_the_list: str) -> str:
+    """The serial number as the donor's asset list import stores it."""
+    uploaded = SimpleUploadedFile(
+        "lijst.csv", f"serienummer;type\n{typed_in_the_list};laptop\n".encode(), "text/csv"
+    )
+    rows = manifest.manifest_parse(uploaded).rows
+    return rows[0][manifest.COLUMN_KEYS.index("serial_number")]
+
+
+@pytest.mark.parametrize("scanned", ["5cd 1234", " 5Cd1234 ", "5CD\t12 34", "5cd1234"])
+def test_a_listed_serial_scanned_with_spaces_or_in_lower_case_is_the_listed_device(
+    donation, refurbisher, refurbisher_org, scanned
+):
+    listed = device_in(donation, "announced", serial_number=_listed_serial("5CD1234"))
+    devices = Device.objects.count()
+
+    result = scan(donation, scanned, refurbisher, refurbisher_org)
+
+    assert (result.device, result.added) == (listed, False)
+    assert Device.objects.count() == devices  # no phantom second device
+    listed.refresh_from_db()
+    assert (listed.serial_number, listed.state) == ("5CD1234", "received")
+    assert IntakeScan.objects.get(device=listed).on_manifest is True
+
+
+def test_an_unknown_serial_is_stored_as_the_asset_list_would_store_it(
+    donation, refurbisher, refurbisher_org
+):
+    as_listed = _listed_serial("new serial 1")
+    device = scan(donation, " new serial 1 ", refurbisher, refurbisher_org).device
+    assert device.serial_number == as_listed == "NEWSERIAL1"
+    with pytest.raises(DomainError, match="al gescand"):
+        scan(donation, "NewSerial1", refurbisher, refurbisher_org)
 
 
 def test_it_adds_an_unknown_device_to_the_donation(donation, refurbisher, refurbisher_org):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from allemaal.services import DomainError
+from donations.vocabulary import normalise_serial
 
 from .. import selectors, services
 from ..erasure_logs import erasure_logs_import
@@ -29,8 +30,7 @@ def device_find(request):
         if data["asset_tag"]:
             device = devices.filter(asset_tag=data["asset_tag"]).first()
         else:
-            device = devices.filter(serial_number__in=services.serial_variants(data["serial"]))
-            device = device.first()
+            device = devices.filter(serial_number=normalise_serial(data["serial"])).first()
         if device is not None:
             return redirect("refurbish:device", device.pk)
         form.add_error(

@@ -19,7 +19,8 @@ from distribution.tests.factories import (
     approved_allocations,
 )
 from donations.models import Device
-from refurbish.asset_tags import format_asset_tag, normalise_asset_tag
+from donations.vocabulary import normalise_asset_tag
+from refurbish.asset_tags import format_asset_tag
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
