@@ -17,6 +17,7 @@ from django.utils import timezone
 from allemaal.models import Organisation
 from allemaal.postcodes import province_for_postcode
 from donations.models import Device, DeviceEvent, Donation, DonationEvent
+from donations.vocabulary import category_of
 
 MARKER = "Historie Demo BV"
 WEEKS = 26
@@ -207,7 +208,7 @@ def _history(personas, rng: random.Random) -> int:
             )
             previous = state
         if path[-1][0] in ("allocated", "shipped", "delivered"):
-            category = "tablet" if device.kind == "tablet" else "laptop"
+            category = category_of(device.kind)
             request = rng.choice(requests)
             held[request.pk][category] += 1
             allocated_on = dict(path)["allocated"]

@@ -18,6 +18,7 @@ from django.db.models.functions import TruncDate
 
 from allemaal.models import Organisation
 from donations.models import Device, DeviceEvent, Donation, DonationEvent
+from donations.vocabulary import category_of
 from helprequests.models import HelpRequest
 
 from .models import DeviceFact
@@ -29,11 +30,6 @@ STAGES += [S.RECYCLED]
 # Allocations that say where a device goes: decided and not returned.
 ATTRIBUTING_ALLOCATIONS = ("approved", "shipped", "delivered")
 CHUNK = 20_000
-
-
-def category_of(kind: str) -> str:
-    """Laptops and Chromebooks meet a laptop need; tablets a tablet need."""
-    return "tablet" if kind == "tablet" else "laptop"
 
 
 def _days(start: date | None, end: date | None) -> int | None:

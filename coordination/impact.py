@@ -17,12 +17,14 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from donations.vocabulary import KINDS_OF_CATEGORY, DeviceCategory
+
 # Making and shipping one new laptop, in kg CO2-equivalent: the components (~151 kg), assembly
 # (~4 kg) and transport to the customer (~48 kg) of a Dell Latitude E6400 add up to ~203 kg in
 # the life-cycle assessment below, rounded down. Chromebooks are counted as laptops; tablets
 # are not counted, for want of an equally documented public figure.
 LAPTOP_KG_CO2E = 200
-EMISSION_KINDS = ("laptop", "chromebook")
+EMISSION_KINDS = KINDS_OF_CATEGORY[DeviceCategory.LAPTOP]
 EMISSION_SOURCE = (
     "S. O'Connell en M. Stutz, 'Product Carbon Footprint (PCF) Assessment of Dell Laptop – "
     "Results and Recommendations', IEEE International Symposium on Sustainable Systems and "

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from allemaal.models import Organisation
 from donations.models import Device
+from donations.vocabulary import KINDS_OF_CATEGORY
 
 CACHE_KEY = "reporting:public-counters"
 VERIFIED = Organisation.Status.VERIFIED
@@ -49,9 +50,13 @@ def compute(cube: list | None = None) -> dict:
             {
                 "type": "laptop",
                 "needed": needed["laptops"],
-                "ready": ready.get("laptop", 0) + ready.get("chromebook", 0),
+                "ready": sum(ready.get(kind, 0) for kind in KINDS_OF_CATEGORY["laptop"]),
             },
-            {"type": "tablet", "needed": needed["tablets"], "ready": ready.get("tablet", 0)},
+            {
+                "type": "tablet",
+                "needed": needed["tablets"],
+                "ready": sum(ready.get(kind, 0) for kind in KINDS_OF_CATEGORY["tablet"]),
+            },
             {"type": "either", "needed": needed["either"], "ready": None},
         ],
     }
