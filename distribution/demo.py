@@ -1,24 +1,28 @@
 """Demo data of the allocation and distribution (called by `seed_demo` after the refurbishment
 and help-request demos, idempotently): the default policy, a mixed batch of ready devices at the
-demo refurbisher (through the refurbishment services, so every device has its erasure and test),
-one allocation run whose proposals await approval, the approved allocations of one request; then
-shipments in every state (one delivered with a hand-out report, one with a missing unit for the
-coordinators, one on its way, one being packed, one cancelled), support contacts and a return.
+demo refurbisher (through the donation and refurbishment services, so every device has its
+history, erasure and test), three laptops of the refurbishment demo's finished donation allocated
+by hand, one allocation run whose proposals await approval, the approved allocations of one
+request; then shipments in every state (one delivered with a hand-out report, one with a missing
+unit for the coordinators, one on its way, one being packed, one cancelled), support contacts and
+a return. The three laptops end allocated, shipped and delivered, so that the refurbishment
+demo's donation shows every device state.
 
-Each step checks its own result first: the batch by its `brands` marker, the approved
-allocations and the open proposals by their existence, the shipments by the demo refurbisher
-having any. Allocation decisions here send no e-mail; shipping writes its usual outbox mails.
+Each step checks its own result first: the batch by its `brands` marker, the laptops by having
+an allocation, the approved allocations and the open proposals by their existence, the shipments
+by the demo refurbisher having any. Allocation decisions here send no e-mail; shipping and the
+allocations by hand write their usual outbox mails.
 """
 
-from datetime import timedelta
+from django.db.models import Count, Q
 
-from django.db.models import Count
-from django.utils import timezone
-
+from allemaal.models import Notification
+from donations.demo import manifest_file, received_donation
 from donations.models import Device, Donation
 from donations.vocabulary import category_of, in_category
 from helprequests.models import HelpRequest
 from refurbish import services as refurbish
+from refurbish.demo import FINISHED
 from refurbish.services import ErasureInput, InspectionInput
 
 from . import selectors, services
@@ -41,10 +45,11 @@ def load(command, personas):
     organisations, users = personas["organisations"], personas["users"]
     coordinator = users["coordinator"]
     services.policy_current()
-    created = _batch(organisations["donor2"], organisations["refurbisher"], users["refurbisher"])
+    created = _batch(personas)
+    onward = _onward(organisations["school_board"], coordinator)
     approved = _approved(coordinator)
     run = _open_run(coordinator)
-    shipments = _shipments(organisations, users)
+    shipments = _shipments(organisations, users, onward)
     lines = personas.setdefault("extra_lines", [])
     lines.append("")
     lines.append(
@@ -64,32 +69,37 @@ def load(command, personas):
     )
 
 
-def _batch(donor, refurbisher, user) -> int:
-    """A received donation of mixed devices, taken in, erased and graded: all ready."""
+def _batch(personas) -> int:
+    """A donation of mixed devices of the second demo donor, counted in ten days ago, then
+    taken in, erased and graded at the demo refurbisher: all ready."""
     if Donation.objects.filter(brands=MARKER).exists():
         return 0
-    count = sum(spec[-1] for spec in BATCH)
-    donation = Donation.objects.create(
-        donor=donor,
-        status=Donation.Status.RECEIVED,
-        laptops=sum(s[-1] for s in BATCH if s[0] == "laptop"),
-        chromebooks=sum(s[-1] for s in BATCH if s[0] == "chromebook"),
-        tablets=sum(s[-1] for s in BATCH if s[0] == "tablet"),
-        chargers=count,
-        brands=MARKER,
-        pickup_street=donor.street,
-        pickup_postcode=donor.postcode,
-        pickup_city=donor.city,
-        pickup_province=donor.province,
-        contact_name="Demo Contactpersoon",
-        contact_phone=str(donor.phone),
-        consent_transfer=True,
+    organisations, users = personas["organisations"], personas["users"]
+    refurbisher, user = organisations["refurbisher"], users["refurbisher"]
+    latest_mail = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    rows = []
+    for kind, make, model, ram, storage, _grade, _system, how_many in BATCH:
+        for _ in range(how_many):
+            rows.append(
+                (f"DEMO-TW-{len(rows) + 1:03d}", kind, make, model, 2019, None, ram, storage)
+            )
+    counts = {
+        f"{kind}s": sum(spec[-1] for spec in BATCH if spec[0] == kind)
+        for kind in ("laptop", "chromebook", "tablet")
+    }
+    counts["chargers"] = len(rows)
+    donation = received_donation(
+        organisations["donor2"],
+        by=users["donor2"],
+        coordinator=users["coordinator"],
         refurbisher=refurbisher,
-        pickup_date=timezone.localdate() - timedelta(days=10),
-        received_laptops=sum(s[-1] for s in BATCH if s[0] == "laptop"),
-        received_chromebooks=sum(s[-1] for s in BATCH if s[0] == "chromebook"),
-        received_tablets=sum(s[-1] for s in BATCH if s[0] == "tablet"),
-        received_chargers=count,
+        refurbisher_user=user,
+        pledged=counts,
+        received=counts,
+        manifest=manifest_file("demo-toewijzing.csv", rows),
+        days_ago=10,
+        brands=MARKER,
+        contact_name="Demo Contactpersoon",
     )
     erased = ErasureInput(
         standard="clear",
@@ -100,24 +110,12 @@ def _batch(donor, refurbisher, user) -> int:
         method="PRNG Stream",
         verification="last pass",
     )
-    number = 0
-    for kind, make, model, ram, storage, grade, system, how_many in BATCH:
+    serials = iter(row[0] for row in rows)
+    for kind, _make, _model, _ram, _storage, grade, system, how_many in BATCH:
         ids = []
         for _ in range(how_many):
-            number += 1
-            serial = f"DEMO-TW-{number:03d}"
-            Device.objects.create(
-                donation=donation,
-                serial_number=serial,
-                kind=kind,
-                make=make,
-                model=model,
-                year=2019,
-                ram_gb=ram,
-                storage_gb=storage,
-            )
             scanned = refurbish.device_intake_scan(
-                donation, serial, kind=kind, by=user, organisation=refurbisher
+                donation, next(serials), kind=kind, by=user, organisation=refurbisher
             )
             ids.append(scanned.device.pk)
         refurbish.devices_record_erasure(ids, erased, by=user, organisation=refurbisher)
@@ -129,12 +127,36 @@ def _batch(donor, refurbisher, user) -> int:
             by=user,
             organisation=refurbisher,
         )
-    return count
+    # The donation and refurbishment services queued e-mails (registered … received,
+    # processed, certificate ready); like those apps' demos, this one sends none of them.
+    Notification.objects.filter(id__gt=latest_mail).filter(
+        Q(kind__startswith="donation_") | Q(kind="refurbish_certificate_ready")
+    ).delete()
+    return len(rows)
+
+
+def _onward(school_board, coordinator) -> list[int]:
+    """Three ready laptops of the refurbishment demo's finished donation, allocated by hand to
+    the school board's request before a run proposes them: `_shipments` delivers one, ships one
+    and leaves one allocated. Returns their device ids, in serial order."""
+    request = _approved_request(school_board)
+    held = Allocation.objects.filter(device__donation__brands=FINISHED, request=request)
+    if request is not None and not held.exists():
+        ready = Device.objects.filter(donation__brands=FINISHED, state=Device.State.READY)
+        for device_id in ready.order_by("serial_number").values_list("pk", flat=True)[:3]:
+            services.allocation_allocate_by_hand(
+                device_id=device_id,
+                request_id=request.pk,
+                by=coordinator,
+                reason="Afgesproken met het schoolbestuur: deze laptops gaan voor.",
+            )
+    return list(held.order_by("device__serial_number").values_list("device_id", flat=True))
 
 
 def _approved(coordinator) -> int:
-    """The proposals of one request approved (the one with the most), once."""
-    if Allocation.objects.committed().exists():
+    """The proposals of one request approved (the one with the most), once (allocations by
+    hand, which have no run, do not count)."""
+    if Allocation.objects.committed().filter(run__isnull=False).exists():
         return 0
     if not Allocation.objects.proposed().exists():
         services.allocation_run(trigger=AllocationRun.Trigger.MANUAL, by=coordinator)
@@ -165,8 +187,10 @@ def _open_run(coordinator) -> AllocationRun | None:
 # --- Shipping, hand-out, support -----------------------------------------------------------------
 
 
-def _shipments(organisations, users) -> int:
-    """Shipments in every state, a hand-out report, support contacts and a return; once."""
+def _shipments(organisations, users, onward: list[int]) -> int:
+    """Shipments in every state, a hand-out report, support contacts and a return; once.
+    Of the `onward` laptops the last goes in the delivered box, the second in the one on its
+    way, and the first stays allocated."""
     refurbisher = organisations["refurbisher"]
     if Shipment.objects.filter(refurbisher=refurbisher).exists():
         return 0
@@ -175,11 +199,12 @@ def _shipments(organisations, users) -> int:
     if school is None or seniors is None:
         return 0
     packer, coordinator = users["refurbisher"], users["coordinator"]
+    common = dict(refurbisher=refurbisher, packer=packer, coordinator=coordinator, keep=onward)
     # Cancelled: packed by mistake for the wrong address, taken apart again.
-    cancelled = _packed(school, "laptop", 1, refurbisher, packer, coordinator)
+    cancelled = _packed(school, "laptop", 1, **common)
     services.shipment_cancel(cancelled.pk, by=packer, reason="Verkeerde doos gepakt")
     # Delivered in full; one laptop later goes back through the support line.
-    delivered = _shipped(school, "laptop", 3, refurbisher, packer, coordinator, "postnl")
+    delivered = _shipped(school, "laptop", 3, carrier="postnl", take=onward[2:3], **common)
     services.shipment_confirm_delivery(
         delivered.pk, by=users["school_board"], organisation=school.organisation
     )
@@ -193,7 +218,7 @@ def _shipments(organisations, users) -> int:
         note="Twee gezinnen met schoolgaande kinderen.",
     )
     # Delivered with one tablet missing: a discrepancy for the coordinators.
-    short = _shipped(seniors, "tablet", 2, refurbisher, packer, coordinator, "dhl")
+    short = _shipped(seniors, "tablet", 2, carrier="dhl", **common)
     items = list(short.items.order_by("pk"))
     services.shipment_confirm_delivery(
         short.pk,
@@ -203,8 +228,8 @@ def _shipments(organisations, users) -> int:
         note="De doos was open.",
     )
     # On its way, and one still being packed.
-    _shipped(seniors, "tablet", 2, refurbisher, packer, coordinator, "dpd")
-    _packed(school, "laptop", 2, refurbisher, packer, coordinator)
+    _shipped(school, "laptop", 2, carrier="dpd", take=onward[1:2], **common)
+    _packed(seniors, "tablet", 2, **common)
     return Shipment.objects.filter(refurbisher=refurbisher).count()
 
 
@@ -216,30 +241,31 @@ def _approved_request(organisation) -> HelpRequest | None:
     )
 
 
-def _allocate(request, kind, count, refurbisher, coordinator) -> list[Allocation]:
+def _allocate(request, kind, count, *, refurbisher, coordinator, take=(), keep=()):
     """`count` approved allocations of this kind for the request at the refurbisher, in no
-    shipment yet: those there are, then its open proposals approved, then ready devices
-    allocated by hand."""
+    shipment yet, the waiting ones of the devices in `take` last: those there are (but not of
+    the devices in `keep`, kept for later), then its open proposals approved, then ready
+    devices allocated by hand."""
     category = category_of(kind)
     mine = Allocation.objects.filter(
         in_category(category, prefix="device__"),
         request=request,
         device__donation__refurbisher=refurbisher,
     )
-    chosen = list(
-        selectors.waiting_allocations(refurbisher)
-        .filter(pk__in=mine.values("pk"))
-        .order_by("pk")[:count]
-    )
+    waiting = selectors.waiting_allocations(refurbisher).filter(pk__in=mine.values("pk"))
+    taken = list(waiting.filter(device_id__in=take).order_by("pk"))
+    count -= len(taken)
+    chosen = list(waiting.exclude(device_id__in=keep).order_by("pk")[:count])
     if len(chosen) < count:
-        proposals = mine.filter(status=Allocation.Status.PROPOSED).order_by("pk")
-        ids = list(proposals.values_list("pk", flat=True)[: count - len(chosen)])
+        proposals = mine.filter(status=Allocation.Status.PROPOSED).exclude(device_id__in=keep)
+        ids = list(proposals.order_by("pk").values_list("pk", flat=True)[: count - len(chosen)])
         chosen += services.allocations_approve(ids, by=coordinator, notify=False).done
     free = (
         Device.objects.filter(
             in_category(category), state=Device.State.READY, donation__refurbisher=refurbisher
         )
         .exclude(allocations__status__in=Allocation.LIVE_STATUSES)
+        .exclude(pk__in=keep)
         .order_by("pk")
     )
     for device in free[: max(0, count - len(chosen))]:
@@ -248,19 +274,21 @@ def _allocate(request, kind, count, refurbisher, coordinator) -> list[Allocation
                 device_id=device.pk, request_id=request.pk, by=coordinator, reason="Demo"
             )
         )
-    return chosen
+    return chosen + taken
 
 
-def _packed(request, kind, count, refurbisher, packer, coordinator) -> Shipment:
-    allocations = _allocate(request, kind, count, refurbisher, coordinator)
+def _packed(request, kind, count, *, refurbisher, packer, coordinator, take=(), keep=()):
+    allocations = _allocate(
+        request, kind, count, refurbisher=refurbisher, coordinator=coordinator, take=take, keep=keep
+    )
     shipment = services.shipment_create(refurbisher=refurbisher, request_id=request.pk, by=packer)
     for allocation in allocations:
         services.shipment_add_device(shipment.pk, allocation.device.asset_tag, by=packer)
     return shipment
 
 
-def _shipped(request, kind, count, refurbisher, packer, coordinator, carrier) -> Shipment:
-    shipment = _packed(request, kind, count, refurbisher, packer, coordinator)
+def _shipped(request, kind, count, *, carrier, packer, **packing) -> Shipment:
+    shipment = _packed(request, kind, count, packer=packer, **packing)
     return services.shipment_ship(
         shipment.pk, carrier=carrier, tracking_code=f"3SDEMO{shipment.pk:07d}", by=packer
     )

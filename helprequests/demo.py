@@ -2,29 +2,27 @@
 and internet assignments for the demo telecom provider (one provided, its bundle ending within
 30 days; one still to provide).
 
-Rows are written directly (not through the services) so that loading the demo sends no e-mail;
-the duplicate flag is set with the same `find_twin` the submit service uses. Idempotent: each
-demo request is found again by its organisation, target group and motivation.
+Everything goes through the services, with the demo personas as the people who act: the
+organisations register and are verified, requests are created, submitted (which flags the
+duplicate), approved, rejected, fulfilled, closed or cancelled, connections assigned and
+provided. The e-mails the services queue are dropped before the demo transaction commits, so
+loading sends none. The services stamp the current time; the demo then moves each request's past
+back by its days (see `_backdate`). Idempotent: each demo request is found again by its
+organisation, target group and motivation.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-from allemaal.models import Membership, Organisation
-from allemaal.postcodes import province_for_postcode
+from allemaal import services as core
+from allemaal.models import Notification, Organisation
 
-from .models import (
-    ConnectivityAssignment,
-    ConnectivityEvent,
-    HelpRequest,
-    HelpRequestEvent,
-    IntakeSwitch,
-)
-from .selectors import find_twin
+from . import services
+from .models import ConnectivityAssignment, HelpRequest, IntakeSwitch
+from .services.connectivity import Provision
 
 S = HelpRequest.Status
-A = ConnectivityAssignment.Status
 
 EXTRA_ORGANISATIONS = {
     "school": dict(
@@ -213,11 +211,9 @@ REQUESTS = [
 
 
 def load(command, personas):
+    latest_mail = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
     organisations = {**personas["organisations"], **_extra_organisations(command, personas)}
-    created = 0
-    for key, status, days_ago, fields in REQUESTS:
-        if _demo_request(organisations[key], status, days_ago, dict(fields), personas):
-            created += 1
+    created = _demo_requests(organisations, personas)
     IntakeSwitch.objects.get_or_create(
         device_type="tablet",
         target_group="newcomers",
@@ -228,6 +224,12 @@ def load(command, personas):
         },
     )
     assignments = _demo_connectivity(organisations, personas)
+    # The services queued e-mails (and asked for an allocation run on commit, which is how the
+    # platform behaves); the demo sends none of the e-mails.
+    Notification.objects.filter(id__gt=latest_mail).filter(kind__startswith="helprequest_").delete()
+    Notification.objects.filter(
+        id__gt=latest_mail, kind__in=["organisation_registered", "organisation_verified"]
+    ).delete()
     flagged = HelpRequest.objects.filter(duplicate_of__isnull=False).select_related("duplicate_of")
     lines = personas.setdefault("extra_lines", [])
     lines.append("Help requests: requesters see theirs at /hulpaanvragen/; coordinators in the")
@@ -245,85 +247,119 @@ def load(command, personas):
 
 
 def _extra_organisations(command, personas) -> dict:
+    """Two more requesting organisations, registered by their demo user and verified by the
+    demo coordinator."""
     extra = {}
     for key, data in EXTRA_ORGANISATIONS.items():
-        org, _ = Organisation.objects.get_or_create(
-            kind=data["kind"],
-            kvk_number=data["kvk_number"],
-            brin_code=data.get("brin_code", ""),
-            defaults={
-                **data,
-                "status": Organisation.Status.VERIFIED,
-                "province": province_for_postcode(data["postcode"]),
-            },
-        )
         user = command.user(f"{key}@demo.allemaal-digitaal.nl")
-        Membership.objects.get_or_create(
-            user=user, defaults={"organisation": org, "role": Membership.Role.ADMIN}
-        )
+        org = Organisation.objects.filter(
+            kind=data["kind"], kvk_number=data["kvk_number"], brin_code=data.get("brin_code", "")
+        ).first()
+        if org is None:
+            org = core.organisation_create(user=user, data=dict(data))
+        org = core.organisation_verify(org, by=personas["users"]["coordinator"])
         personas["users"][key] = user
         personas["organisations"][key] = org
         extra[key] = org
     return extra
 
 
-def _demo_request(organisation, status, days_ago, fields, personas) -> bool:
-    if HelpRequest.objects.filter(
-        organisation=organisation,
-        target_group=fields["target_group"],
-        motivation=fields["motivation"],
-    ).exists():
-        return False
-    now = timezone.now()
-    approved = fields.pop("approved", (0, 0, 0))
-    reason = fields.pop("reason", "")
-    need_by_days = fields.pop("need_by_days", None)
-    submitted_at = None if days_ago is None else now - timedelta(days=days_ago)
-    requester = organisation.memberships.select_related("user").first()
+def _demo_requests(organisations, personas) -> int:
+    """Create the missing demo requests (in the order of REQUESTS, so their numbers are
+    stable), then take each along its road in the order they were submitted: a duplicate is
+    only flagged against a request that was open when it came in."""
+    new = []
+    for key, status, days_ago, fields in REQUESTS:
+        organisation = organisations[key]
+        if HelpRequest.objects.filter(
+            organisation=organisation,
+            target_group=fields["target_group"],
+            motivation=fields["motivation"],
+        ).exists():
+            continue
+        new.append((_draft(organisation, days_ago, dict(fields)), status, days_ago, fields))
+    by_submission = sorted(new, key=lambda row: -1 if row[2] is None else row[2], reverse=True)
     coordinator = personas["users"]["coordinator"]
-    request = HelpRequest(
-        organisation=organisation,
-        delivery_street=organisation.street,
-        delivery_postcode=organisation.postcode,
-        delivery_city=organisation.city,
-        delivery_province=province_for_postcode(organisation.postcode),
-        contact_name="Contactpersoon " + organisation.name,
-        contact_phone=organisation.phone,
-        declaration=submitted_at is not None,
-        need_by=None if need_by_days is None else (now + timedelta(days=need_by_days)).date(),
-        created_by=requester.user if requester else None,
-        created_at=(submitted_at or now) - timedelta(hours=1),
-        submitted_at=submitted_at if status != S.DRAFT else None,
+    for request, status, days_ago, fields in by_submission:
+        times = _road(request, status, fields, coordinator)
+        if days_ago is not None:
+            _backdate(request, days_ago, fields.get("need_by_days"), times)
+    return len(new)
+
+
+def _requester(organisation):
+    return organisation.memberships.select_related("user").order_by("pk").first().user
+
+
+def _draft(organisation, days_ago, fields) -> HelpRequest:
+    """The organisation starts its request. A need-by date that lies in the past today was in
+    the future when the request came in: it is entered as it was then (`_backdate` moves it)."""
+    fields.pop("approved", None)
+    fields.pop("reason", None)
+    need_by_days = fields.pop("need_by_days", None)
+    data = {
         **fields,
+        "delivery_street": organisation.street,
+        "delivery_postcode": organisation.postcode,
+        "delivery_city": organisation.city,
+        "contact_name": "Contactpersoon " + organisation.name,
+        "contact_phone": organisation.phone,
+        "declaration": days_ago is not None,
+    }
+    if need_by_days is not None:
+        data["need_by"] = timezone.localdate() + timedelta(days=need_by_days + (days_ago or 0))
+    return services.helprequest_create(
+        organisation=organisation, by=_requester(organisation), data=data
     )
-    history = [(S.DRAFT, request.created_at, request.created_by)]
-    if submitted_at and status != S.DRAFT:
-        history.append((S.SUBMITTED, submitted_at, request.created_by))
-    if status == S.SUBMITTED:
-        request.duplicate_of, request.duplicate_reason = find_twin(request)
-    decided_at = submitted_at and submitted_at + timedelta(days=1)
+
+
+def _road(request, status, fields, coordinator) -> list[timedelta]:
+    """Take a draft along its road to `status`, as its people would; returns, per history row
+    written, how long after the submission it happened (for `_backdate`)."""
+    times = [timedelta(hours=-1)]
+    if status == S.DRAFT:
+        return times
+    requester = request.created_by
+    request = services.helprequest_submit(request, by=requester)
+    times.append(timedelta(0))
     if status in (S.APPROVED, S.FULFILLED, S.CLOSED):
-        request.approved_laptops, request.approved_tablets, request.approved_either = approved
-        request.approved_at = request.decided_at = decided_at
-        request.decided_by = coordinator
-        history.append((S.APPROVED, decided_at, coordinator))
+        laptops, tablets, either = fields["approved"]
+        services.helprequest_approve(
+            request, by=coordinator, laptops=laptops, tablets=tablets, either=either
+        )
+        times.append(timedelta(days=1))
     if status in (S.FULFILLED, S.CLOSED):
-        history.append((S.FULFILLED, decided_at + timedelta(days=14), coordinator))
+        services.helprequest_fulfil(request, by=coordinator)
+        times.append(timedelta(days=15))
     if status == S.CLOSED:
-        history.append((S.CLOSED, decided_at + timedelta(days=15), coordinator))
+        services.helprequest_close(request, by=coordinator)
+        times.append(timedelta(days=16))
     if status == S.REJECTED:
-        request.decision_reason = reason
-        request.decided_at, request.decided_by = decided_at, coordinator
-        history.append((S.REJECTED, decided_at, coordinator))
+        services.helprequest_reject(request, by=coordinator, reason=fields["reason"])
+        times.append(timedelta(days=1))
     if status == S.CANCELLED:
-        history.append((S.CANCELLED, submitted_at + timedelta(days=2), request.created_by))
-    request.status = status
-    request.save()
-    HelpRequestEvent.objects.bulk_create(
-        HelpRequestEvent(help_request=request, from_status=prev, to_status=to, at=at, by=by)
-        for prev, (to, at, by) in zip(["", *[h[0] for h in history]], history, strict=False)
+        services.helprequest_cancel(request, by=requester)
+        times.append(timedelta(days=2))
+    return times
+
+
+def _backdate(request, days_ago: int, need_by_days: int | None, times: list[timedelta]) -> None:
+    """Move a request's past `days_ago` days back, since the services stamp the current time:
+    submitted then, decided a day later, and so on (`times`). Only timestamps and the need-by
+    date change; every status was set by a service, and the history keeps its order."""
+    submitted = timezone.now() - timedelta(days=days_ago)
+    events = list(request.events.order_by("pk").values_list("pk", flat=True))
+    for pk, after in zip(events, times, strict=True):
+        request.events.filter(pk=pk).update(at=submitted + after)
+    request = HelpRequest.objects.get(pk=request.pk)
+    decided = submitted + timedelta(days=1)
+    HelpRequest.objects.filter(pk=request.pk).update(
+        created_at=submitted - timedelta(hours=1),
+        submitted_at=submitted if request.submitted_at else None,
+        approved_at=decided if request.approved_at else None,
+        decided_at=decided if request.decided_at else None,
+        need_by=None if need_by_days is None else timezone.localdate() + timedelta(need_by_days),
     )
-    return True
 
 
 # (organisation key, motivation of its request, households, days ago assigned, provided):
@@ -347,6 +383,8 @@ CONNECTIVITY = [
 
 
 def _demo_connectivity(organisations, personas) -> int:
+    """A coordinator assigns households to the demo telecom provider, which provides one of the
+    two; then their past moves back by their days, like the requests'."""
     provider = personas["organisations"]["telecom"]
     provider_user = personas["users"]["telecom"]
     coordinator = personas["users"]["coordinator"]
@@ -358,26 +396,30 @@ def _demo_connectivity(organisations, personas) -> int:
         ).first()
         if request is None or request.connectivity_assignments.filter(provider=provider).exists():
             continue
-        assignment = ConnectivityAssignment(
-            help_request=request,
-            provider=provider,
-            households=households,
-            assigned_at=now - timedelta(days=days_ago),
-            assigned_by=coordinator,
+        assignment = services.connectivity.connectivity_assign(
+            request, provider=provider, households=households, by=coordinator
         )
-        history = [("", A.ASSIGNED, assignment.assigned_at, coordinator)]
+        times = {"assigned_at": now - timedelta(days=days_ago)}
         if provided:
             sim_cards, hotspots, ends_in, provided_ago = provided
-            assignment.status = A.FULFILLED
-            assignment.sim_cards, assignment.hotspots = sim_cards, hotspots
-            assignment.bundle_ends_on = timezone.localdate() + timedelta(days=ends_in)
-            assignment.fulfilled_at = now - timedelta(days=provided_ago)
-            assignment.fulfilled_by = provider_user
-            history.append((A.ASSIGNED, A.FULFILLED, assignment.fulfilled_at, provider_user))
-        assignment.save()
-        ConnectivityEvent.objects.bulk_create(
-            ConnectivityEvent(assignment=assignment, from_status=old, to_status=new, at=at, by=by)
-            for old, new, at, by in history
-        )
+            services.connectivity.connectivity_fulfil(
+                assignment,
+                provider=provider,
+                by=provider_user,
+                provision=Provision(
+                    sim_cards=sim_cards,
+                    hotspots=hotspots,
+                    bundle_ends_on=timezone.localdate() + timedelta(days=ends_in),
+                ),
+            )
+            times["fulfilled_at"] = now - timedelta(days=provided_ago)
+        # Back-dating only: the history rows get the times of the steps, in the same order.
+        ConnectivityAssignment.objects.filter(pk=assignment.pk).update(**times)
+        for pk, at in zip(
+            assignment.events.order_by("pk").values_list("pk", flat=True),
+            times.values(),
+            strict=True,
+        ):
+            assignment.events.filter(pk=pk).update(at=at)
         created += 1
     return created

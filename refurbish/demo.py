@@ -1,25 +1,29 @@
 """Demo data of the refurbishment (called by `seed_demo`, idempotently).
 
-Two demo donations at the demo refurbisher, both built through the real services:
+Two demo donations at the demo refurbisher, both taken to received through the donation
+services (`donations.demo.received_donation`: pledged with an asset list, scheduled, collected,
+counted in) and then through the refurbishment services:
 
 * one of the second demo donor, in progress: devices announced, received, erased (from nwipe
   logs sent with the demo API token), one whose erasure failed, ready and recycled;
-* one of the first demo donor, finished: every device has an outcome, its erasure certificate
-  is issued (the demo donor downloads it), and some of its ready devices moved on to allocated,
-  shipped and delivered, so that every device state is on screen.
+* one of the first demo donor, finished: every device has an outcome and its erasure
+  certificate is issued (the demo donor downloads it). The distribution demo allocates three of
+  its ready laptops and ships them on, so that every device state is on screen.
 
-A donation is recognised by its `brands` marker; when it is there, it is left alone.
+The second demo donor's old batch (`donations.demo`) is scanned in and recycled here too, which
+makes that donation processed. A demo donation is recognised by its `brands` marker, the old
+batch by its serials still being announced; what is there is left alone.
 """
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from allemaal.models import Notification, hash_token
+from donations.demo import OLD_BATCH_PREFIX, manifest_file, received_donation
 from donations.models import Device, Donation
-from donations.services import device_transition
 
 from . import services
 from .erasure_logs import erasure_logs_import
@@ -83,11 +87,13 @@ def load(command, personas):
     refurbisher, user = organisations["refurbisher"], users["refurbisher"]
     latest_mail = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
     token = _demo_token(refurbisher, user)
-    _in_progress(organisations["donor2"], refurbisher, user, token)
-    _finished(organisations["donor"], refurbisher, user, token)
-    # The services queued e-mails (donation processed, certificate ready); the demo sends none.
-    Notification.objects.filter(
-        id__gt=latest_mail, kind__in=["donation_processed", "refurbish_certificate_ready"]
+    _in_progress(personas, token)
+    _finished(personas, token)
+    _old_batch(refurbisher, user)
+    # The services queued e-mails (donation pledged … received, processed, certificate ready);
+    # the demo sends none.
+    Notification.objects.filter(id__gt=latest_mail).filter(
+        Q(kind__startswith="donation_") | Q(kind="refurbish_certificate_ready")
     ).delete()
     certificate = ErasureCertificate.objects.filter(donation__brands=FINISHED).first()
     lines = personas.setdefault("extra_lines", [])
@@ -118,50 +124,35 @@ def _demo_token(refurbisher, user) -> StationToken:
     return token
 
 
-def _donation(donor, refurbisher, brands: str, count: int) -> Donation | None:
+def _donation(personas, key: str, brands: str, prefix: str, count: int) -> Donation | None:
+    """A donation of `count` listed laptops of demo donor `key`, counted in at the demo
+    refurbisher two weeks ago (pledged one or two more: at least the minimum batch)."""
     if Donation.objects.filter(brands=brands).exists():
         return None
-    today = timezone.localdate()
-    return Donation.objects.create(
-        donor=donor,
-        status=Donation.Status.RECEIVED,
-        laptops=count,
-        chargers=count,
-        brands=brands,
-        pickup_street=donor.street,
-        pickup_postcode=donor.postcode,
-        pickup_city=donor.city,
-        pickup_province=donor.province,
-        contact_name="Demo Contactpersoon",
-        contact_phone=str(donor.phone),
-        consent_transfer=True,
-        refurbisher=refurbisher,
-        pickup_date=today - timedelta(days=14),
-        received_laptops=count,
-        received_chromebooks=0,
-        received_tablets=0,
-        received_chargers=count,
-    )
-
-
-def _announce(donation, prefix: str, count: int) -> list[str]:
-    serials = []
+    organisations, users = personas["organisations"], personas["users"]
+    rows = []
     for index in range(count):
         make, model = MODELS[index % len(MODELS)]
         serial = f"{prefix}{index + 1:03d}"
-        Device.objects.create(
-            donation=donation,
-            serial_number=serial,
-            kind="laptop",
-            make=make,
-            model=model,
-            year=2018 + index % 4,
-            cpu="Intel Core i5",
-            ram_gb=8,
-            storage_gb=256,
-        )
-        serials.append(serial)
-    return serials
+        rows.append((serial, "laptop", make, model, 2018 + index % 4, "Intel Core i5", 8, 256))
+    pledged = max(count, 10)
+    return received_donation(
+        organisations[key],
+        by=users[key],
+        coordinator=users["coordinator"],
+        refurbisher=organisations["refurbisher"],
+        refurbisher_user=users["refurbisher"],
+        pledged={"laptops": pledged, "chargers": pledged},
+        received={"laptops": count, "chargers": count},
+        manifest=manifest_file(f"{prefix.lower()}lijst.csv", rows),
+        days_ago=14,
+        brands=brands,
+        contact_name="Demo Contactpersoon",
+    )
+
+
+def _serials(donation) -> list[str]:
+    return list(donation.devices.order_by("serial_number").values_list("serial_number", flat=True))
 
 
 def _scan(donation, serials, refurbisher, user) -> None:
@@ -197,11 +188,12 @@ def _grade(serials, refurbisher, user, grade="B") -> None:
     services.devices_record_inspection(_ids(serials), data, by=user, organisation=refurbisher)
 
 
-def _in_progress(donor, refurbisher, user, token) -> None:
-    donation = _donation(donor, refurbisher, IN_PROGRESS, 12)
+def _in_progress(personas, token) -> None:
+    refurbisher, user = personas["organisations"]["refurbisher"], personas["users"]["refurbisher"]
+    donation = _donation(personas, "donor2", IN_PROGRESS, "DEMO-DH-", 12)
     if donation is None:
         return
-    serials = _announce(donation, "DEMO-DH-", 12)
+    serials = _serials(donation)
     _scan(donation, serials[2:], refurbisher, user)  # the first two stay announced
     _wipe(serials[4:11], refurbisher, token)  # two stay received
     _wipe(serials[11:], refurbisher, token, erased=False)  # failed: stays received
@@ -214,11 +206,12 @@ def _in_progress(donor, refurbisher, user, token) -> None:
     )
 
 
-def _finished(donor, refurbisher, user, token) -> None:
-    donation = _donation(donor, refurbisher, FINISHED, 8)
+def _finished(personas, token) -> None:
+    refurbisher, user = personas["organisations"]["refurbisher"], personas["users"]["refurbisher"]
+    donation = _donation(personas, "donor", FINISHED, "DEMO-LN-", 8)
     if donation is None:
         return
-    serials = _announce(donation, "DEMO-LN-", 8)
+    serials = _serials(donation)
     _scan(donation, serials, refurbisher, user)
     _wipe(serials[:7], refurbisher, token)
     _wipe(serials[7:], refurbisher, token, erased=False)
@@ -229,13 +222,37 @@ def _finished(donor, refurbisher, user, token) -> None:
         by=user,
         organisation=refurbisher,
     )
-    # Later steps belong to the allocation and shipping app; for the demo, three devices move
-    # on through the shared transition so that every state is shown.
-    with transaction.atomic():
-        for device, path in zip(
-            Device.objects.filter(serial_number__in=serials[:3]).order_by("serial_number"),
-            [["allocated"], ["allocated", "shipped"], ["allocated", "shipped", "delivered"]],
-            strict=True,
-        ):
-            for state in path:
-                device_transition(device, state, by=None, organisation=None, note="Demo")
+
+
+def _old_batch(refurbisher, user) -> None:
+    """The second demo donor's old laptops: scanned in, then recycled with their storage
+    destroyed (too old to reuse); the last outcome makes the donation processed."""
+    devices = list(
+        Device.objects.filter(
+            serial_number__startswith=OLD_BATCH_PREFIX,
+            state=Device.State.ANNOUNCED,
+            donation__refurbisher=refurbisher,
+        )
+        .select_related("donation")
+        .order_by("serial_number")
+    )
+    if not devices:
+        return
+    for device in devices:
+        services.device_intake_scan(
+            device.donation,
+            device.serial_number,
+            kind=device.kind,
+            by=user,
+            organisation=refurbisher,
+        )
+    services.devices_recycle(
+        [device.pk for device in devices],
+        RecycleInput(
+            reason="too_old",
+            storage_destroyed=True,
+            note="Uit 2011; opslag vernietigd en materiaal gerecycled.",
+        ),
+        by=user,
+        organisation=refurbisher,
+    )
