@@ -110,15 +110,22 @@ def _batch(personas) -> int:
         method="PRNG Stream",
         verification="last pass",
     )
+    # The whole batch is scanned in and erased in one go, then tested and graded per model.
     serials = iter(row[0] for row in rows)
-    for kind, _make, _model, _ram, _storage, grade, system, how_many in BATCH:
-        ids = []
-        for _ in range(how_many):
-            scanned = refurbish.device_intake_scan(
-                donation, next(serials), kind=kind, by=user, organisation=refurbisher
-            )
-            ids.append(scanned.device.pk)
-        refurbish.devices_record_erasure(ids, erased, by=user, organisation=refurbisher)
+    groups = [
+        [
+            refurbish.device_intake_scan(
+                donation, next(serials), kind=spec[0], by=user, organisation=refurbisher
+            ).device.pk
+            for _ in range(spec[-1])
+        ]
+        for spec in BATCH
+    ]
+    every = [pk for ids in groups for pk in ids]
+    refurbish.devices_record_erasure(every, erased, by=user, organisation=refurbisher)
+    for ids, (_kind, _make, _model, _ram, _storage, grade, system, _count) in zip(
+        groups, BATCH, strict=True
+    ):
         refurbish.devices_record_inspection(
             ids,
             InspectionInput.all_working(

@@ -18,7 +18,7 @@ from allemaal.models import Notification, Organisation, User
 
 from . import services
 from .manifest import TEMPLATE_HEADER
-from .models import Device, DeviceEvent, Donation, DonationEvent, Manifest
+from .models import Donation, DonationEvent, Manifest
 
 MODELS = [
     ("laptop", "Dell", "Latitude 5490", 2018, "Intel Core i5-8350U", 8, 256),
@@ -129,13 +129,13 @@ def received_donation(
 def _backdate(donation: Donation, days_ago: int) -> None:
     """Move a just-received donation's past `days_ago` days back, since the services stamp
     everything with the current time: pledged and listed a week before its pickup, picked up and
-    counted in `days_ago` days ago. Only timestamps and the pickup day change; every status and
-    state was set by the services above, and the order of the history rows stays the same."""
+    counted in `days_ago` days ago. Only timestamps and the pickup day change; every status was
+    set by the services above, and the history rows keep their order. The devices' custody
+    trail is append-only (PostgreSQL refuses any update), so it keeps its real times."""
     if not days_ago:
         return
     picked_up = timezone.now() - datetime.timedelta(days=days_ago)
     pledged = picked_up - datetime.timedelta(days=7)
-    listed = pledged + datetime.timedelta(hours=1)
     Donation.objects.filter(pk=donation.pk).update(
         created_at=pledged, pickup_date=timezone.localdate(picked_up)
     )
@@ -147,10 +147,9 @@ def _backdate(donation: Donation, days_ago: int) -> None:
     }
     for status, at in history.items():
         DonationEvent.objects.filter(donation=donation, to_status=status).update(at=at)
-    Manifest.objects.filter(donation=donation).update(uploaded_at=listed)
-    # The asset list's devices are all still announced here: their one event moves along.
-    DeviceEvent.objects.filter(device__donation=donation).update(at=listed)
-    Device.objects.filter(donation=donation).update(created_at=listed, state_changed_at=listed)
+    Manifest.objects.filter(donation=donation).update(
+        uploaded_at=pledged + datetime.timedelta(hours=1)
+    )
 
 
 def _first_donor(command, personas, key, coordinator, refurbisher_org, refurbisher_user):
