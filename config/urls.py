@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from allemaal import views
+from config import health
 from refurbish import views as refurbish_views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
@@ -14,7 +15,9 @@ admin.site.index_title = _("Coördinatie")
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by config.health.HealthCheckMiddleware; named here for reverse() and the docs.
+    path("healthz", health.liveness, name="healthz"),
+    path("healthz/ready", health.readiness, name="healthz_ready"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("organisatie/nieuw/", views.organisation_create, name="organisation_create"),
     path(
@@ -32,3 +35,5 @@ urlpatterns = [
     path("opknappen/", include("refurbish.urls")),
     path("", include("distribution.urls")),
 ]
+
+handler500 = "config.resilience.server_error"

@@ -1,0 +1,74 @@
+"""The periodic jobs in-process, for `make run` (runserver without a broker).
+
+Production runs Celery beat; a development site has no beat, so without this the counters, the
+dashboard refresh, the reminders and the mail relay never ran there. A daemon thread walks the
+same `beat_schedule` (config/celery.py) and runs each job in-process when it is due.
+"""
+
+import logging
+import sys
+import threading
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 5
+
+
+def should_start(argv: list[str]) -> bool:
+    """Only in the runserver process that serves (not its autoreloader parent), never in tests
+    or management commands, and only when no broker (and so no beat) is configured."""
+    import os
+
+    from django.conf import settings
+
+    if argv[1:2] != ["runserver"] or not settings.IN_PROCESS_SCHEDULER:
+        return False
+    return "--noreload" in argv or os.environ.get("RUN_MAIN") == "true"
+
+
+def _due_jobs(entries: dict, last_run: dict) -> list[str]:
+    due = []
+    for name, entry in entries.items():
+        is_due, _next = entry["schedule"].is_due(last_run[name])
+        if is_due:
+            due.append(name)
+    return due
+
+
+def run_forever(stop: threading.Event) -> None:
+    from celery.schedules import maybe_schedule
+
+    from config.celery import app
+
+    now = app.now()
+    entries = {
+        name: {**entry, "schedule": maybe_schedule(entry["schedule"], app=app)}
+        for name, entry in app.conf.beat_schedule.items()
+    }
+    last_run = dict.fromkeys(entries, now)
+    log.info("In-process scheduler: %d periodic jobs", len(entries))
+    while not stop.wait(TICK_SECONDS):
+        for name in _due_jobs(entries, last_run):
+            last_run[name] = app.now()
+            entry = entries[name]
+            try:
+                app.tasks[entry["task"]].apply(
+                    args=entry.get("args", ()), kwargs=entry.get("kwargs", {})
+                )
+                log.info("In-process scheduler ran %s", name)
+            except Exception:
+                log.exception("In-process scheduler: %s failed", name)
+            finally:
+                close_old_connections()
+
+
+def start() -> threading.Thread | None:
+    if not should_start(sys.argv):
+        return None
+    thread = threading.Thread(
+        target=run_forever, args=(threading.Event(),), name="scheduler", daemon=True
+    )
+    thread.start()
+    return thread
