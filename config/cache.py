@@ -53,6 +53,13 @@ class FailSafeRedisCache(RedisCache):
     set_many = _fail_safe("set_many", lambda data, args, kw: list(data))
     delete_many = _fail_safe("delete_many", lambda keys, args, kw: None)
 
+    def clear(self):
+        try:
+            return super().clear()
+        except (RedisError, OSError) as exc:
+            log.warning("Cache clear failed (%s)", exc)
+            return False
+
     def ping(self) -> bool:
         """For the readiness check: raises when Redis does not answer."""
         return self._cache.get_client(write=True).ping()

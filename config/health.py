@@ -12,7 +12,6 @@ probes reach the process by its container address, whatever ALLOWED_HOSTS says.
 import logging
 import time
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
@@ -25,7 +24,7 @@ PROBE_TIMEOUT_SECONDS = 1.0
 
 
 def check_database() -> None:
-    connection.close_if_unusable_or_obsolete()
+    # A dropped kept connection was already replaced at the request's start (CONN_HEALTH_CHECKS).
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
@@ -42,12 +41,13 @@ def check_cache() -> None:
 
 
 def check_broker() -> None:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        return  # no broker: jobs run in-process
     from config.celery import app
 
+    if app.conf.task_always_eager:
+        return  # no broker: jobs run in-process
+
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=PROBE_TIMEOUT_SECONDS)
+        conn.ensure_connection(max_retries=0, timeout=PROBE_TIMEOUT_SECONDS)
         if conn.transport_cls in ("redis", "rediss"):
             conn.default_channel.client.ping()
 

@@ -28,40 +28,44 @@ def should_start(argv: list[str]) -> bool:
     return "--noreload" in argv or os.environ.get("RUN_MAIN") == "true"
 
 
-def _due_jobs(entries: dict, last_run: dict) -> list[str]:
-    due = []
-    for name, entry in entries.items():
-        is_due, _next = entry["schedule"].is_due(last_run[name])
-        if is_due:
-            due.append(name)
-    return due
-
-
-def run_forever(stop: threading.Event) -> None:
+def load_entries(app) -> dict:
     from celery.schedules import maybe_schedule
 
-    from config.celery import app
-
-    now = app.now()
-    entries = {
+    return {
         name: {**entry, "schedule": maybe_schedule(entry["schedule"], app=app)}
         for name, entry in app.conf.beat_schedule.items()
     }
-    last_run = dict.fromkeys(entries, now)
+
+
+def run_due(app, entries: dict, last_run: dict) -> list[str]:
+    """Run every job that is due (in-process, one after the other); returns their names."""
+    ran = []
+    for name, entry in entries.items():
+        is_due, _next = entry["schedule"].is_due(last_run[name])
+        if not is_due:
+            continue
+        last_run[name] = app.now()
+        try:
+            app.tasks[entry["task"]].apply(
+                args=entry.get("args", ()), kwargs=entry.get("kwargs", {})
+            )
+        except Exception:
+            log.exception("In-process scheduler: %s failed", name)
+        finally:
+            close_old_connections()
+        ran.append(name)
+    return ran
+
+
+def run_forever(stop: threading.Event) -> None:
+    from config.celery import app
+
+    entries = load_entries(app)
+    last_run = dict.fromkeys(entries, app.now())
     log.info("In-process scheduler: %d periodic jobs", len(entries))
     while not stop.wait(TICK_SECONDS):
-        for name in _due_jobs(entries, last_run):
-            last_run[name] = app.now()
-            entry = entries[name]
-            try:
-                app.tasks[entry["task"]].apply(
-                    args=entry.get("args", ()), kwargs=entry.get("kwargs", {})
-                )
-                log.info("In-process scheduler ran %s", name)
-            except Exception:
-                log.exception("In-process scheduler: %s failed", name)
-            finally:
-                close_old_connections()
+        for name in run_due(app, entries, last_run):
+            log.info("In-process scheduler ran %s", name)
 
 
 def start() -> threading.Thread | None:

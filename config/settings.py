@@ -271,8 +271,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # not be delivered a second time while a live worker is still within its limit.
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 5 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - max(CELERY_TASK_TIME_LIMIT // 5, 1)
-# The nightly reporting rebuild may take an hour (its own limit); nothing takes longer.
-CELERY_LONGEST_TASK_LIMIT = max(CELERY_TASK_TIME_LIMIT, 60 * 60)
+# The longest task's own limit (the nightly reporting rebuild: an hour at a million devices).
+CELERY_LONGEST_TASK_LIMIT = max(CELERY_TASK_TIME_LIMIT, env_int("CELERY_LONGEST_TASK_LIMIT", 3600))
 CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)
 if CELERY_VISIBILITY_TIMEOUT <= CELERY_LONGEST_TASK_LIMIT:
     raise ImproperlyConfigured(

@@ -147,8 +147,9 @@ def _record_failure(run: AllocationRun, exc: Exception) -> AllocationRun:
 
 def interrupted_after() -> timezone.timedelta:
     """A run still `running` this long after its start died with its process: past the task
-    time limit (after which Celery kills it) with a minute's margin."""
-    return timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    time limit (after which Celery kills it) with a margin."""
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    return timezone.timedelta(seconds=limit + max(limit // 5, 10))
 
 
 def allocation_runs_reap_interrupted() -> list[int]:
