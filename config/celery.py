@@ -37,7 +37,7 @@ app.conf.beat_schedule = {
     },
     "allocation-reap-interrupted-runs": {
         "task": "distribution.tasks.reap_interrupted_runs",
-        "schedule": 300.0,
+        "schedule": 60.0,
     },
     "allocation-nightly-run": {
         "task": "distribution.tasks.run_allocation",

@@ -6,6 +6,7 @@ same `beat_schedule` (config/celery.py) and runs each job in-process when it is 
 """
 
 import logging
+import os
 import sys
 import threading
 
@@ -19,8 +20,6 @@ TICK_SECONDS = 5
 def should_start(argv: list[str]) -> bool:
     """Only in the runserver process that serves (not its autoreloader parent), never in tests
     or management commands, and only when no broker (and so no beat) is configured."""
-    import os
-
     from django.conf import settings
 
     if argv[1:2] != ["runserver"] or not settings.IN_PROCESS_SCHEDULER:

@@ -294,6 +294,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Publishing opens the connection once, without kombu's retry loop (2 s per enqueue before).
     # Workers reconnect by their own loop (broker_connection_retry), unaffected by this.
     "max_retries": 0,
+    # Workers look for a dead worker's unacknowledged jobs every 10 s (kombu's default scans only
+    # every 10th time); each job is given again once it is older than the visibility timeout.
+    "unacked_restore_throttle": 1,
 }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

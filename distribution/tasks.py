@@ -58,7 +58,7 @@ def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
 
 @shared_task
 def reap_interrupted_runs() -> list[int]:
-    """Every few minutes: runs whose worker died mid-run are marked failed, and a new run is
+    """Every minute: runs whose worker died mid-run are marked failed, and a new run is
     queued in their place (unless a later run already completed)."""
     reaped = allocation_runs_reap_interrupted()
     if (
