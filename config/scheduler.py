@@ -50,15 +50,17 @@ def run_due(app, entries: dict, last_run: dict) -> list[str]:
             )
         except Exception:
             log.exception("In-process scheduler: %s failed", name)
+        else:
+            ran.append(name)
         finally:
             close_old_connections()
-        ran.append(name)
     return ran
 
 
 def run_forever(stop: threading.Event) -> None:
     from config.celery import app
 
+    app.loader.import_default_modules()  # the apps' tasks.py, as a worker imports them
     entries = load_entries(app)
     last_run = dict.fromkeys(entries, app.now())
     log.info("In-process scheduler: %d periodic jobs", len(entries))
