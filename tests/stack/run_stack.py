@@ -16,7 +16,9 @@ sink in this process. Then, over HTTP as a browser behind the TLS proxy would:
 4. every notification was sent exactly once (the database and the sink agree), and every
    process stops cleanly on SIGTERM.
 
-Exits non-zero on the first failed check. Logs are kept in the printed directory.
+Exits non-zero on the first failed check. Logs are kept in the printed directory. The Procfile's
+lines are started here rather than by `honcho start`, because honcho stops every process as soon
+as one exits, and this test kills a worker on purpose.
 """
 
 import base64
