@@ -47,7 +47,12 @@ def _enqueue_notification(notification_id: int) -> None:
     from .tasks import send_notification
 
     try:
-        send_notification.delay(notification_id)
+        # One connection attempt without kombu's retry loop (which waited 2 s per mail with the
+        # broker down); only here, since workers must keep retrying their own connection.
+        with send_notification.app.connection_for_write(
+            transport_options={"max_retries": 0}
+        ) as connection:
+            send_notification.apply_async((notification_id,), connection=connection)
     except Exception:  # a stopped broker must not lose the change; the relay sends it later
         log.warning("Could not enqueue notification %s; it stays pending", notification_id)
 

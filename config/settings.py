@@ -291,9 +291,6 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
-    # Publishing opens the connection once, without kombu's retry loop (2 s per enqueue before).
-    # Workers reconnect by their own loop (broker_connection_retry), unaffected by this.
-    "max_retries": 0,
     # Workers look for a dead worker's unacknowledged jobs every 10 s (kombu's default scans only
     # every 10th time); each job is given again once it is older than the visibility timeout.
     "unacked_restore_throttle": 1,

@@ -214,7 +214,9 @@ def test_backoff_doubles_up_to_its_cap_with_jitter(settings):
 def test_the_relay_claims_a_row_so_a_second_pass_does_not_queue_it_again(db, monkeypatch):
     clock = Clock(monkeypatch)
     queued = []
-    monkeypatch.setattr(tasks.send_notification, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.send_notification, "apply_async", lambda args, **kwargs: queued.append(args)
+    )
     services.notification_queue_rendered(
         kind="test", to_email="a@example.org", subject="s", body_text="b"
     )
