@@ -1,4 +1,4 @@
-# The platform beyond one machine: web (gunicorn), Celery worker and beat share this image.
+# The platform beyond one machine: web (gunicorn), Celery workers and beat share this image.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_ENV=production
 WORKDIR /app
@@ -8,7 +8,9 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=sqlite:///tmp/build.db \
     python manage.py collectstatic --noinput
-RUN useradd --create-home app && mkdir -p /app/media && chown app /app/media
+RUN useradd --create-home app && mkdir -p /app/media /app/beat && chown app /app/media /app/beat
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]
+# Exec form: gunicorn is the process that receives the stop signal and shuts down gracefully.
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", \
+     "--graceful-timeout", "30", "--access-logfile", "-"]

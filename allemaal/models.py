@@ -236,6 +236,7 @@ class Notification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Wacht op verzending")
         SENT = "sent", _("Verzonden")
+        # The dead letter: the retry window passed; `last_error` says why.
         FAILED = "failed", _("Mislukt")
 
     recipient = models.ForeignKey(
@@ -258,6 +259,10 @@ class Notification(models.Model):
     last_error = models.TextField(_("laatste fout"), blank=True)
     created_at = models.DateTimeField(_("aangemaakt op"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("verzonden op"), null=True, blank=True)
+    # When the relay may (re)send a pending row: a lease after queueing, a backoff after a failure.
+    next_attempt_at = models.DateTimeField(_("volgende poging"), default=timezone.now)
+    # Set at the first failure: retries stop (dead letter) once this passes.
+    give_up_at = models.DateTimeField(_("opgeven na"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("melding (e-mail)")
@@ -266,6 +271,11 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["created_at"], condition=Q(status="pending"), name="notification_pending"
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="notification_due",
             ),
             models.Index(fields=["to_email"], name="notification_to_email"),
         ]

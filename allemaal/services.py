@@ -30,19 +30,46 @@ class DomainError(Exception):
 
 
 class NotificationDeliveryError(Exception):
-    """The mail server did not take the message; the task retries later."""
+    """The mail server did not take the message; the relay tries again after a backoff."""
 
 
 # --- Notification outbox -------------------------------------------------------------------
+#
+# One owner of retries: the relay (`notifications_resend_stuck`, every minute). The send task
+# tries once; a failure sets `next_attempt_at` (exponential backoff with jitter) and the relay
+# enqueues the row again when it is due. After NOTIFICATION_RETRY_WINDOW_HOURS of failures the
+# row becomes a dead letter (failed, with its last error) and an ERROR line alerts operators.
+
+_jitter = secrets.SystemRandom()
 
 
 def _enqueue_notification(notification_id: int) -> None:
     from .tasks import send_notification
 
     try:
-        send_notification.delay(notification_id)
-    except Exception:  # a stopped broker must not lose the change; the periodic job resends
+        # One connection attempt without kombu's retry loop (which waited 2 s per mail with the
+        # broker down); only here, since workers must keep retrying their own connection.
+        with send_notification.app.connection_for_write(
+            transport_options={"max_retries": 0}
+        ) as connection:
+            send_notification.apply_async((notification_id,), connection=connection)
+    except Exception:  # a stopped broker must not lose the change; the relay sends it later
         log.warning("Could not enqueue notification %s; it stays pending", notification_id)
+
+
+def _lease() -> timezone.timedelta:
+    """How long a queued send may take before the relay enqueues the row again."""
+    return timezone.timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+
+
+def notification_backoff(attempts: int) -> timezone.timedelta:
+    """The wait after the n-th failed attempt: doubling from the base up to the cap, each wait
+    drawn between half and all of it so that a queue of failed mails does not retry in step."""
+    ceiling = min(
+        settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+        settings.NOTIFICATION_RETRY_MAX_SECONDS,
+    )
+    return timezone.timedelta(seconds=_jitter.uniform(ceiling / 2, ceiling))
 
 
 def notification_queue(
@@ -95,6 +122,9 @@ def notification_queue_rendered(
         body_html=body_html,
         recipient=recipient,
         language=language,
+        # The send queued on commit holds the row until then; if that enqueue is lost (the
+        # broker is down), the relay takes the row afterwards.
+        next_attempt_at=timezone.now() + _lease(),
     )
     transaction.on_commit(lambda: _enqueue_notification(notification.pk))
     return notification
@@ -118,7 +148,9 @@ def notify_group(group_name: str, *, kind: str, context: dict) -> list:
 
 
 def notification_send(notification_id: int) -> bool:
-    """Send a pending notification once; a second delivery of the same task sends nothing."""
+    """Try a pending notification once; a second delivery of the same task sends nothing (the
+    row is locked and its status checked before sending). A failure schedules the next attempt,
+    or after the retry window makes the row a dead letter."""
     failure = None
     with transaction.atomic():
         notification = (
@@ -141,17 +173,51 @@ def notification_send(notification_id: int) -> bool:
             message.send()
         except Exception as exc:  # noqa: BLE001 - any mail failure is retried, never lost
             failure = exc
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-                notification.status = Notification.Status.FAILED
+            _notification_schedule_retry(notification, f"{type(exc).__name__}: {exc}"[:2000])
         else:
             notification.status = Notification.Status.SENT
             notification.sent_at = timezone.now()
             notification.last_error = ""
-        notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        notification.save(
+            update_fields=[
+                "attempts",
+                "last_error",
+                "status",
+                "sent_at",
+                "next_attempt_at",
+                "give_up_at",
+            ]
+        )
     if failure is not None:
         raise NotificationDeliveryError(str(failure)) from failure
     return True
+
+
+def _notification_schedule_retry(notification: Notification, error: str) -> None:
+    now = timezone.now()
+    notification.last_error = error
+    if notification.give_up_at is None:
+        window = timezone.timedelta(hours=settings.NOTIFICATION_RETRY_WINDOW_HOURS)
+        notification.give_up_at = now + window
+    if now >= notification.give_up_at:
+        notification.status = Notification.Status.FAILED
+        # The alert: operators watch ERROR lines; a coordinator can re-queue from the admin.
+        log.error(
+            "Notification %s to %s failed for good after %d attempts: %s",
+            notification.pk,
+            notification.to_email,
+            notification.attempts,
+            error,
+        )
+        return
+    notification.next_attempt_at = now + notification_backoff(notification.attempts)
+    log.warning(
+        "Notification %s attempt %d failed (%s); next attempt at %s",
+        notification.pk,
+        notification.attempts,
+        error,
+        notification.next_attempt_at.isoformat(timespec="seconds"),
+    )
 
 
 def notification_requeue(notification: Notification) -> None:
@@ -162,18 +228,25 @@ def notification_requeue(notification: Notification) -> None:
             return
         locked.status = Notification.Status.PENDING
         locked.attempts = 0
-        locked.save(update_fields=["status", "attempts"])
+        locked.give_up_at = None
+        locked.next_attempt_at = timezone.now() + _lease()
+        locked.save(update_fields=["status", "attempts", "give_up_at", "next_attempt_at"])
         transaction.on_commit(lambda: _enqueue_notification(locked.pk))
 
 
 def notifications_resend_stuck(limit: int = 500) -> int:
-    """Enqueue pending notifications older than the stuck threshold; returns how many."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
-    ids = list(
-        Notification.objects.filter(status=Notification.Status.PENDING, created_at__lte=cutoff)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
+    """The relay: enqueue pending notifications whose next attempt is due (a failed attempt's
+    backoff passed, or a queued send never ran). Each is claimed for one lease first, so the
+    next pass does not queue it again while it waits in the broker. Returns how many."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + _lease())
     for notification_id in ids:
         _enqueue_notification(notification_id)
     return len(ids)

@@ -7,15 +7,13 @@ from . import services
 from .models import Notification
 
 
-@shared_task(bind=True, max_retries=8, acks_late=True)
-def send_notification(self, notification_id: int) -> bool:
+@shared_task
+def send_notification(notification_id: int) -> bool:
+    """One attempt; the relay (`resend_stuck_notifications`) owns the retries."""
     try:
         return services.notification_send(notification_id)
-    except services.NotificationDeliveryError as exc:
-        if self.request.is_eager:
-            return False  # in-process mode: the row stays pending for the periodic job
-        # Exponential backoff: 30 s, 60 s, 2 min ... capped at one hour.
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
+    except services.NotificationDeliveryError:
+        return False  # the row stays pending with its next attempt scheduled
 
 
 @shared_task

@@ -1,8 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -19,12 +17,6 @@ DASHBOARDS = {
     Organisation.Kind.REFURBISHER: "refurbish:dashboard",
     Organisation.Kind.TELECOM: "helprequests:telecom_dashboard",
 }
-
-
-def healthz(request):
-    """For load balancers and docker compose: the app answers and reaches its database."""
-    connection.ensure_connection()
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @login_required

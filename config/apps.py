@@ -15,3 +15,7 @@ class ConfigConfig(AppConfig):
 
         # After every app's migrations: each app's permissions exist only once it has migrated.
         post_migrate.connect(ensure_staff_groups, dispatch_uid="config_staff_groups")
+
+        from . import scheduler
+
+        scheduler.start()  # `make run` only: the periodic jobs in-process

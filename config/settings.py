@@ -6,6 +6,7 @@ this runs as a development site on SQLite with in-process background jobs; produ
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +31,19 @@ def env_int(name: str, default: int) -> int:
     return int(env(name, str(default)))
 
 
+def env_float(name: str, default: float) -> float:
+    return float(env(name, str(default)))
+
+
+def runserver_url(argv: list[str]) -> str:
+    """The address `manage.py runserver [addr:]port` serves on, for links in mails and PDFs."""
+    args = [a for a in argv[2:] if not a.startswith("-")] if argv[1:2] == ["runserver"] else []
+    host, _sep, port = (args[0] if args else "8000").rpartition(":")
+    if host in ("", "0", "0.0.0.0", "[::]"):  # noqa: S104 - a listen address, not a bind here
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
 def mandatory(name: str) -> str:
     """A variable production cannot run without; fail loudly at start-up."""
     value = env(name)
@@ -51,7 +65,8 @@ else:
     DATABASE_URL = env("DATABASE_URL")
     DEBUG = env_bool("DEBUG", True)
 
-SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Links in e-mails and PDFs. Unset, it is the address runserver was started on.
+SITE_URL = env("SITE_URL", runserver_url(sys.argv)).rstrip("/")
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS").split(",") if o]
 
 INSTALLED_APPS = [
@@ -76,6 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: load balancers probe /healthz by IP, so it answers before host validation.
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "allemaal.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -88,6 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allemaal.middleware.StaffMfaRequiredMiddleware",
+    # A dead database, cache or broker: a plain 503 page instead of a 500.
+    "config.resilience.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,13 +131,18 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Health checks: a kept connection that the server dropped is replaced at the next
+    # request's start instead of failing it.
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         # PostgreSQL compiles a query just in time when its *estimated* cost is high (a deep
         # page of a million-row list): compiling took 640 ms for a query that runs in 150 ms.
         # Off for this application; its big jobs were measured without it.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
 else:
     DATABASES = {
         "default": {
@@ -128,11 +152,20 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A real cache: the log-in rate limit must count across requests and processes.
+# A real cache: the log-in rate limit must count across requests and processes. When Redis is
+# down the cache answers "nothing cached" (pages still work) except for the rate limits, which
+# refuse the log-in with a message (config/cache.py); short timeouts keep requests quick.
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "config.cache.FailSafeRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.1),
+                "socket_timeout": env_float("REDIS_TIMEOUT", 0.5),
+            },
+        }
     }
 else:
     CACHES = {
@@ -234,17 +267,46 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_TIME_LIMIT = 5 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# Time limits, and the broker's visibility timeout above the longest of them: a message that a
+# killed worker never acknowledged is delivered again after the visibility timeout, and must
+# not be delivered a second time while a live worker is still within its limit.
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 5 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - max(CELERY_TASK_TIME_LIMIT // 5, 1)
+# The longest task's own limit (the nightly reporting rebuild: an hour at a million devices).
+CELERY_LONGEST_TASK_LIMIT = max(CELERY_TASK_TIME_LIMIT, env_int("CELERY_LONGEST_TASK_LIMIT", 3600))
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 60 * 60)
+if CELERY_VISIBILITY_TIMEOUT <= CELERY_LONGEST_TASK_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must exceed the longest task time limit "
+        f"({CELERY_LONGEST_TASK_LIMIT} s)"
+    )
+# Acknowledged after the work, so a killed worker's task is delivered again.
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A request that queues work must not wait for a dead broker: one quick connection attempt,
+# no publish retries. The outbox and the relay make up for a lost enqueue.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECT_TIMEOUT", 0.05)
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    # Workers look for a dead worker's unacknowledged jobs every 10 s (kombu's default scans only
+    # every 10th time); each job is given again once it is older than the visibility timeout.
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = TIME_ZONE
-# How long a notification may wait as pending before the periodic job sends it again.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# How long a queued notification may wait for its send before the relay enqueues it again.
 NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 300)
-NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
+# Mail retries (owned by the relay): backoff doubling from the base up to the cap, with jitter,
+# for this many hours after the first failure; then the mail is marked failed (dead letter).
+NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 60)
+NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 60 * 60)
+NOTIFICATION_RETRY_WINDOW_HOURS = env_int("NOTIFICATION_RETRY_WINDOW_HOURS", 24)
+# Under `runserver` without a broker, a thread runs the beat schedule in-process (config/apps.py).
+IN_PROCESS_SCHEDULER = env_bool("IN_PROCESS_SCHEDULER", not CELERY_BROKER_URL)
 
 # Programme policy (defaults; coordinators can change some of them in the admin).
 DONATION_MIN_BATCH_SIZE = env_int("DONATION_MIN_BATCH_SIZE", 10)
@@ -275,7 +337,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz"]
+    # The TLS proxy in front (Caddy in docker-compose.yml) says which scheme the browser used.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -291,6 +354,19 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # In-process (eager) jobs would log every task at INFO; keep `make run` readable.
+        # Workers log each task's start, success, retry and failure themselves (config/celery.py).
         "celery.app.trace": {"level": "WARNING"},
     },
 }
+
+# Error monitoring, only when a DSN is given (and sentry-sdk is installed: requirements.txt).
+SENTRY_DSN = env("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=ENV,
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+    )

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from allemaal import views
+from config import health
 from coordination import views as coordination_views
 from refurbish import views as refurbish_views
 
@@ -15,7 +16,9 @@ admin.site.index_title = _("Coördinatie")
 
 urlpatterns = [
     path("", coordination_views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by config.health.HealthCheckMiddleware; named here for reverse() and the docs.
+    path("healthz", health.liveness, name="healthz"),
+    path("healthz/ready", health.readiness, name="healthz_ready"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("organisatie/nieuw/", views.organisation_create, name="organisation_create"),
     path(
@@ -34,3 +37,5 @@ urlpatterns = [
     path("opknappen/", include("refurbish.urls")),
     path("", include("distribution.urls")),
 ]
+
+handler500 = "config.resilience.server_error"

@@ -1,4 +1,9 @@
-"""Thin Celery adapters around the allocation services."""
+"""Thin Celery adapters around the allocation services.
+
+The allocation run and the approval parts are acknowledged after the work and given back to the
+broker when their worker dies (`acks_late`, `reject_on_worker_lost`), so a killed worker's job
+runs again on another; both are idempotent (a run replaces the open proposals; an approved
+proposal is no longer open)."""
 
 import logging
 
@@ -8,11 +13,16 @@ from allemaal.models import User
 from allemaal.services import DomainError
 
 from . import services
+from .models import AllocationRun
+from .services.runs import allocation_runs_reap_interrupted
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=3)
+SURVIVE_WORKER_LOSS = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(bind=True, max_retries=3, **SURVIVE_WORKER_LOSS)
 def run_allocation(self, trigger: str = "automatic", by_id: int | None = None) -> int | None:
     """One matching run; the id of the run, or None when another run was busy (it retries a
     few times a minute apart, since devices may have become ready after that run read)."""
@@ -28,7 +38,7 @@ def run_allocation(self, trigger: str = "automatic", by_id: int | None = None) -
         return exc.run.pk
 
 
-@shared_task
+@shared_task(**SURVIVE_WORKER_LOSS)
 def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
     """Approve a large run in parts (one transaction each, within the time limit); each part
     queues the next. Idempotent: approved proposals are no longer open, so a repeated part
@@ -44,6 +54,24 @@ def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
     if last is not None:
         approve_run.delay(run_id, by_id, last)
     return len(decision.done)
+
+
+@shared_task
+def reap_interrupted_runs() -> list[int]:
+    """Every minute: runs whose worker died mid-run are marked failed, and a new run is
+    queued in their place (unless a later run already completed)."""
+    reaped = allocation_runs_reap_interrupted()
+    if (
+        reaped
+        and not AllocationRun.objects.filter(
+            pk__gt=max(reaped), status=AllocationRun.Status.COMPLETED
+        ).exists()
+    ):
+        try:
+            run_allocation.delay(trigger=AllocationRun.Trigger.AUTOMATIC)
+        except Exception:  # a stopped broker: the next pass or the nightly run tries again
+            log.warning("Could not queue a run to replace interrupted run(s) %s", reaped)
+    return reaped
 
 
 @shared_task

@@ -5,7 +5,12 @@ builds the solver's inputs, solves (distribution/solver.py, exact: see OBJECTIVE
 proposals of the previous run and writes its own (COPY on PostgreSQL). Device rows are not
 touched: a device changes state only when a coordinator approves. Everything happens in one
 transaction, so a run that fails half-way leaves the previous proposals as they were and none
-of its own; the failure is then recorded as a failed run in a transaction of its own.
+of its own; the failure is then recorded on the run's row.
+
+The run's row is written as `running` before that transaction, in one of its own, so a run whose
+process dies (a killed worker, a lost machine) leaves a trace: a row still `running` past the
+task time limit is marked failed as interrupted (`allocation_runs_reap_interrupted`, at every
+run's start and periodically) and a new run is queued. Never lost silently.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from time import perf_counter
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +34,7 @@ from .. import selectors
 from ..models import Allocation, AllocationRun
 from ..solver import Solution, solve
 from ..solver_classes import Policy
-from .locks import decisions_exclusive, run_transaction
+from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
 from .policy import policy_current
 
 log = logging.getLogger(__name__)
@@ -76,27 +81,27 @@ def allocation_run(
 ) -> AllocationRun:
     """Propose devices for the waiting requests under the active policy, replacing the open
     proposals of the previous run; never two runs at once (AllocationRunBusy)."""
-    started_at = timezone.now()
+    allocation_runs_reap_interrupted()
+    with transaction.atomic():
+        run = AllocationRun.objects.create(trigger=trigger, started_by=by)
     try:
         with run_transaction():
             decisions_exclusive()
-            return _run(trigger=trigger, by=by, started_at=started_at, today=today)
+            return _run(run, today=today)
+    except AllocationRunBusy:
+        run.delete()  # it never started: another run holds the lock
+        raise
     except DomainError:
         raise
     except Exception as exc:
-        log.exception("Allocation run failed")
-        raise AllocationRunFailed(_record_failure(trigger, by, started_at, exc)) from exc
+        log.exception("Allocation run %s failed", run.pk)
+        raise AllocationRunFailed(_record_failure(run, exc)) from exc
 
 
-def _run(*, trigger: str, by: User | None, started_at, today: date | None) -> AllocationRun:
+def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     policy_row = policy_current()
-    run = AllocationRun.objects.create(
-        trigger=trigger,
-        policy=policy_row,
-        policy_version=policy_row.version,
-        started_by=by,
-        started_at=started_at,
-    )
+    run.policy = policy_row
+    run.policy_version = policy_row.version
     inputs = selectors.allocation_inputs(today)
     solving = perf_counter()
     solution = solve(inputs.devices, inputs.requests, policy_row.policy, inputs.today)
@@ -129,18 +134,45 @@ def _run(*, trigger: str, by: User | None, started_at, today: date | None) -> Al
     return run
 
 
-def _record_failure(trigger, by, started_at, exc: Exception) -> AllocationRun:
+def _record_failure(run: AllocationRun, exc: Exception) -> AllocationRun:
     policy_row = policy_current()
-    return AllocationRun.objects.create(
-        status=AllocationRun.Status.FAILED,
-        trigger=trigger,
-        policy=policy_row,
-        policy_version=policy_row.version,
-        started_by=by,
-        started_at=started_at,
-        finished_at=timezone.now(),
-        error=f"{type(exc).__name__}: {exc}"[:2000],
-    )
+    run.status = AllocationRun.Status.FAILED
+    run.policy = policy_row
+    run.policy_version = policy_row.version
+    run.finished_at = timezone.now()
+    run.error = f"{type(exc).__name__}: {exc}"[:2000]
+    run.save(update_fields=["status", "policy", "policy_version", "finished_at", "error"])
+    return run
+
+
+def interrupted_after() -> timezone.timedelta:
+    """A run still `running` this long after its start died with its process: past the task
+    time limit (after which Celery kills it) with a margin."""
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    return timezone.timedelta(seconds=limit + max(limit // 5, 10))
+
+
+def allocation_runs_reap_interrupted() -> list[int]:
+    """Mark runs whose process died mid-run as failed (they wrote nothing: their transaction
+    rolled back) and return their ids, with an ERROR line for each."""
+    cutoff = timezone.now() - interrupted_after()
+    with transaction.atomic():
+        stale = list(
+            AllocationRun.objects.select_for_update(skip_locked=True)
+            .filter(status=AllocationRun.Status.RUNNING, started_at__lt=cutoff)
+            .values_list("id", flat=True)
+        )
+        AllocationRun.objects.filter(pk__in=stale).update(
+            status=AllocationRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=_(
+                "Onderbroken: het proces stopte tijdens de ronde (bijvoorbeeld een gestopte "
+                "worker). De ronde heeft niets veranderd."
+            ),
+        )
+    for run_id in stale:
+        log.error("Allocation run %s was interrupted (still running past its time limit)", run_id)
+    return stale
 
 
 def proposals_delete() -> int:

@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -186,5 +187,5 @@ class Command(BaseCommand):
             out.write(f"  Recovery codes for {role}: {' '.join(codes)}")
         for line in personas.get("extra_lines", []):
             out.write(line)
-        out.write("Open http://127.0.0.1:8000/ ; the admin is at http://127.0.0.1:8000/admin/")
+        out.write(f"Open {settings.SITE_URL}/ ; the admin is at {settings.SITE_URL}/admin/")
         out.write("=" * 78)

@@ -1,0 +1,65 @@
+"""The Redis cache, failing safe when Redis is unreachable.
+
+Most of what the cache holds can be computed again (public counters, the dashboard's facts), so a
+failed read is a miss and a failed write is dropped, with a warning: the page still answers. A
+failed `add` reports "not added", so cache locks refuse rather than let two holders in. The
+log-in rate limits cannot fail open, since an attacker could then guess passwords without limit
+while Redis is down: for their keys a failure raises `CacheUnavailable`, which
+`config.resilience` turns into a page saying that logging in is briefly unavailable.
+"""
+
+import logging
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+# allauth's rate-limit keys and their locks (allauth.core.internal.ratelimit.get_cache_key).
+STRICT_PREFIXES = ("allauth:rl:",)
+
+
+class CacheUnavailable(Exception):
+    """A cache key that must not fail open could not be read or written."""
+
+
+def _is_strict(keys) -> bool:
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    return any(str(k).startswith(STRICT_PREFIXES) for k in keys)
+
+
+def _fail_safe(name: str, fallback):
+    def method(self, keys, *args, **kwargs):
+        try:
+            return getattr(RedisCache, name)(self, keys, *args, **kwargs)
+        except (RedisError, OSError) as exc:
+            if _is_strict(keys):
+                raise CacheUnavailable(f"cache {name} failed: {exc}") from exc
+            log.warning("Cache %s failed (%s); carrying on without the cache", name, exc)
+            return fallback(keys, args, kwargs)
+
+    method.__name__ = name
+    return method
+
+
+class FailSafeRedisCache(RedisCache):
+    get = _fail_safe("get", lambda keys, args, kw: args[0] if args else kw.get("default"))
+    set = _fail_safe("set", lambda keys, args, kw: None)
+    add = _fail_safe("add", lambda keys, args, kw: False)
+    touch = _fail_safe("touch", lambda keys, args, kw: False)
+    delete = _fail_safe("delete", lambda keys, args, kw: False)
+    has_key = _fail_safe("has_key", lambda keys, args, kw: False)
+    get_many = _fail_safe("get_many", lambda keys, args, kw: {})
+    set_many = _fail_safe("set_many", lambda data, args, kw: list(data))
+    delete_many = _fail_safe("delete_many", lambda keys, args, kw: None)
+
+    def clear(self):
+        try:
+            return super().clear()
+        except (RedisError, OSError) as exc:
+            log.warning("Cache clear failed (%s)", exc)
+            return False
+
+    def ping(self) -> bool:
+        """For the readiness check: raises when Redis does not answer."""
+        return self._cache.get_client(write=True).ping()
