@@ -20,6 +20,7 @@ TABLES = [
 def test_every_model_with_a_status_history_has_a_table():
     names = {m.__name__ for m in TABLES}
     assert names >= {
+        "Organisation",
         "Donation",
         "Device",
         "HelpRequest",
