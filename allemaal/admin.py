@@ -16,6 +16,7 @@ from .models import (
     Membership,
     Notification,
     Organisation,
+    OrganisationEvent,
     User,
 )
 
@@ -54,6 +55,27 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OrganisationEventInline(admin.TabularInline):
+    """Who verified or rejected the organisation, when and why; read-only, oldest first."""
+
+    model = OrganisationEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("geschiedenis")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # Each row's title names its organisation: joined here, not fetched once per row.
+        return super().get_queryset(request).select_related("by", "organisation")
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
     list_display = [
@@ -77,7 +99,7 @@ class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
     ]
     # Newest first by the primary key: an index scan, where created_at has no index.
     ordering = ["-id"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, OrganisationEventInline]
     actions = ["verify", "reject"]
     list_select_related = ["status_changed_by"]
 

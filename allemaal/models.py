@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .postcodes import Province
+from .transitions import TransitionTable
 
 kvk_validator = RegexValidator(
     r"^[0-9]{8}$", _("Een KvK-nummer bestaat uit precies 8 cijfers."), code="kvk"
@@ -106,6 +107,19 @@ class Organisation(models.Model):
         PENDING = "pending", _("Wacht op controle")
         VERIFIED = "verified", _("Gecontroleerd")
         REJECTED = "rejected", _("Afgewezen")
+
+    # A coordinator may reverse a decision (a rejection on a mistaken KvK number, a verified
+    # organisation that turns out not to be one); nothing goes back to awaiting verification.
+    transitions = TransitionTable(
+        {
+            Status.PENDING: {Status.VERIFIED, Status.REJECTED},
+            Status.VERIFIED: {Status.REJECTED},
+            Status.REJECTED: {Status.VERIFIED},
+        },
+        refused=_("Organisatie %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="OrganisationEvent",
+        stamp="status_changed_at",
+    )
 
     kind = models.CharField(_("soort organisatie"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("naam"), max_length=200)
@@ -315,3 +329,16 @@ class StatusEvent(models.Model):
     @property
     def to_status_label(self) -> str:
         return self.statuses(self.to_status).label
+
+
+class OrganisationEvent(StatusEvent):
+    """History of an organisation's status: who verified or rejected it, when, and why."""
+
+    subject = "organisation"
+    statuses = Organisation.Status
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("statuswijziging organisatie")
+        verbose_name_plural = _("statuswijzigingen organisaties")

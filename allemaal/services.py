@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from .models import Invitation, Membership, Notification, Organisation, User, hash_token
 from .postcodes import province_for_postcode
+from .transitions import transition
 
 log = logging.getLogger(__name__)
 
@@ -280,12 +281,15 @@ def _organisation_set_status(
         org = Organisation.objects.select_for_update().get(pk=organisation.pk)
         if org.status == status:
             return org
-        org.status = status
         org.status_reason = reason
-        org.status_changed_at = timezone.now()
         org.status_changed_by = by
-        org.save(
-            update_fields=["status", "status_reason", "status_changed_at", "status_changed_by"]
+        transition(
+            org,
+            status,
+            by=by,
+            note=reason,
+            update_fields=["status_reason", "status_changed_by"],
+            locked=True,
         )
         notify_organisation(org, kind=kind, context={"reason": reason})
     return org

@@ -16,6 +16,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
+from allemaal.transitions import TransitionTable
 
 from .vocabulary import DeviceKind
 
@@ -46,6 +47,21 @@ class Donation(models.Model):
         PROCESSED = "processed", _("Verwerkt")
         CANCELLED = "cancelled", _("Geannuleerd")
         DECLINED = "declined", _("Afgewezen")
+
+    # Every allowed move; cancelled, declined and processed are terminal.
+    transitions = TransitionTable(
+        {
+            Status.PLEDGED: {Status.SCHEDULED, Status.CANCELLED, Status.DECLINED},
+            Status.SCHEDULED: {Status.COLLECTED, Status.CANCELLED, Status.DECLINED},
+            Status.COLLECTED: {Status.RECEIVED},
+            Status.RECEIVED: {Status.PROCESSED},
+            Status.PROCESSED: set(),
+            Status.CANCELLED: set(),
+            Status.DECLINED: set(),
+        },
+        refused=_("Donatie %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="DonationEvent",
+    )
 
     donor = models.ForeignKey(
         Organisation,
@@ -302,6 +318,25 @@ class Device(models.Model):
         SHIPPED = "shipped", _("Verzonden")
         DELIVERED = "delivered", _("Afgeleverd")
         RECYCLED = "recycled", _("Gerecycled")
+
+    # Every allowed move (../shared/DESIGN.md). Recycled is terminal; a delivered unit that
+    # comes back through the support line re-enters at received. Each move is a custody event.
+    transitions = TransitionTable(
+        {
+            State.ANNOUNCED: {State.RECEIVED},
+            State.RECEIVED: {State.ERASED, State.RECYCLED},
+            State.ERASED: {State.READY, State.RECYCLED},
+            State.READY: {State.ALLOCATED, State.RECYCLED},
+            State.ALLOCATED: {State.SHIPPED, State.READY},
+            State.SHIPPED: {State.DELIVERED, State.RECEIVED},
+            State.DELIVERED: {State.RECEIVED},
+            State.RECYCLED: set(),
+        },
+        refused=_("Apparaat %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="DeviceEvent",
+        field="state",
+        stamp="state_changed_at",
+    )
 
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="devices")
     state = models.CharField(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from allemaal.models import Organisation, User
 from allemaal.postcodes import normalise_postcode, province_for_postcode
 from allemaal.services import DomainError
+from allemaal.transitions import transition, transition_many
 
 from .manifest import (
     COLUMN_KEYS,
@@ -22,16 +23,6 @@ from .manifest import (
 from .models import Device, DeviceEvent, Donation, DonationEvent, DonationPolicy, Manifest
 
 D = Donation.Status
-# Every allowed move of a donation; cancelled, declined and processed are terminal.
-DONATION_TRANSITIONS: dict[str, set[str]] = {
-    D.PLEDGED: {D.SCHEDULED, D.CANCELLED, D.DECLINED},
-    D.SCHEDULED: {D.COLLECTED, D.CANCELLED, D.DECLINED},
-    D.COLLECTED: {D.RECEIVED},
-    D.RECEIVED: {D.PROCESSED},
-    D.PROCESSED: set(),
-    D.CANCELLED: set(),
-    D.DECLINED: set(),
-}
 # A device has an outcome once it left the refurbisher's hands or was recycled.
 DEVICE_OUTCOME_STATES = {"ready", "allocated", "shipped", "delivered", "recycled"}
 
@@ -51,24 +42,11 @@ def donation_transition(
 ) -> Donation:
     """Move a locked donation to `to_status` and record who did it and why.
 
-    The shared mechanism behind every donation transition service; callers lock the row, check
-    their own rules, and queue side effects with `transaction.on_commit`.
+    The shared mechanism behind every donation transition service (`Donation.transitions`);
+    callers lock the row, check their own rules, and queue side effects with
+    `transaction.on_commit`.
     """
-    if to_status not in DONATION_TRANSITIONS[donation.status]:
-        raise DomainError(
-            _("Donatie %(ref)s kan niet van '%(from)s' naar '%(to)s'.")
-            % {
-                "ref": donation.reference,
-                "from": donation.get_status_display(),
-                "to": Donation.Status(to_status).label,
-            }
-        )
-    from_status = donation.status
-    donation.status = to_status
-    donation.save(update_fields=["status", *update_fields])
-    DonationEvent.objects.create(
-        donation=donation, from_status=from_status, to_status=to_status, by=by, note=note
-    )
+    transition(donation, to_status, by=by, note=note, update_fields=update_fields, locked=True)
     return donation
 
 
@@ -93,18 +71,6 @@ def donation_mark_processed(donation_id: int, *, by: User | None) -> bool:
 
 
 S = Device.State
-# Every allowed move of a device (../shared/DESIGN.md). Recycled is terminal; a delivered unit
-# that comes back through the support line re-enters at received.
-DEVICE_TRANSITIONS: dict[str, set[str]] = {
-    S.ANNOUNCED: {S.RECEIVED},
-    S.RECEIVED: {S.ERASED, S.RECYCLED},
-    S.ERASED: {S.READY, S.RECYCLED},
-    S.READY: {S.ALLOCATED, S.RECYCLED},
-    S.ALLOCATED: {S.SHIPPED, S.READY},
-    S.SHIPPED: {S.DELIVERED, S.RECEIVED},
-    S.DELIVERED: {S.RECEIVED},
-    S.RECYCLED: set(),
-}
 
 
 def device_transition(
@@ -118,32 +84,23 @@ def device_transition(
 ) -> Device:
     """Move one device to `to_state` and record the custody event; invalid moves are refused.
 
-    The shared mechanism behind every device transition service: the caller has already locked
-    the row (`select_for_update`) inside a transaction and checked its own business rules;
-    `update_fields` names the caller's other changed fields, saved with the state.
+    The shared mechanism behind every device transition service (`Device.transitions`): the
+    caller has already locked the row (`select_for_update`) inside a transaction and checked
+    its own business rules; `update_fields` names the caller's other changed fields, saved
+    with the state.
     """
-    if to_state not in DEVICE_TRANSITIONS[device.state]:
-        raise DomainError(
-            _("Apparaat %(device)s kan niet van '%(from)s' naar '%(to)s'.")
-            % {
-                "device": device,
-                "from": device.get_state_display(),
-                "to": Device.State(to_state).label,
-            }
-        )
-    now = timezone.now()
-    from_state = device.state
-    device.state = to_state
-    device.state_changed_at = now
-    device.save(update_fields=["state", "state_changed_at", *update_fields])
-    DeviceEvent.objects.create(
-        device=device,
-        from_state=from_state,
-        to_state=to_state,
-        at=now,
+    if device.state == to_state:
+        # The custody trail never repeats a state: a second scan or step is refused with the
+        # reason, not silently ignored.
+        raise Device.transitions.refusal(device, to_state)
+    transition(
+        device,
+        to_state,
         by=by,
-        organisation=organisation,
         note=note,
+        update_fields=update_fields,
+        event_fields={"organisation": organisation},
+        locked=True,
     )
     return device
 
@@ -162,13 +119,23 @@ def devices_transition(
     organisation: Organisation | None,
     note: str = "",
 ) -> list[Device]:
-    """Move several devices in one transaction, locking them in id order to avoid deadlocks."""
+    """Move several devices in one transaction, locking them in id order to avoid deadlocks;
+    every move is checked before any is written."""
     devices = list(
         Device.objects.select_for_update().filter(pk__in=list(device_ids)).order_by("pk")
     )
-    return [
-        device_transition(d, to_state, by=by, organisation=organisation, note=note) for d in devices
-    ]
+    for device in devices:
+        if device.state == to_state:
+            raise Device.transitions.refusal(device, to_state)
+    transition_many(
+        devices,
+        to_state,
+        by=by,
+        note=note,
+        event_fields={"organisation": organisation},
+        locked=True,
+    )
+    return devices
 
 
 # --- Donations: one service per edge ----------------------------------------------------

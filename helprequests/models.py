@@ -18,6 +18,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
+from allemaal.transitions import TransitionTable
 
 NO_NAMES_HELP = _(
     "Noem geen namen of andere persoonsgegevens van de mensen die u helpt, zeker niet van kinderen."
@@ -93,6 +94,21 @@ class HelpRequest(models.Model):
             _("Een andere organisatie heeft al een open aanvraag voor deze doelgroep en postcode"),
         )
 
+    # Every allowed move; rejected, cancelled and closed are terminal. A fulfilled request goes
+    # back to approved when a delivered device comes back and needs a replacement.
+    transitions = TransitionTable(
+        {
+            Status.DRAFT: {Status.SUBMITTED, Status.CANCELLED},
+            Status.SUBMITTED: {Status.APPROVED, Status.REJECTED, Status.CANCELLED},
+            Status.APPROVED: {Status.FULFILLED, Status.CANCELLED, Status.CLOSED},
+            Status.FULFILLED: {Status.CLOSED, Status.APPROVED},
+            Status.REJECTED: set(),
+            Status.CANCELLED: set(),
+            Status.CLOSED: set(),
+        },
+        refused=_("Hulpaanvraag %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="HelpRequestEvent",
+    )
     OPEN_STATUSES = (Status.SUBMITTED, Status.APPROVED)
     EDITABLE_STATUSES = (Status.DRAFT, Status.SUBMITTED)
     # Shipments do not exist yet; once they do, an approved request with a shipment on its way
@@ -418,6 +434,18 @@ class ConnectivityAssignment(models.Model):
         ASSIGNED = "assigned", _("Te leveren")
         FULFILLED = "fulfilled", _("Geleverd")
         WITHDRAWN = "withdrawn", _("Ingetrokken")
+
+    # Every allowed move: the provider provides what was assigned, or a coordinator withdraws
+    # it before that; both are terminal (more households later are a new assignment).
+    transitions = TransitionTable(
+        {
+            Status.ASSIGNED: {Status.FULFILLED, Status.WITHDRAWN},
+            Status.FULFILLED: set(),
+            Status.WITHDRAWN: set(),
+        },
+        refused=_("Opdracht %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="ConnectivityEvent",
+    )
 
     COUNTING_STATUSES = (Status.ASSIGNED, Status.FULFILLED)
     # Bundles that end within this many days are on the provider's reminder list.

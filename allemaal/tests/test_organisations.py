@@ -195,3 +195,52 @@ def test_admin_organisation_changelist_query_count_is_constant(
     OrganisationFactory.create_batch(18)
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(url)
+
+
+def test_verifying_and_rejecting_write_the_organisation_history(db, coordinator):
+    org = OrganisationFactory(status=Organisation.Status.PENDING)
+    services.organisation_verify(org, by=coordinator)
+    services.organisation_verify(org, by=coordinator)  # a second click changes nothing
+    services.organisation_reject(org, by=coordinator, reason="Geen school")
+    org.refresh_from_db()
+    rows = [(e.from_status, e.to_status, e.by, e.note) for e in org.events.all()]
+    assert rows == [
+        ("pending", "verified", coordinator, ""),
+        ("verified", "rejected", coordinator, "Geen school"),
+    ]
+    assert org.status_changed_at == org.events.last().at
+
+
+def test_an_organisation_never_goes_back_to_awaiting_verification(db, coordinator):
+    from allemaal.transitions import transition
+
+    org = OrganisationFactory(status=Organisation.Status.VERIFIED)
+    with pytest.raises(services.DomainError, match="kan niet van 'Gecontroleerd'"):
+        transition(org, Organisation.Status.PENDING, by=coordinator)
+    assert not org.events.exists()
+
+
+def test_admin_shows_the_organisation_history_read_only_in_constant_queries(
+    client, db, coordinator, django_assert_max_num_queries
+):
+    from allemaal.models import OrganisationEvent
+
+    org = OrganisationFactory(status=Organisation.Status.PENDING)
+    services.organisation_verify(org, by=coordinator)
+    client.force_login(coordinator)
+    url = reverse("admin:allemaal_organisation_change", args=[org.pk])
+    page = client.get(url)
+    assert "geschiedenis" in page.content.decode().lower()
+    assert page.context["inline_admin_formsets"][1].has_change_permission is False
+    # session, user, the organisation, permissions (2), its history joined with who made each
+    # change and the organisation each row names, its memberships with their users.
+    with django_assert_max_num_queries(9) as few:
+        client.get(url)
+    OrganisationEvent.objects.bulk_create(
+        OrganisationEvent(
+            organisation=org, from_status="verified", to_status="rejected", by=coordinator
+        )
+        for _ in range(20)
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)

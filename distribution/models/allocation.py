@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.models import StatusEvent
+from allemaal.transitions import TransitionTable
 
 from ..solver_classes import Policy
 
@@ -172,6 +173,23 @@ class Allocation(models.Model):
         RETURNED = "returned", _("Teruggestuurd, geen vervanging")
         REPLACED = "replaced", _("Teruggestuurd, vervanging nodig")
 
+    # Every allowed move. Rejected, cancelled, returned and replaced are terminal (a device
+    # that comes back gets a new allocation, never a revived one); a delivered device can still
+    # come back through the support line.
+    transitions = TransitionTable(
+        {
+            Status.PROPOSED: {Status.APPROVED, Status.REJECTED},
+            Status.APPROVED: {Status.SHIPPED, Status.CANCELLED},
+            Status.SHIPPED: {Status.DELIVERED, Status.RETURNED, Status.REPLACED},
+            Status.DELIVERED: {Status.RETURNED, Status.REPLACED},
+            Status.REJECTED: set(),
+            Status.CANCELLED: set(),
+            Status.RETURNED: set(),
+            Status.REPLACED: set(),
+        },
+        refused=_("Toewijzing %(pk)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="AllocationEvent",
+    )
     # A device is spoken for while one of these holds; at most one per device.
     LIVE_STATUSES = ("proposed", "approved", "shipped")
     # What a request has received or will receive for certain; never more than approved.

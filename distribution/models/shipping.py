@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from allemaal.models import Organisation, StatusEvent
+from allemaal.transitions import TransitionTable
 
 from .allocation import Allocation
 
@@ -78,6 +79,18 @@ class Shipment(models.Model):
         SHIPPED = "shipped", _("Verzonden")
         DELIVERED = "delivered", _("Afgeleverd")
         CANCELLED = "cancelled", _("Geannuleerd")
+
+    # Every allowed move; delivered and cancelled are terminal.
+    transitions = TransitionTable(
+        {
+            Status.PREPARED: {Status.SHIPPED, Status.CANCELLED},
+            Status.SHIPPED: {Status.DELIVERED},
+            Status.DELIVERED: set(),
+            Status.CANCELLED: set(),
+        },
+        refused=_("Zending %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
+        history="ShipmentEvent",
+    )
 
     refurbisher = models.ForeignKey(
         Organisation,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from allemaal.models import User
 from allemaal.services import DomainError
+from allemaal.transitions import transition_many
 from donations.models import Device
 from donations.services import device_transition
 from donations.vocabulary import DeviceCategory, category_of
@@ -167,14 +168,29 @@ def _status_problem(allocation: Allocation, expected: str) -> str | None:
     }
 
 
-def _event(allocation: Allocation, from_status: str, by, note: str = "") -> AllocationEvent:
-    return AllocationEvent(
-        allocation=allocation,
-        from_status=from_status,
-        to_status=allocation.status,
-        at=allocation.decided_at,
+def _decide(
+    allocations: list[Allocation],
+    to_status: str,
+    *,
+    by,
+    now,
+    note: str = "",
+    update_fields: Iterable[str] = (),
+    on_commit=(),
+) -> None:
+    """Move locked allocations, checked against `Allocation.transitions`, with one history
+    insert for all of them (a national run approves thousands at once)."""
+    for allocation in allocations:
+        allocation.decided_by, allocation.decided_at = by, now
+    transition_many(
+        allocations,
+        to_status,
         by=by,
+        at=now,
         note=note,
+        update_fields=["decided_by", "decided_at", *update_fields],
+        on_commit=on_commit,
+        locked=True,
     )
 
 
@@ -189,7 +205,7 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
             decisions_shared()
             ids = set(allocation_ids)
             rows = _Locked(ids, with_run=True)
-            decision, events, now = Decision(), [], timezone.now()
+            decision, now = Decision(), timezone.now()
             refuse_gone(decision, ids, rows.allocations)
             policies: dict = {}
             for allocation in rows.allocations:
@@ -204,11 +220,9 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
                     decision.refused.append((allocation.pk, problem))
                     continue
                 allocation.reasons = "|".join(selectors.allocation_reasons(allocation, policies))
-                _approve_one(allocation, by=by, now=now)
                 rows.take(allocation)
-                events.append(_event(allocation, A.PROPOSED, by))
                 decision.done.append(allocation)
-            AllocationEvent.objects.bulk_create(events)
+            _approve(decision.done, by=by, now=now)
             if decision.done and notify:
                 notify_allocations_approved(decision.done)
     except IntegrityError as exc:
@@ -216,18 +230,17 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
     return decision
 
 
-def _approve_one(allocation: Allocation, *, by: User, now) -> None:
-    allocation.status = A.APPROVED
-    allocation.decided_by = by
-    allocation.decided_at = now
-    allocation.save(update_fields=["status", "decided_by", "decided_at", "reasons"])
-    device_transition(
-        allocation.device,
-        Device.State.ALLOCATED,
-        by=by,
-        organisation=allocation.request.organisation,
-        note=_("Toegewezen aan hulpaanvraag %(ref)s.") % {"ref": allocation.request.reference},
-    )
+def _approve(allocations: list[Allocation], *, by: User, now) -> None:
+    """Approve checked proposals; each device becomes `allocated` for its request."""
+    _decide(allocations, A.APPROVED, by=by, now=now, update_fields=["reasons"])
+    for allocation in allocations:
+        device_transition(
+            allocation.device,
+            Device.State.ALLOCATED,
+            by=by,
+            organisation=allocation.request.organisation,
+            note=_("Toegewezen aan hulpaanvraag %(ref)s.") % {"ref": allocation.request.reference},
+        )
 
 
 def _open_run(run_id: int) -> AllocationRun:
@@ -297,26 +310,33 @@ def allocations_reject(allocation_ids: Iterable[int], *, by: User | None, reason
         decisions_shared()
         ids = set(allocation_ids)
         allocations = list(Allocation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-        decision, events, now = Decision(), [], timezone.now()
+        decision, now = Decision(), timezone.now()
         refuse_gone(decision, ids, allocations)
         for allocation in allocations:
             problem = _status_problem(allocation, A.PROPOSED)
             if problem:
                 decision.refused.append((allocation.pk, problem))
                 continue
-            _refuse(allocation, A.REJECTED, by=by, now=now, note=reason)
-            events.append(_event(allocation, A.PROPOSED, by, reason))
             decision.done.append(allocation)
-        AllocationEvent.objects.bulk_create(events)
+        _refuse(decision.done, A.REJECTED, by=by, now=now, note=reason)
     return decision
 
 
-def _refuse(allocation: Allocation, to_status: str, *, by, now, note: str) -> None:
-    allocation.status = to_status
-    allocation.decision_note = note
-    allocation.decided_by = by
-    allocation.decided_at = now
-    allocation.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+def _refuse(
+    allocations: list[Allocation], to_status: str, *, by, now, note: str, on_commit=()
+) -> None:
+    """Reject or cancel, always with the reason on the allocation and in its history."""
+    for allocation in allocations:
+        allocation.decision_note = note
+    _decide(
+        allocations,
+        to_status,
+        by=by,
+        now=now,
+        note=note,
+        update_fields=["decision_note"],
+        on_commit=on_commit,
+    )
 
 
 def allocations_cancel(
@@ -330,13 +350,24 @@ def allocations_cancel(
         with transaction.atomic():
             decisions_shared()
             rows = _Locked(allocation_ids)
-            decision, events, now = Decision(), [], timezone.now()
+            decision, now = Decision(), timezone.now()
             for allocation in rows.allocations:
                 problem = _cancel_problem(allocation)
                 if problem:
                     decision.refused.append((allocation.pk, problem))
                     continue
-                _refuse(allocation, A.CANCELLED, by=by, now=now, note=reason)
+                rows.give_back(allocation)
+                decision.done.append(allocation)
+            # The freed devices may go to another request: ask for a run once this commits.
+            _refuse(
+                decision.done,
+                A.CANCELLED,
+                by=by,
+                now=now,
+                note=reason,
+                on_commit=allocation_request_run_soon,
+            )
+            for allocation in decision.done:
                 device_transition(
                     allocation.device,
                     Device.State.READY,
@@ -345,19 +376,13 @@ def allocations_cancel(
                     note=_("Toewijzing aan %(ref)s geannuleerd: %(reason)s")
                     % {"ref": allocation.request.reference, "reason": reason},
                 )
-                rows.give_back(allocation)
-                events.append(_event(allocation, A.APPROVED, by, reason))
-                decision.done.append(allocation)
-            AllocationEvent.objects.bulk_create(events)
             # A cancelled device comes off a shipment that is still being packed.
             ShipmentItem.objects.filter(
                 allocation_id__in=[allocation.pk for allocation in decision.done],
                 shipment__status=Shipment.Status.PREPARED,
             ).delete()
-            if decision.done:
-                if notify:
-                    notify_allocations_cancelled(decision.done, reason)
-                transaction.on_commit(allocation_request_run_soon)
+            if decision.done and notify:
+                notify_allocations_cancelled(decision.done, reason)
     except IntegrityError as exc:
         raise DomainError(_integrity_message()) from exc
     return decision
@@ -436,16 +461,7 @@ def _check_by_hand(device: Device, request: HelpRequest, live: list[Allocation])
 
 def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Allocation:
     now = timezone.now()
-    events = []
-    for proposal in live:
-        _refuse(
-            proposal,
-            A.REJECTED,
-            by=by,
-            now=now,
-            note=_("Vervangen door een toewijzing met de hand."),
-        )
-        events.append(_event(proposal, A.PROPOSED, by, proposal.decision_note))
+    _refuse(live, A.REJECTED, by=by, now=now, note=_("Vervangen door een toewijzing met de hand."))
     policy = selectors.active_policy()
     today = timezone.localdate(now)
     request_input = selectors.request_in_for(request)
@@ -469,7 +485,8 @@ def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Alloca
         note=_("Met de hand toegewezen aan hulpaanvraag %(ref)s: %(reason)s")
         % {"ref": request.reference, "reason": reason},
     )
-    events.append(_event(allocation, "", by, reason))
-    AllocationEvent.objects.bulk_create(events)
+    AllocationEvent.objects.create(
+        allocation=allocation, at=now, by=by, note=reason, to_status=A.APPROVED
+    )
     notify_allocations_approved([allocation])
     return allocation

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
 from allemaal.services import DomainError, notify_organisation
+from allemaal.transitions import transition, transition_many
 from donations.models import Device
 from donations.services import device_transition
 from helprequests.models import HelpRequest
@@ -26,7 +27,6 @@ from refurbish.asset_tags import format_asset_tag, validate_asset_tag
 from ..models import (
     CARRIERS_WITHOUT_TRACKING,
     Allocation,
-    AllocationEvent,
     Carrier,
     Shipment,
     ShipmentEvent,
@@ -37,13 +37,6 @@ from .decisions import lock_devices, lock_requests
 
 A = Allocation.Status
 S = Shipment.Status
-# Every allowed move of a shipment; delivered and cancelled are terminal.
-SHIPMENT_TRANSITIONS: dict[str, set[str]] = {
-    S.PREPARED: {S.SHIPPED, S.CANCELLED},
-    S.SHIPPED: {S.DELIVERED},
-    S.DELIVERED: set(),
-    S.CANCELLED: set(),
-}
 
 
 def shipment_lock(shipment_id: int) -> Shipment:
@@ -59,22 +52,9 @@ def shipment_lock(shipment_id: int) -> Shipment:
 def shipment_transition(
     shipment: Shipment, to_status: str, *, by: User | None, note: str = "", update_fields=()
 ) -> Shipment:
-    """Move a locked shipment and write its history row; invalid moves are refused."""
-    if to_status not in SHIPMENT_TRANSITIONS[shipment.status]:
-        raise DomainError(
-            _("Zending %(ref)s kan niet van '%(from)s' naar '%(to)s'.")
-            % {
-                "ref": shipment.reference,
-                "from": shipment.get_status_display(),
-                "to": Shipment.Status(to_status).label,
-            }
-        )
-    from_status = shipment.status
-    shipment.status = to_status
-    shipment.save(update_fields=["status", *update_fields])
-    ShipmentEvent.objects.create(
-        shipment=shipment, from_status=from_status, to_status=to_status, by=by, note=note
-    )
+    """Move a locked shipment and write its history row; invalid moves are refused
+    (`Shipment.transitions`)."""
+    transition(shipment, to_status, by=by, note=note, update_fields=update_fields, locked=True)
     return shipment
 
 
@@ -346,21 +326,7 @@ def _check_shippable(items, devices, allocations) -> None:
 
 def _move_allocations(allocations, to_status: str, *, by, now, note: str) -> None:
     """Move locked allocations along (shipped, delivered, returned) with one history row each."""
-    events = []
-    for allocation in allocations:
-        events.append(
-            AllocationEvent(
-                allocation=allocation,
-                from_status=allocation.status,
-                to_status=to_status,
-                at=now,
-                by=by,
-                note=note,
-            )
-        )
-        allocation.status = to_status
-        allocation.save(update_fields=["status"])
-    AllocationEvent.objects.bulk_create(events)
+    transition_many(allocations, to_status, by=by, at=now, note=note, locked=True)
 
 
 def shipment_mail(shipment: Shipment, **extra) -> dict:
