@@ -11,7 +11,6 @@ from allemaal.services import DomainError
 from . import connectivity
 from .digest import helprequest_send_coordinator_digest
 from .requests import (
-    TRANSITIONS,
     helprequest_approve,
     helprequest_cancel,
     helprequest_close,
@@ -38,7 +37,6 @@ from .rules import (
 __all__ = [
     "REQUEST_FIELDS",
     "REQUIRED_TO_SUBMIT",
-    "TRANSITIONS",
     "DomainError",
     "check_can_request",
     "check_complete",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
 from allemaal.services import DomainError, notify_organisation
+from allemaal.transitions import transition
 
 from .. import selectors
 from ..models import ConnectivityAssignment, ConnectivityEvent, ConnectivityReminder, HelpRequest
@@ -235,14 +236,17 @@ def connectivity_withdraw(
                 _("Opdracht %(ref)s is al geleverd; intrekken kan niet meer.")
                 % {"ref": assignment.reference}
             )
-        assignment.status = A.WITHDRAWN
         assignment.withdrawn_at = timezone.now()
         assignment.withdrawn_by = by
         assignment.withdrawal_reason = reason.strip()
-        assignment.save(
-            update_fields=["status", "withdrawn_at", "withdrawn_by", "withdrawal_reason"]
+        transition(
+            assignment,
+            A.WITHDRAWN,
+            by=by,
+            note=assignment.withdrawal_reason,
+            update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"],
+            locked=True,
         )
-        _event(assignment, A.ASSIGNED, by=by, note=assignment.withdrawal_reason)
         notify_organisation(
             assignment.provider,
             kind="helprequest_connectivity_withdrawn",
@@ -269,25 +273,27 @@ def connectivity_withdraw_open_for_request(
 def _fulfil_locked(
     assignment: ConnectivityAssignment, provision: Provision, *, by: User, now
 ) -> None:
-    assignment.status = A.FULFILLED
     assignment.sim_cards = provision.sim_cards
     assignment.hotspots = provision.hotspots
     assignment.bundle_ends_on = provision.bundle_ends_on
     assignment.provider_note = provision.note.strip()
     assignment.fulfilled_at = now
     assignment.fulfilled_by = by
-    assignment.save(
+    transition(
+        assignment,
+        A.FULFILLED,
+        by=by,
+        note=assignment.provider_note,
         update_fields=[
-            "status",
             "sim_cards",
             "hotspots",
             "bundle_ends_on",
             "provider_note",
             "fulfilled_at",
             "fulfilled_by",
-        ]
+        ],
+        locked=True,
     )
-    _event(assignment, A.ASSIGNED, by=by, note=assignment.provider_note)
     request = assignment.help_request
     notify_organisation(
         request.organisation,

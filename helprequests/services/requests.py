@@ -20,6 +20,7 @@ from allemaal import events
 from allemaal.models import Organisation, User
 from allemaal.postcodes import normalise_postcode, province_for_postcode
 from allemaal.services import DomainError, notify_organisation
+from allemaal.transitions import transition
 
 from .. import selectors
 from ..models import PUPIL_GROUPS, HelpRequest, HelpRequestEvent, TargetGroup
@@ -34,16 +35,6 @@ from .rules import (
 
 S = HelpRequest.Status
 # Every allowed move; rejected, cancelled and closed are terminal.
-TRANSITIONS: dict[str, set[str]] = {
-    S.DRAFT: {S.SUBMITTED, S.CANCELLED},
-    S.SUBMITTED: {S.APPROVED, S.REJECTED, S.CANCELLED},
-    S.APPROVED: {S.FULFILLED, S.CANCELLED, S.CLOSED},
-    S.FULFILLED: {S.CLOSED, S.APPROVED},
-    S.REJECTED: set(),
-    S.CANCELLED: set(),
-    S.CLOSED: set(),
-}
-
 # --- Create and edit -----------------------------------------------------------------------
 
 
@@ -125,17 +116,9 @@ def helprequest_update(request: HelpRequest, *, by: User, data: dict) -> HelpReq
 def _check_move(request: HelpRequest, to_status: str, *, only_from=None) -> None:
     """Refuse a move the table does not allow, or one this service does not make (`only_from`:
     approving is for submitted requests; reopening a fulfilled one is `helprequest_reopen`)."""
-    if to_status not in TRANSITIONS[request.status] or (
-        only_from is not None and request.status not in only_from
-    ):
-        raise DomainError(
-            _("Hulpaanvraag %(ref)s kan niet van '%(from)s' naar '%(to)s'.")
-            % {
-                "ref": request.reference,
-                "from": request.get_status_display(),
-                "to": HelpRequest.Status(to_status).label,
-            }
-        )
+    if only_from is not None and request.status not in only_from:
+        raise HelpRequest.transitions.refusal(request, to_status)
+    HelpRequest.transitions.check(request, to_status)
 
 
 def _transition(
@@ -146,14 +129,8 @@ def _transition(
     note: str = "",
     update_fields: Iterable[str] = (),
 ) -> HelpRequest:
-    """Move a locked request and write its history row; invalid moves are refused."""
-    _check_move(request, to_status)
-    from_status = request.status
-    request.status = to_status
-    request.save(update_fields=["status", *update_fields])
-    HelpRequestEvent.objects.create(
-        help_request=request, from_status=from_status, to_status=to_status, by=by, note=note
-    )
+    """Move a locked request through the core's transition helper (table, save, history)."""
+    transition(request, to_status, by=by, note=note, update_fields=update_fields, locked=True)
     return request
 
 
