@@ -33,14 +33,18 @@ from . import demand as demand_module
 from .facts import STAGES
 from .models import DeviceFact
 
-S = Device.State
 PERIODS = {"all": None, "4w": 4, "12w": 12, "26w": 26, "52w": 52}
 THROUGHPUT_WEEKS = 12
-THROUGHPUT_STATES = [S.RECEIVED, S.READY, S.DELIVERED, S.RECYCLED]
+THROUGHPUT_STATES = [
+    Device.State.RECEIVED,
+    Device.State.READY,
+    Device.State.DELIVERED,
+    Device.State.RECYCLED,
+]
 LEAD_TIMES = [
-    ("pledge_received", "lead_pledge_received", S.RECEIVED),
-    ("received_ready", "lead_received_ready", S.READY),
-    ("ready_delivered", "lead_ready_delivered", S.DELIVERED),
+    ("pledge_received", "lead_pledge_received", Device.State.RECEIVED),
+    ("received_ready", "lead_received_ready", Device.State.READY),
+    ("ready_delivered", "lead_ready_delivered", Device.State.DELIVERED),
 ]
 # Backlog age buckets in days since a device reached its state: [low, high).
 AGE_BUCKETS = [(0, 7), (7, 14), (14, 30), (30, None)]
@@ -232,8 +236,8 @@ def _refurbishers(
     aggregates = {
         "n_waiting": Count("pk", filter=Q(waiting=True)),
         "oldest_since": Min("state_since", filter=Q(waiting=True)),
-        "n_received": Count("pk", filter=_reached(S.RECEIVED, start)),
-        "n_ready": Count("pk", filter=_reached(S.READY, start)),
+        "n_received": Count("pk", filter=_reached(Device.State.RECEIVED, start)),
+        "n_ready": Count("pk", filter=_reached(Device.State.READY, start)),
     }
     for i, (low, high) in enumerate(AGE_BUCKETS):
         age = Q(waiting=True, state_since__lte=today - timedelta(days=low))
@@ -271,7 +275,7 @@ def _ready(filters: Filters) -> dict[str, int]:
     """Devices ready for use per category (the same for every target group)."""
     return dict(
         _facts(filters, with_group=False)
-        .filter(state=S.READY)
+        .filter(state=Device.State.READY)
         .values_list("category")
         .annotate(n=Count("pk"))
         .order_by()

@@ -23,10 +23,17 @@ from helprequests.models import HelpRequest
 
 from .models import DeviceFact
 
-S = Device.State
 # The states a device can reach, in lifecycle order; each has a `<state>_on` date on the fact.
-STAGES = [S.ANNOUNCED, S.RECEIVED, S.ERASED, S.READY, S.ALLOCATED, S.SHIPPED, S.DELIVERED]
-STAGES += [S.RECYCLED]
+STAGES = [
+    Device.State.ANNOUNCED,
+    Device.State.RECEIVED,
+    Device.State.ERASED,
+    Device.State.READY,
+    Device.State.ALLOCATED,
+    Device.State.SHIPPED,
+    Device.State.DELIVERED,
+]
+STAGES += [Device.State.RECYCLED]
 # Allocations that say where a device goes: decided and not returned.
 ATTRIBUTING_ALLOCATIONS = ("approved", "shipped", "delivered")
 CHUNK = 20_000
@@ -107,7 +114,9 @@ COLUMNS = [
     "lead_ready_delivered",
 ]
 NO_EVENTS = (None,) * len(STAGES)
-RECEIVED, READY, DELIVERED = (STAGES.index(s) for s in (S.RECEIVED, S.READY, S.DELIVERED))
+RECEIVED, READY, DELIVERED = (
+    STAGES.index(s) for s in (Device.State.RECEIVED, Device.State.READY, Device.State.DELIVERED)
+)
 
 
 def build(where: dict, lookups: _Lookups | None = None) -> list[tuple]:
@@ -150,8 +159,8 @@ def _fact(row, on: tuple, request_id: int | None, lookups: _Lookups) -> tuple:
             if refurbisher_id
             else pickup_province
         )
-    waiting = state in (S.RECEIVED, S.ERASED) or (
-        state == S.ANNOUNCED and donation_status == Donation.Status.RECEIVED
+    waiting = state in (Device.State.RECEIVED, Device.State.ERASED) or (
+        state == Device.State.ANNOUNCED and donation_status == Donation.Status.RECEIVED
     )
     return (
         pk,

@@ -52,9 +52,10 @@ class DonationImpact:
 
 def donation_impact(donor: Organisation) -> DonationImpact:
     """The donor's impact from its devices, their custody events and their allocations."""
-    S = Device.State
     devices = Device.objects.filter(donation__donor=donor).annotate(
-        was_ready=Exists(DeviceEvent.objects.filter(device=OuterRef("pk"), to_state=S.READY)),
+        was_ready=Exists(
+            DeviceEvent.objects.filter(device=OuterRef("pk"), to_state=Device.State.READY)
+        ),
         destroyed=Exists(
             ErasureRecord.objects.filter(
                 device=OuterRef("pk"),
@@ -64,10 +65,10 @@ def donation_impact(donor: Organisation) -> DonationImpact:
         ),
     )
     counts = devices.aggregate(
-        donated=Count("id", filter=~Q(state=S.ANNOUNCED)),
-        reused=Count("id", filter=Q(was_ready=True) & ~Q(state=S.RECYCLED)),
-        recycled=Count("id", filter=Q(state=S.RECYCLED)),
-        storage_destroyed=Count("id", filter=Q(state=S.RECYCLED, destroyed=True)),
+        donated=Count("id", filter=~Q(state=Device.State.ANNOUNCED)),
+        reused=Count("id", filter=Q(was_ready=True) & ~Q(state=Device.State.RECYCLED)),
+        recycled=Count("id", filter=Q(state=Device.State.RECYCLED)),
+        storage_destroyed=Count("id", filter=Q(state=Device.State.RECYCLED, destroyed=True)),
     )
     delivered = Allocation.objects.filter(
         status=Allocation.Status.DELIVERED, device__donation__donor=donor

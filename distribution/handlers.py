@@ -13,9 +13,13 @@ from helprequests.models import HelpRequest
 from . import services
 from .models import Allocation
 
-A = Allocation.Status
 # Devices that left the refurbisher for a request: shipped, delivered, or came back.
-LEFT_THE_REFURBISHER = [A.SHIPPED, A.DELIVERED, A.RETURNED, A.REPLACED]
+LEFT_THE_REFURBISHER = [
+    Allocation.Status.SHIPPED,
+    Allocation.Status.DELIVERED,
+    Allocation.Status.RETURNED,
+    Allocation.Status.REPLACED,
+]
 
 
 def withdraw_allocations(*, request_id: int, by: User | None, reason: str, status: str) -> None:

@@ -11,9 +11,14 @@ from allemaal.models import Organisation
 
 from .models import Device, Donation, DonationEvent
 
-D = Donation.Status
 # The normal road of a donation; cancelled and declined end it early.
-DONATION_ROAD = [D.PLEDGED, D.SCHEDULED, D.COLLECTED, D.RECEIVED, D.PROCESSED]
+DONATION_ROAD = [
+    Donation.Status.PLEDGED,
+    Donation.Status.SCHEDULED,
+    Donation.Status.COLLECTED,
+    Donation.Status.RECEIVED,
+    Donation.Status.PROCESSED,
+]
 DEVICE_STATES = list(Device.State)
 
 
@@ -65,7 +70,7 @@ def donation_timeline(donation: Donation) -> list[dict]:
     reached = {}
     for event in donation.events.all():
         reached.setdefault(event.to_status, event.at)
-    if donation.status in (D.CANCELLED, D.DECLINED):
+    if donation.status in (Donation.Status.CANCELLED, Donation.Status.DECLINED):
         road = [s for s in DONATION_ROAD if s in reached] + [donation.status]
     else:
         road = DONATION_ROAD
@@ -73,7 +78,7 @@ def donation_timeline(donation: Donation) -> list[dict]:
     return [
         {
             "status": status,
-            "label": D(status).label,
+            "label": Donation.Status(status).label,
             "at": reached.get(status),
             "state": "done" if i < current else "current" if i == current else "todo",
         }
@@ -85,10 +90,10 @@ def refurbisher_pickups(refurbisher: Organisation) -> QuerySet:
     """The donations assigned to a refurbisher: still to collect or count first, then done."""
     return (
         Donation.objects.filter(refurbisher=refurbisher)
-        .exclude(status__in=[D.CANCELLED, D.DECLINED])
+        .exclude(status__in=[Donation.Status.CANCELLED, Donation.Status.DECLINED])
         .select_related("donor")
         .order_by("pickup_date", "id")
     )
 
 
-OPEN_PICKUP_STATUSES = [D.SCHEDULED, D.COLLECTED]
+OPEN_PICKUP_STATUSES = [Donation.Status.SCHEDULED, Donation.Status.COLLECTED]

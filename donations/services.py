@@ -22,7 +22,6 @@ from .manifest import (
 )
 from .models import Device, DeviceEvent, Donation, DonationEvent, DonationPolicy, Manifest
 
-D = Donation.Status
 # A device has an outcome once it left the refurbisher's hands or was recycled.
 DEVICE_OUTCOME_STATES = {"ready", "allocated", "shipped", "delivered", "recycled"}
 
@@ -59,18 +58,15 @@ def donation_mark_processed(donation_id: int, *, by: User | None) -> bool:
     from allemaal.services import notify_organisation
 
     donation = donation_lock(donation_id)
-    if donation.status != D.RECEIVED:
+    if donation.status != Donation.Status.RECEIVED:
         return False
     if donation.devices.exclude(state__in=DEVICE_OUTCOME_STATES).exists():
         return False
     if not donation.devices.exists():
         return False
-    donation_transition(donation, D.PROCESSED, by=by)
+    donation_transition(donation, Donation.Status.PROCESSED, by=by)
     notify_organisation(donation.donor, kind="donation_processed", context={"donation": donation})
     return True
-
-
-S = Device.State
 
 
 def device_transition(
@@ -167,7 +163,7 @@ def donation_register(*, donor: Organisation, by: User, data: dict) -> Donation:
     donation.pickup_province = province_for_postcode(donation.pickup_postcode)
     with transaction.atomic():
         donation.save()
-        DonationEvent.objects.create(donation=donation, to_status=D.PLEDGED, by=by)
+        DonationEvent.objects.create(donation=donation, to_status=Donation.Status.PLEDGED, by=by)
         notify_organisation(donor, kind="donation_registered", context={"donation": donation})
     return donation
 
@@ -187,7 +183,7 @@ def donation_schedule_pickup(
     if pickup_date < timezone.localdate():
         raise DomainError(_("De ophaaldatum ligt in het verleden."))
     donation = donation_lock(donation_id)
-    previous = donation.refurbisher if donation.status == D.SCHEDULED else None
+    previous = donation.refurbisher if donation.status == Donation.Status.SCHEDULED else None
     if previous == refurbisher and donation.pickup_date == pickup_date:
         return donation
     donation.refurbisher = refurbisher
@@ -200,11 +196,19 @@ def donation_schedule_pickup(
         # Rescheduling keeps the status; the history still records who changed what.
         donation.save(update_fields=["refurbisher", "pickup_date"])
         DonationEvent.objects.create(
-            donation=donation, from_status=D.SCHEDULED, to_status=D.SCHEDULED, by=by, note=note
+            donation=donation,
+            from_status=Donation.Status.SCHEDULED,
+            to_status=Donation.Status.SCHEDULED,
+            by=by,
+            note=note,
         )
     else:
         donation_transition(
-            donation, D.SCHEDULED, by=by, note=note, update_fields=["refurbisher", "pickup_date"]
+            donation,
+            Donation.Status.SCHEDULED,
+            by=by,
+            note=note,
+            update_fields=["refurbisher", "pickup_date"],
         )
     context = {"donation": donation, "refurbisher": refurbisher}
     notify_organisation(donation.donor, kind="donation_pickup_scheduled", context=context)
@@ -220,7 +224,7 @@ def _withdraw_announced_devices(donation: Donation) -> int:
     Announced devices were only a promise on a list, never in anybody's hands: there is no
     custody to keep, and keeping them would block the same serials in a later donation.
     """
-    announced = Device.objects.filter(donation=donation, state=S.ANNOUNCED)
+    announced = Device.objects.filter(donation=donation, state=Device.State.ANNOUNCED)
     DeviceEvent.objects.filter(device__in=announced).delete()
     deleted, _by_model = announced.delete()
     return deleted
@@ -232,7 +236,7 @@ def _donation_close(
     """Cancel or decline: record the reason, free the announced serials, tell the refurbisher."""
     from allemaal.services import notify_organisation
 
-    was_scheduled = donation.status == D.SCHEDULED
+    was_scheduled = donation.status == Donation.Status.SCHEDULED
     donation.status_reason = reason
     donation_transition(donation, to_status, by=by, note=reason, update_fields=["status_reason"])
     _withdraw_announced_devices(donation)
@@ -254,9 +258,9 @@ def donation_decline(donation_id: int, *, by: User, reason: str) -> Donation:
     if not reason:
         raise DomainError(_("Geef een reden op voor de afwijzing."))
     donation = donation_lock(donation_id)
-    if donation.status == D.DECLINED:
+    if donation.status == Donation.Status.DECLINED:
         return donation
-    _donation_close(donation, D.DECLINED, by=by, reason=reason)
+    _donation_close(donation, Donation.Status.DECLINED, by=by, reason=reason)
     notify_organisation(
         donation.donor, kind="donation_declined", context={"donation": donation, "reason": reason}
     )
@@ -271,9 +275,13 @@ def donation_cancel(
     donation = donation_lock(donation_id)
     if donation.donor_id != donor.pk:
         raise DomainError(_("Deze donatie hoort niet bij uw organisatie."))
-    if donation.status == D.CANCELLED:
+    if donation.status == Donation.Status.CANCELLED:
         return donation
-    if donation.status in (D.COLLECTED, D.RECEIVED, D.PROCESSED):
+    if donation.status in (
+        Donation.Status.COLLECTED,
+        Donation.Status.RECEIVED,
+        Donation.Status.PROCESSED,
+    ):
         raise DomainError(
             _(
                 "Donatie %(ref)s is al opgehaald. Annuleren kan alleen zolang de apparaten nog "
@@ -281,7 +289,9 @@ def donation_cancel(
             )
             % {"ref": donation.reference}
         )
-    return _donation_close(donation, D.CANCELLED, by=by, reason=(reason or "").strip())
+    return _donation_close(
+        donation, Donation.Status.CANCELLED, by=by, reason=(reason or "").strip()
+    )
 
 
 def _lock_assigned(donation_id: int, refurbisher: Organisation) -> Donation:
@@ -297,9 +307,9 @@ def donation_confirm_collected(
 ) -> Donation:
     """The assigned refurbisher confirms it has picked the batch up at the donor."""
     donation = _lock_assigned(donation_id, refurbisher)
-    if donation.status == D.COLLECTED:
+    if donation.status == Donation.Status.COLLECTED:
         return donation
-    return donation_transition(donation, D.COLLECTED, by=by)
+    return donation_transition(donation, Donation.Status.COLLECTED, by=by)
 
 
 RECEIVED_FIELDS = {
@@ -322,7 +332,7 @@ def donation_confirm_received(
     ):
         raise DomainError(_("Vul voor elk soort apparaat het getelde aantal in (0 of meer)."))
     donation = _lock_assigned(donation_id, refurbisher)
-    if donation.status in (D.RECEIVED, D.PROCESSED):
+    if donation.status in (Donation.Status.RECEIVED, Donation.Status.PROCESSED):
         raise DomainError(
             _("Donatie %(ref)s is al ontvangen en geteld.") % {"ref": donation.reference}
         )
@@ -331,7 +341,11 @@ def donation_confirm_received(
     differences = [d for d in donation.count_differences() if d["diff"]]
     note = "; ".join(f"{d['label']}: {d['pledged']} → {d['received']}" for d in differences)
     donation_transition(
-        donation, D.RECEIVED, by=by, note=note, update_fields=list(RECEIVED_FIELDS.values())
+        donation,
+        Donation.Status.RECEIVED,
+        by=by,
+        note=note,
+        update_fields=list(RECEIVED_FIELDS.values()),
     )
     notify_organisation(
         donation.donor,
@@ -400,7 +414,7 @@ def _announcements_insert(donation: Donation, now, by: User | None) -> None:
         f for f in DeviceEvent._meta.concrete_fields if not f.primary_key and f.name != "device"
     ]
     prototype = DeviceEvent(
-        to_state=S.ANNOUNCED, at=now, by=by, organisation=donation.donor, note=""
+        to_state=Device.State.ANNOUNCED, at=now, by=by, organisation=donation.donor, note=""
     )
     values = _prepared(prototype, event_fields)
     qn = connection.ops.quote_name

@@ -22,8 +22,6 @@ from . import services
 from .models import ConnectivityAssignment, HelpRequest, IntakeSwitch
 from .services.connectivity import Provision
 
-S = HelpRequest.Status
-
 EXTRA_ORGANISATIONS = {
     "school": dict(
         kind="requester",
@@ -52,7 +50,7 @@ EXTRA_ORGANISATIONS = {
 REQUESTS = [
     (
         "school_board",
-        S.APPROVED,
+        HelpRequest.Status.APPROVED,
         12,
         dict(
             target_group="primary_pupils",
@@ -69,7 +67,7 @@ REQUESTS = [
     ),
     (
         "school_board",
-        S.SUBMITTED,
+        HelpRequest.Status.SUBMITTED,
         2,
         dict(
             target_group="secondary_pupils",
@@ -84,7 +82,7 @@ REQUESTS = [
     ),
     (
         "school_board",
-        S.DRAFT,
+        HelpRequest.Status.DRAFT,
         None,
         dict(
             target_group="mbo_students",
@@ -95,7 +93,7 @@ REQUESTS = [
     ),
     (
         "school",
-        S.APPROVED,
+        HelpRequest.Status.APPROVED,
         20,
         dict(
             target_group="primary_pupils",
@@ -109,7 +107,7 @@ REQUESTS = [
     ),
     (
         "seniors",
-        S.APPROVED,
+        HelpRequest.Status.APPROVED,
         9,
         dict(
             target_group="isolated_elderly",
@@ -124,7 +122,7 @@ REQUESTS = [
     ),
     (
         "seniors",
-        S.FULFILLED,
+        HelpRequest.Status.FULFILLED,
         60,
         dict(
             target_group="isolated_elderly",
@@ -138,7 +136,7 @@ REQUESTS = [
     ),
     (
         "seniors",
-        S.REJECTED,
+        HelpRequest.Status.REJECTED,
         40,
         dict(
             target_group="other",
@@ -153,7 +151,7 @@ REQUESTS = [
     ),
     (
         "municipality",
-        S.SUBMITTED,
+        HelpRequest.Status.SUBMITTED,
         3,
         dict(
             target_group="low_income_families",
@@ -168,7 +166,7 @@ REQUESTS = [
     ),
     (
         "municipality",
-        S.CLOSED,
+        HelpRequest.Status.CLOSED,
         90,
         dict(
             target_group="newcomers",
@@ -182,7 +180,7 @@ REQUESTS = [
     ),
     (
         "municipality",
-        S.CANCELLED,
+        HelpRequest.Status.CANCELLED,
         15,
         dict(
             target_group="disability",
@@ -195,7 +193,7 @@ REQUESTS = [
     ),
     (
         "welfare",
-        S.SUBMITTED,
+        HelpRequest.Status.SUBMITTED,
         1,
         dict(
             target_group="low_income_families",
@@ -323,27 +321,31 @@ def _road(request, status, fields, coordinator) -> list[timedelta]:
     """Take a draft along its road to `status`, as its people would; returns, per history row
     written, how long after the submission it happened (for `_backdate`)."""
     times = [timedelta(hours=-1)]
-    if status == S.DRAFT:
+    if status == HelpRequest.Status.DRAFT:
         return times
     requester = request.created_by
     request = services.helprequest_submit(request, by=requester)
     times.append(timedelta(0))
-    if status in (S.APPROVED, S.FULFILLED, S.CLOSED):
+    if status in (
+        HelpRequest.Status.APPROVED,
+        HelpRequest.Status.FULFILLED,
+        HelpRequest.Status.CLOSED,
+    ):
         laptops, tablets, either = fields["approved"]
         services.helprequest_approve(
             request, by=coordinator, laptops=laptops, tablets=tablets, either=either
         )
         times.append(timedelta(days=1))
-    if status in (S.FULFILLED, S.CLOSED):
+    if status in (HelpRequest.Status.FULFILLED, HelpRequest.Status.CLOSED):
         services.helprequest_fulfil(request, by=coordinator)
         times.append(timedelta(days=15))
-    if status == S.CLOSED:
+    if status == HelpRequest.Status.CLOSED:
         services.helprequest_close(request, by=coordinator)
         times.append(timedelta(days=16))
-    if status == S.REJECTED:
+    if status == HelpRequest.Status.REJECTED:
         services.helprequest_reject(request, by=coordinator, reason=fields["reason"])
         times.append(timedelta(days=1))
-    if status == S.CANCELLED:
+    if status == HelpRequest.Status.CANCELLED:
         services.helprequest_cancel(request, by=requester)
         times.append(timedelta(days=2))
     return times

@@ -16,8 +16,7 @@ from donations.models import Device, DeviceEvent, Donation
 
 from .models import DeviceInspection, ErasureRecord, ErasureResult, ErasureStandard
 
-S = Device.State
-BACKLOG_STATES = [S.ANNOUNCED, S.RECEIVED, S.ERASED]
+BACKLOG_STATES = [Device.State.ANNOUNCED, Device.State.RECEIVED, Device.State.ERASED]
 
 
 def refurbisher_devices(organisation: Organisation):
@@ -42,8 +41,8 @@ def backlog(organisation: Organisation, *, per_state: int = 5) -> list[Backlog]:
     Announced devices count only in donations that were received (the rest is not here yet).
     """
     waiting = refurbisher_devices(organisation).filter(
-        Q(state__in=[S.RECEIVED, S.ERASED])
-        | Q(state=S.ANNOUNCED, donation__status=Donation.Status.RECEIVED)
+        Q(state__in=[Device.State.RECEIVED, Device.State.ERASED])
+        | Q(state=Device.State.ANNOUNCED, donation__status=Donation.Status.RECEIVED)
     )
     counts = dict(waiting.values_list("state").annotate(n=Count("id")).order_by())
     result = []
@@ -53,7 +52,7 @@ def backlog(organisation: Organisation, *, per_state: int = 5) -> list[Backlog]:
             .select_related("donation")
             .order_by("state_changed_at", "id")[:per_state]
         )
-        result.append(Backlog(state, S(state).label, counts.get(state, 0), oldest))
+        result.append(Backlog(state, Device.State(state).label, counts.get(state, 0), oldest))
     return result
 
 
@@ -72,7 +71,7 @@ def throughput(organisation: Organisation, *, weeks: int = 8) -> list[WeekThroug
     rows = (
         DeviceEvent.objects.filter(
             device__donation__refurbisher=organisation,
-            to_state__in=[S.RECEIVED, S.READY, S.RECYCLED],
+            to_state__in=[Device.State.RECEIVED, Device.State.READY, Device.State.RECYCLED],
             at__date__gte=first_monday,
         )
         .annotate(week=TruncWeek("at"))
@@ -92,9 +91,9 @@ def throughput(organisation: Organisation, *, weeks: int = 8) -> list[WeekThroug
         result.append(
             WeekThroughput(
                 monday,
-                counts.get(S.RECEIVED, 0),
-                counts.get(S.READY, 0),
-                counts.get(S.RECYCLED, 0),
+                counts.get(Device.State.RECEIVED, 0),
+                counts.get(Device.State.READY, 0),
+                counts.get(Device.State.RECYCLED, 0),
             )
         )
     return result
@@ -114,9 +113,9 @@ class Yield:
 def refurbisher_yield(organisation: Organisation) -> Yield:
     """The share of devices taken in by this refurbisher that became ready, from the events."""
     totals = DeviceEvent.objects.filter(device__donation__refurbisher=organisation).aggregate(
-        received=Count("device", distinct=True, filter=Q(to_state=S.RECEIVED)),
-        ready=Count("device", distinct=True, filter=Q(to_state=S.READY)),
-        recycled=Count("device", distinct=True, filter=Q(to_state=S.RECYCLED)),
+        received=Count("device", distinct=True, filter=Q(to_state=Device.State.RECEIVED)),
+        ready=Count("device", distinct=True, filter=Q(to_state=Device.State.READY)),
+        recycled=Count("device", distinct=True, filter=Q(to_state=Device.State.RECYCLED)),
     )
     return Yield(**totals)
 

@@ -11,7 +11,6 @@ from donations.tests.factories import DeviceFactory, DonationFactory
 
 pytestmark = pytest.mark.django_db
 
-D = Donation.Status
 TABLES = [
     m for m in apps.get_models() if isinstance(getattr(m, "transitions", None), TransitionTable)
 ]
@@ -57,20 +56,20 @@ def test_a_table_refuses_a_move_to_a_state_it_does_not_know():
 def test_it_refuses_a_move_outside_the_table_with_the_dutch_message():
     donation = DonationFactory()
     with pytest.raises(DomainError) as refused:
-        transition(donation, D.RECEIVED, by=None)
+        transition(donation, Donation.Status.RECEIVED, by=None)
     assert str(refused.value) == (
         f"Donatie {donation.reference} kan niet van 'Aangemeld' naar 'Ontvangen en geteld'."
     )
     donation.refresh_from_db()
-    assert donation.status == D.PLEDGED
+    assert donation.status == Donation.Status.PLEDGED
     assert not DonationEvent.objects.exists()
 
 
 def test_it_returns_early_on_a_no_op(django_assert_num_queries):
     donation = DonationFactory()
     with django_assert_num_queries(0):
-        assert transition(donation, D.PLEDGED, by=None, locked=True) is False
-    assert transition(donation, D.PLEDGED, by=None) is False
+        assert transition(donation, Donation.Status.PLEDGED, by=None, locked=True) is False
+    assert transition(donation, Donation.Status.PLEDGED, by=None) is False
     assert not DonationEvent.objects.exists()
 
 
@@ -79,36 +78,43 @@ def test_it_saves_only_the_named_fields_and_writes_who_from_to_and_why(coordinat
     donation.status_reason = "Te weinig apparaten"
     donation.contact_name = "not saved"
     assert transition(
-        donation, D.DECLINED, by=coordinator, note="Te klein", update_fields=["status_reason"]
+        donation,
+        Donation.Status.DECLINED,
+        by=coordinator,
+        note="Te klein",
+        update_fields=["status_reason"],
     )
     donation.refresh_from_db()
-    assert (donation.status, donation.status_reason) == (D.DECLINED, "Te weinig apparaten")
+    assert (donation.status, donation.status_reason) == (
+        Donation.Status.DECLINED,
+        "Te weinig apparaten",
+    )
     assert donation.contact_name == "Alice de Vries"
     event = DonationEvent.objects.get()
     assert (event.donation, event.by, event.from_status, event.to_status, event.note) == (
         donation,
         coordinator,
-        D.PLEDGED,
-        D.DECLINED,
+        Donation.Status.PLEDGED,
+        Donation.Status.DECLINED,
         "Te klein",
     )
 
 
 def test_it_reads_the_state_under_the_lock_not_from_a_stale_row():
     donation = DonationFactory()
-    Donation.objects.filter(pk=donation.pk).update(status=D.CANCELLED)
+    Donation.objects.filter(pk=donation.pk).update(status=Donation.Status.CANCELLED)
     with pytest.raises(DomainError, match="'Geannuleerd' naar 'Ophalen gepland'"):
-        transition(donation, D.SCHEDULED, by=None)
-    assert Donation.objects.get(pk=donation.pk).status == D.CANCELLED
+        transition(donation, Donation.Status.SCHEDULED, by=None)
+    assert Donation.objects.get(pk=donation.pk).status == Donation.Status.CANCELLED
 
 
 def test_a_terminal_state_is_never_left():
-    donation = DonationFactory(status=D.CANCELLED)
-    for state in D.values:
-        if state != D.CANCELLED:
+    donation = DonationFactory(status=Donation.Status.CANCELLED)
+    for state in Donation.Status.values:
+        if state != Donation.Status.CANCELLED:
             with pytest.raises(DomainError):
                 transition(donation, state, by=None)
-    assert Donation.objects.get(pk=donation.pk).status == D.CANCELLED
+    assert Donation.objects.get(pk=donation.pk).status == Donation.Status.CANCELLED
 
 
 def test_the_stamp_and_the_history_share_the_time_and_extra_history_fields(donor_org):
@@ -125,26 +131,28 @@ def test_side_effects_run_only_after_commit_and_never_after_a_rollback():
     ran = []
     donation = DonationFactory()
     with transaction.atomic():
-        transition(donation, D.CANCELLED, by=None, on_commit=lambda: ran.append("ok"))
+        transition(donation, Donation.Status.CANCELLED, by=None, on_commit=lambda: ran.append("ok"))
         assert ran == []
     assert ran == ["ok"]
 
     other = DonationFactory()
     with pytest.raises(RuntimeError), transaction.atomic():
-        transition(other, D.CANCELLED, by=None, on_commit=lambda: ran.append("rolled back"))
+        transition(
+            other, Donation.Status.CANCELLED, by=None, on_commit=lambda: ran.append("rolled back")
+        )
         raise RuntimeError
     assert ran == ["ok"]
-    assert Donation.objects.get(pk=other.pk).status == D.PLEDGED
+    assert Donation.objects.get(pk=other.pk).status == Donation.Status.PLEDGED
 
-    transition(donation, D.CANCELLED, by=None, on_commit=lambda: ran.append("no-op"))
+    transition(donation, Donation.Status.CANCELLED, by=None, on_commit=lambda: ran.append("no-op"))
     assert ran == ["ok"]
 
 
 def test_many_rows_are_checked_before_any_is_written():
-    pledged, collected = DonationFactory(), DonationFactory(status=D.COLLECTED)
+    pledged, collected = DonationFactory(), DonationFactory(status=Donation.Status.COLLECTED)
     with pytest.raises(DomainError, match=collected.reference):
-        transition_many([collected, pledged], D.CANCELLED, by=None)
-    assert Donation.objects.get(pk=pledged.pk).status == D.PLEDGED
+        transition_many([collected, pledged], Donation.Status.CANCELLED, by=None)
+    assert Donation.objects.get(pk=pledged.pk).status == Donation.Status.PLEDGED
     assert not DonationEvent.objects.exists()
 
 
@@ -152,23 +160,23 @@ def test_many_rows_move_in_key_order_with_one_history_insert(
     coordinator, django_assert_num_queries
 ):
     donations = DonationFactory.create_batch(3)
-    already = DonationFactory(status=D.CANCELLED)
+    already = DonationFactory(status=Donation.Status.CANCELLED)
     with django_assert_num_queries(4):  # three updates, one insert of the history rows
         moved = transition_many(
-            [*reversed(donations), already], D.CANCELLED, by=coordinator, locked=True
+            [*reversed(donations), already], Donation.Status.CANCELLED, by=coordinator, locked=True
         )
     assert moved == sorted(donations, key=lambda d: d.pk)
     events = DonationEvent.objects.order_by("id")
     assert [e.donation_id for e in events] == [d.pk for d in moved]
     assert {(e.from_status, e.to_status, e.by) for e in events} == {
-        (D.PLEDGED, D.CANCELLED, coordinator)
+        (Donation.Status.PLEDGED, Donation.Status.CANCELLED, coordinator)
     }
 
 
 def test_many_rows_are_locked_and_read_here_when_the_caller_did_not():
     donation = DonationFactory()
-    Donation.objects.filter(pk=donation.pk).update(status=D.CANCELLED)
-    assert transition_many([donation], D.CANCELLED, by=None) == []
+    Donation.objects.filter(pk=donation.pk).update(status=Donation.Status.CANCELLED)
+    assert transition_many([donation], Donation.Status.CANCELLED, by=None) == []
     assert not DonationEvent.objects.exists()
 
 

@@ -6,8 +6,6 @@ from django.urls import reverse
 from donations.models import Donation
 from donations.tests.factories import DeviceFactory, DonationFactory
 
-S = Donation.Status
-
 
 @pytest.fixture
 def donation(donor_org):
@@ -25,13 +23,18 @@ def test_another_donor_does_not_see_a_donation_or_its_devices_on_its_dashboard(
 
 
 def _donations_with_devices(donor_org, refurbisher_org, n):
-    statuses = [S.PLEDGED, S.SCHEDULED, S.RECEIVED, S.CANCELLED]
+    statuses = [
+        Donation.Status.PLEDGED,
+        Donation.Status.SCHEDULED,
+        Donation.Status.RECEIVED,
+        Donation.Status.CANCELLED,
+    ]
     for i in range(n):
         donation = DonationFactory(
             donor=donor_org, status=statuses[i % 4], refurbisher=refurbisher_org
         )
-        donation.events.create(to_status=S.PLEDGED)
-        donation.events.create(from_status=S.PLEDGED, to_status=donation.status)
+        donation.events.create(to_status=Donation.Status.PLEDGED)
+        donation.events.create(from_status=Donation.Status.PLEDGED, to_status=donation.status)
         for state in ["announced", "received", "delivered"]:
             device = DeviceFactory(donation=donation, state=state)
         _delivered(device)
@@ -71,10 +74,15 @@ def test_the_dashboard_shows_timeline_counts_differences_and_impact(
     client, donor, donor_org, refurbisher_org
 ):
     donation = DonationFactory(
-        donor=donor_org, status=S.RECEIVED, refurbisher=refurbisher_org, received_laptops=8
+        donor=donor_org,
+        status=Donation.Status.RECEIVED,
+        refurbisher=refurbisher_org,
+        received_laptops=8,
     )
-    donation.events.create(to_status=S.PLEDGED)
-    donation.events.create(from_status=S.COLLECTED, to_status=S.RECEIVED)
+    donation.events.create(to_status=Donation.Status.PLEDGED)
+    donation.events.create(
+        from_status=Donation.Status.COLLECTED, to_status=Donation.Status.RECEIVED
+    )
     for device in DeviceFactory.create_batch(2, donation=donation, state="delivered"):
         _delivered(device)
     DeviceFactory(donation=donation, state="erased")
@@ -91,9 +99,9 @@ def test_the_dashboard_shows_timeline_counts_differences_and_impact(
 
 
 def test_a_cancelled_donation_ends_its_timeline_at_cancelled(client, donor, donor_org):
-    donation = DonationFactory(donor=donor_org, status=S.CANCELLED)
-    donation.events.create(to_status=S.PLEDGED)
-    donation.events.create(from_status=S.PLEDGED, to_status=S.CANCELLED)
+    donation = DonationFactory(donor=donor_org, status=Donation.Status.CANCELLED)
+    donation.events.create(to_status=Donation.Status.PLEDGED)
+    donation.events.create(from_status=Donation.Status.PLEDGED, to_status=Donation.Status.CANCELLED)
     client.force_login(donor)
     (shown,) = client.get(reverse("coordination:donor_overview")).context["donations"]
     assert [(s["status"], s["state"]) for s in shown.timeline] == [

@@ -8,8 +8,6 @@ from helprequests import services
 from helprequests.models import HelpRequest
 from helprequests.tests.factories import HelpRequestFactory, RequesterFactory
 
-S = HelpRequest.Status
-
 
 @pytest.fixture
 def carla(client, school_board):
@@ -59,13 +57,17 @@ def test_the_dashboard_query_count_is_constant(
 ):
     def make(n):
         for i in range(n):
-            status = [S.APPROVED, S.SUBMITTED, S.DRAFT][i % 3]
+            status = [
+                HelpRequest.Status.APPROVED,
+                HelpRequest.Status.SUBMITTED,
+                HelpRequest.Status.DRAFT,
+            ][i % 3]
             HelpRequestFactory(
                 organisation=school_board_org,
                 status=status,
-                submitted_at=None if status == S.DRAFT else timezone.now(),
-                approved_at=timezone.now() if status == S.APPROVED else None,
-                approved_laptops=10 if status == S.APPROVED else 0,
+                submitted_at=None if status == HelpRequest.Status.DRAFT else timezone.now(),
+                approved_at=timezone.now() if status == HelpRequest.Status.APPROVED else None,
+                approved_laptops=10 if status == HelpRequest.Status.APPROVED else 0,
                 target_group=["primary_pupils", "newcomers", "disability"][i % 3],
             )
 

@@ -15,13 +15,11 @@ from helprequests.models import HelpRequest, TargetGroup
 
 from ..models import Allocation, HandoutReport, Shipment, ShipmentItem
 
-A = Allocation.Status
-
 
 def waiting_allocations(refurbisher: Organisation):
     """Approved allocations of devices this refurbisher holds that are in no shipment yet."""
     return Allocation.objects.filter(
-        status=A.APPROVED,
+        status=Allocation.Status.APPROVED,
         device__state=Device.State.ALLOCATED,
         device__donation__refurbisher=refurbisher,
     ).exclude(Q(shipment_items__isnull=False))
@@ -108,7 +106,13 @@ def request_cancel_problem(request_id: int) -> str | None:
     """Why an organisation can no longer cancel a request: devices were already sent to it.
     (Devices only packed in a shipment do not stop it: cancelling takes them off.)"""
     sent = Allocation.objects.filter(
-        request_id=request_id, status__in=[A.SHIPPED, A.DELIVERED, A.RETURNED, A.REPLACED]
+        request_id=request_id,
+        status__in=[
+            Allocation.Status.SHIPPED,
+            Allocation.Status.DELIVERED,
+            Allocation.Status.RETURNED,
+            Allocation.Status.REPLACED,
+        ],
     ).exists()
     if sent:
         return _(
@@ -126,7 +130,11 @@ def handout_requests(organisation: Organisation):
     hand-out report (or None). One query."""
     return (
         HelpRequest.objects.filter(organisation=organisation)
-        .annotate(delivered=Count("allocations", filter=Q(allocations__status=A.DELIVERED)))
+        .annotate(
+            delivered=Count(
+                "allocations", filter=Q(allocations__status=Allocation.Status.DELIVERED)
+            )
+        )
         .filter(delivered__gt=0)
         .select_related("handout_report")
         .order_by("-created_at", "-id")
@@ -134,7 +142,9 @@ def handout_requests(organisation: Organisation):
 
 
 def delivered_count(request_id: int) -> int:
-    return Allocation.objects.filter(request_id=request_id, status=A.DELIVERED).count()
+    return Allocation.objects.filter(
+        request_id=request_id, status=Allocation.Status.DELIVERED
+    ).count()
 
 
 # --- Impact ---------------------------------------------------------------------------------------
@@ -164,7 +174,9 @@ class DonorImpact:
 def donor_impact(donor_id: int) -> DonorImpact:
     """Devices of the donor delivered to organisations, by target group and province, the
     organisations reached, and the people reached by hand-out reports. Four queries."""
-    delivered = Allocation.objects.filter(status=A.DELIVERED, device__donation__donor_id=donor_id)
+    delivered = Allocation.objects.filter(
+        status=Allocation.Status.DELIVERED, device__donation__donor_id=donor_id
+    )
     rows = list(
         delivered.values(
             "request_id",
@@ -180,7 +192,7 @@ def donor_impact(donor_id: int) -> DonorImpact:
         return DonorImpact()
     request_ids = {row["request_id"] for row in rows}
     totals = dict(
-        Allocation.objects.filter(status=A.DELIVERED, request_id__in=request_ids)
+        Allocation.objects.filter(status=Allocation.Status.DELIVERED, request_id__in=request_ids)
         .values_list("request_id")
         .annotate(n=Count("id"))
         .order_by()

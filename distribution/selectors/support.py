@@ -9,8 +9,6 @@ from refurbish.models import DeviceInspection, ErasureRecord, ErasureResult
 
 from ..models import Allocation, DeviceReturn, ShipmentItem, SupportContact
 
-A = Allocation.Status
-
 
 def find_device(*, asset_tag: str = "", serial: str = "") -> Device | None:
     """The device with this (validated, canonical) asset tag, or else this serial number in
@@ -32,7 +30,7 @@ def helpdesk_device(device: Device) -> dict:
     )
     allocation = (
         Allocation.objects.filter(device=device)
-        .exclude(status__in=[A.PROPOSED, A.REJECTED])
+        .exclude(status__in=[Allocation.Status.PROPOSED, Allocation.Status.REJECTED])
         .select_related("request__organisation")
         .order_by("-pk")
         .first()
@@ -70,7 +68,7 @@ def helpdesk_device(device: Device) -> dict:
         ),
         "can_return": device.state in (Device.State.SHIPPED, Device.State.DELIVERED)
         and allocation is not None
-        and allocation.status in (A.SHIPPED, A.DELIVERED),
+        and allocation.status in (Allocation.Status.SHIPPED, Allocation.Status.DELIVERED),
     }
 
 

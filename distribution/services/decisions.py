@@ -34,8 +34,6 @@ from .locks import decisions_shared
 from .notify import notify_allocations_approved, notify_allocations_cancelled
 from .runs import allocation_request_run_soon
 
-A = Allocation.Status
-
 
 @dataclass
 class Decision:
@@ -210,7 +208,7 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
             policies: dict = {}
             for allocation in rows.allocations:
                 problem = (
-                    _status_problem(allocation, A.PROPOSED)
+                    _status_problem(allocation, Allocation.Status.PROPOSED)
                     or unavailable_problem(allocation.device)
                     or request_problem(
                         allocation.request, allocation.device, rows.held.get(allocation.request_id)
@@ -232,7 +230,7 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
 
 def _approve(allocations: list[Allocation], *, by: User, now) -> None:
     """Approve checked proposals; each device becomes `allocated` for its request."""
-    _decide(allocations, A.APPROVED, by=by, now=now, update_fields=["reasons"])
+    _decide(allocations, Allocation.Status.APPROVED, by=by, now=now, update_fields=["reasons"])
     for allocation in allocations:
         device_transition(
             allocation.device,
@@ -313,12 +311,12 @@ def allocations_reject(allocation_ids: Iterable[int], *, by: User | None, reason
         decision, now = Decision(), timezone.now()
         refuse_gone(decision, ids, allocations)
         for allocation in allocations:
-            problem = _status_problem(allocation, A.PROPOSED)
+            problem = _status_problem(allocation, Allocation.Status.PROPOSED)
             if problem:
                 decision.refused.append((allocation.pk, problem))
                 continue
             decision.done.append(allocation)
-        _refuse(decision.done, A.REJECTED, by=by, now=now, note=reason)
+        _refuse(decision.done, Allocation.Status.REJECTED, by=by, now=now, note=reason)
     return decision
 
 
@@ -361,7 +359,7 @@ def allocations_cancel(
             # The freed devices may go to another request: ask for a run once this commits.
             _refuse(
                 decision.done,
-                A.CANCELLED,
+                Allocation.Status.CANCELLED,
                 by=by,
                 now=now,
                 note=reason,
@@ -389,16 +387,16 @@ def allocations_cancel(
 
 
 def _cancel_problem(allocation: Allocation) -> str | None:
-    if allocation.status == A.SHIPPED:
+    if allocation.status == Allocation.Status.SHIPPED:
         return _(
             "Toewijzing %(n)d is al verzonden; annuleren kan niet meer. Laat het apparaat "
             "terugsturen via de hulplijn."
         ) % {"n": allocation.pk}
-    if allocation.status == A.PROPOSED:
+    if allocation.status == Allocation.Status.PROPOSED:
         return _("Toewijzing %(n)d is nog een voorstel; wijs het af in plaats van annuleren.") % {
             "n": allocation.pk
         }
-    return _status_problem(allocation, A.APPROVED)
+    return _status_problem(allocation, Allocation.Status.APPROVED)
 
 
 def allocations_withdraw_for_request(request_id: int, *, by: User | None, reason: str) -> Decision:
@@ -409,7 +407,9 @@ def allocations_withdraw_for_request(request_id: int, *, by: User | None, reason
     with transaction.atomic():
         proposals = Allocation.objects.proposed().filter(request_id=request_id)
         rejected = allocations_reject(proposals.values_list("id", flat=True), by=by, reason=reason)
-        approved = Allocation.objects.filter(request_id=request_id, status=A.APPROVED)
+        approved = Allocation.objects.filter(
+            request_id=request_id, status=Allocation.Status.APPROVED
+        )
         cancelled = allocations_cancel(approved.values_list("id", flat=True), by=by, reason=reason)
     return Decision(done=rejected.done + cancelled.done, refused=cancelled.refused)
 
@@ -446,7 +446,7 @@ def allocation_allocate_by_hand(
 
 def _check_by_hand(device: Device, request: HelpRequest, live: list[Allocation]) -> None:
     for allocation in live:
-        if allocation.status != A.PROPOSED:
+        if allocation.status != Allocation.Status.PROPOSED:
             raise DomainError(
                 _("Apparaat %(device)s is al toegewezen aan hulpaanvraag %(ref)s.")
                 % {"device": device, "ref": allocation.request.reference}
@@ -461,7 +461,13 @@ def _check_by_hand(device: Device, request: HelpRequest, live: list[Allocation])
 
 def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Allocation:
     now = timezone.now()
-    _refuse(live, A.REJECTED, by=by, now=now, note=_("Vervangen door een toewijzing met de hand."))
+    _refuse(
+        live,
+        Allocation.Status.REJECTED,
+        by=by,
+        now=now,
+        note=_("Vervangen door een toewijzing met de hand."),
+    )
     policy = selectors.active_policy()
     today = timezone.localdate(now)
     request_input = selectors.request_in_for(request)
@@ -470,7 +476,7 @@ def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Alloca
         device=device,
         request=request,
         run=None,
-        status=A.APPROVED,
+        status=Allocation.Status.APPROVED,
         score=pair_score(device_input, request_input, policy, today) if request_input else 0,
         reasons="|".join(selectors.reason_codes(device, request, policy, today)),
         note=reason,
@@ -486,7 +492,7 @@ def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Alloca
         % {"ref": request.reference, "reason": reason},
     )
     AllocationEvent.objects.create(
-        allocation=allocation, at=now, by=by, note=reason, to_status=A.APPROVED
+        allocation=allocation, at=now, by=by, note=reason, to_status=Allocation.Status.APPROVED
     )
     notify_allocations_approved([allocation])
     return allocation

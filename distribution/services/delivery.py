@@ -27,11 +27,8 @@ from ..models import Allocation, Shipment, ShipmentEvent, ShipmentItem
 from .decisions import lock_devices, lock_requests
 from .shipping import _move_allocations, shipment_lock, shipment_transition
 
-A = Allocation.Status
-S = Shipment.Status
-O = ShipmentItem.Outcome  # noqa: E741 - the item outcomes, read like the statuses above
-ARRIVED = (O.RECEIVED, O.DAMAGED)
-PROBLEMS = (O.DAMAGED, O.MISSING)
+ARRIVED = (ShipmentItem.Outcome.RECEIVED, ShipmentItem.Outcome.DAMAGED)
+PROBLEMS = (ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING)
 
 
 def shipment_confirm_delivery(
@@ -51,11 +48,11 @@ def shipment_confirm_delivery(
         shipment = shipment_lock(shipment_id)
         if shipment.organisation_id != organisation.pk:
             raise DomainError(_("Deze zending is niet voor uw organisatie."))
-        if shipment.status == S.DELIVERED:
+        if shipment.status == Shipment.Status.DELIVERED:
             raise DomainError(
                 _("De ontvangst van zending %(ref)s is al bevestigd.") % {"ref": shipment.reference}
             )
-        if shipment.status != S.SHIPPED:
+        if shipment.status != Shipment.Status.SHIPPED:
             raise DomainError(
                 _("Zending %(ref)s is nog niet verzonden.") % {"ref": shipment.reference}
             )
@@ -76,7 +73,7 @@ def shipment_confirm_delivery(
         shipment.has_discrepancy = any(counts[problem] for problem in PROBLEMS)
         shipment_transition(
             shipment,
-            S.DELIVERED,
+            Shipment.Status.DELIVERED,
             by=by,
             note=_confirmation_note(counts),
             update_fields=["delivered_at", "confirmed_by", "delivery_note", "has_discrepancy"],
@@ -97,14 +94,18 @@ def _outcomes(items, outcomes, notes) -> dict[int, tuple[str, str]]:
         raise DomainError(_("Deze zending is leeg."))
     chosen = {}
     for item in items:
-        outcome = O.RECEIVED if outcomes is None else outcomes.get(item.pk)
+        outcome = ShipmentItem.Outcome.RECEIVED if outcomes is None else outcomes.get(item.pk)
         text = (notes.get(item.pk) or "").strip()[:500]
-        if outcome not in (O.RECEIVED, O.DAMAGED, O.MISSING):
+        if outcome not in (
+            ShipmentItem.Outcome.RECEIVED,
+            ShipmentItem.Outcome.DAMAGED,
+            ShipmentItem.Outcome.MISSING,
+        ):
             raise DomainError(
                 _("Geef voor apparaat %(tag)s aan of het is ontvangen, beschadigd is of ontbreekt.")
                 % {"tag": format_asset_tag(item.device.asset_tag)}
             )
-        if outcome == O.DAMAGED and not text:
+        if outcome == ShipmentItem.Outcome.DAMAGED and not text:
             raise DomainError(
                 _("Schrijf bij apparaat %(tag)s wat er beschadigd is.")
                 % {"tag": format_asset_tag(item.device.asset_tag)}
@@ -131,21 +132,21 @@ def _deliver(shipment, items, devices, allocations, *, by, now) -> None:
     moving = []
     for item in items:
         allocation, device = allocations.get(item.allocation_id), devices[item.device_id]
-        if allocation is None or allocation.status != A.SHIPPED:
+        if allocation is None or allocation.status != Allocation.Status.SHIPPED:
             # Returned through the support line before the confirmation came in.
             continue
         device_transition(
             device, Device.State.DELIVERED, by=by, organisation=shipment.organisation, note=note
         )
         moving.append(allocation)
-    _move_allocations(moving, A.DELIVERED, by=by, now=now, note=note)
+    _move_allocations(moving, Allocation.Status.DELIVERED, by=by, now=now, note=note)
 
 
 def _confirmation_note(counts: Counter) -> str:
     return _("%(received)d ontvangen, %(damaged)d beschadigd, %(missing)d ontbreken.") % {
-        "received": counts[O.RECEIVED],
-        "damaged": counts[O.DAMAGED],
-        "missing": counts[O.MISSING],
+        "received": counts[ShipmentItem.Outcome.RECEIVED],
+        "damaged": counts[ShipmentItem.Outcome.DAMAGED],
+        "missing": counts[ShipmentItem.Outcome.MISSING],
     }
 
 
@@ -162,9 +163,9 @@ def _discrepancy_mail(shipment, items, devices, counts) -> dict:
     return {
         "shipment": shipment,
         "problems": problems,
-        "received": counts[O.RECEIVED],
-        "damaged": counts[O.DAMAGED],
-        "missing": counts[O.MISSING],
+        "received": counts[ShipmentItem.Outcome.RECEIVED],
+        "damaged": counts[ShipmentItem.Outcome.DAMAGED],
+        "missing": counts[ShipmentItem.Outcome.MISSING],
         "url": settings.SITE_URL
         + reverse("admin:distribution_shipment_change", args=[shipment.pk]),
     }
@@ -183,13 +184,13 @@ def shipment_item_found(
         if shipment.organisation_id != organisation.pk:
             raise DomainError(_("Deze zending is niet voor uw organisatie."))
         item = shipment.items.filter(pk=item_id).first()
-        if item is None or item.outcome != O.MISSING:
+        if item is None or item.outcome != ShipmentItem.Outcome.MISSING:
             raise DomainError(_("Dit apparaat staat niet als ontbrekend gemeld."))
         requests = lock_requests([item.request_id])
         devices = lock_devices([item.device_id])
         allocations = _lock_allocations([item])
         allocation = allocations.get(item.allocation_id)
-        if allocation is None or allocation.status != A.SHIPPED:
+        if allocation is None or allocation.status != Allocation.Status.SHIPPED:
             raise DomainError(
                 _(
                     "Dit apparaat is al teruggemeld via de hulplijn. Heeft u het toch? Bel "
@@ -198,7 +199,7 @@ def shipment_item_found(
             )
         now = timezone.now()
         _deliver(shipment, [item], devices, allocations, by=by, now=now)
-        item.outcome = O.RECEIVED
+        item.outcome = ShipmentItem.Outcome.RECEIVED
         item.note = _("Later alsnog ontvangen.")
         item.save(update_fields=["outcome", "note"])
         tag = format_asset_tag(devices[item.device_id].asset_tag)
@@ -229,7 +230,9 @@ def shipment_resolve_discrepancy(shipment_id: int, *, by: User, note: str) -> Sh
                 _("Zending %(ref)s heeft geen open afwijking.") % {"ref": shipment.reference}
             )
         still_out = list(
-            shipment.items.filter(outcome=O.MISSING, allocation__status=A.SHIPPED)
+            shipment.items.filter(
+                outcome=ShipmentItem.Outcome.MISSING, allocation__status=Allocation.Status.SHIPPED
+            )
             .select_related("device")
             .order_by("pk")
         )
@@ -291,7 +294,9 @@ def requests_fulfil_if_complete(requests: Mapping[int, HelpRequest], *, by: User
     for request in waiting:
         counts = per_status.get(request.pk, {})
         held = sum(counts.values())
-        arrived = counts.get(A.DELIVERED, 0) + counts.get(A.RETURNED, 0)
+        arrived = counts.get(Allocation.Status.DELIVERED, 0) + counts.get(
+            Allocation.Status.RETURNED, 0
+        )
         if held and held == request.approved_devices == arrived and request.pk not in open_problems:
             fulfilled.append(
                 helprequest_fulfil(

@@ -35,9 +35,6 @@ from ..models import (
 from ..selectors.shipping import waiting_allocations
 from .decisions import lock_devices, lock_requests
 
-A = Allocation.Status
-S = Shipment.Status
-
 
 def shipment_lock(shipment_id: int) -> Shipment:
     """Lock one shipment row (call inside `transaction.atomic`); both organisations come along
@@ -100,7 +97,9 @@ def shipment_create(*, refurbisher: Organisation, request_id: int, by: User) -> 
                 contact_phone=request.contact_phone,
                 created_by=by,
             )
-            ShipmentEvent.objects.create(shipment=shipment, to_status=S.PREPARED, by=by)
+            ShipmentEvent.objects.create(
+                shipment=shipment, to_status=Shipment.Status.PREPARED, by=by
+            )
     except IntegrityError:
         # A second click made it at the same moment: use that one.
         existing = _prepared_for(refurbisher, request)
@@ -116,7 +115,7 @@ def _prepared_for(refurbisher: Organisation, request: HelpRequest) -> Shipment |
         organisation_id=request.organisation_id,
         delivery_postcode=request.delivery_postcode,
         delivery_street=request.delivery_street,
-        status=S.PREPARED,
+        status=Shipment.Status.PREPARED,
     ).first()
 
 
@@ -124,7 +123,7 @@ def _prepared_for(refurbisher: Organisation, request: HelpRequest) -> Shipment |
 
 
 def _check_prepared(shipment: Shipment) -> None:
-    if shipment.status != S.PREPARED:
+    if shipment.status != Shipment.Status.PREPARED:
         raise DomainError(
             _("Zending %(ref)s is al %(status)s; er kan niets meer bij of af.")
             % {"ref": shipment.reference, "status": shipment.get_status_display().lower()}
@@ -175,12 +174,12 @@ def shipment_add_device(shipment_id: int, scanned: str, *, by: User) -> Shipment
 
 def _scan_problem(shipment, device, allocation, request) -> str | None:
     tag = format_asset_tag(device.asset_tag)
-    if allocation.status == A.PROPOSED:
+    if allocation.status == Allocation.Status.PROPOSED:
         return _(
             "Apparaat %(tag)s is nog maar voorgesteld; het kan mee zodra een coördinator de "
             "toewijzing heeft goedgekeurd."
         ) % {"tag": tag}
-    if allocation.status != A.APPROVED or device.state != Device.State.ALLOCATED:
+    if allocation.status != Allocation.Status.APPROVED or device.state != Device.State.ALLOCATED:
         return _("Apparaat %(tag)s kan niet mee (status: %(state)s).") % {
             "tag": tag,
             "state": device.get_state_display(),
@@ -228,14 +227,14 @@ def shipment_cancel(shipment_id: int, *, by: User, reason: str) -> Shipment:
         raise DomainError(_("Geef een reden op."))
     with transaction.atomic():
         shipment = shipment_lock(shipment_id)
-        if shipment.status == S.CANCELLED:
+        if shipment.status == Shipment.Status.CANCELLED:
             return shipment
         removed, _per_model = shipment.items.all().delete()
         note = _("%(reason)s (%(n)d apparaten uit de zending gehaald)") % {
             "reason": reason,
             "n": removed,
         }
-        return shipment_transition(shipment, S.CANCELLED, by=by, note=note)
+        return shipment_transition(shipment, Shipment.Status.CANCELLED, by=by, note=note)
 
 
 # --- Ship -----------------------------------------------------------------------------------------
@@ -257,12 +256,15 @@ def shipment_ship(shipment_id: int, *, carrier: str, tracking_code: str = "", by
     carrier, tracking_code = _clean_carrier(carrier, tracking_code)
     with transaction.atomic():
         shipment = shipment_lock(shipment_id)
-        if shipment.status == S.SHIPPED and (shipment.carrier, shipment.tracking_code) == (
+        if shipment.status == Shipment.Status.SHIPPED and (
+            shipment.carrier,
+            shipment.tracking_code,
+        ) == (
             carrier,
             tracking_code,
         ):
             return shipment
-        if shipment.status != S.PREPARED:
+        if shipment.status != Shipment.Status.PREPARED:
             raise DomainError(
                 _("Zending %(ref)s is al %(status)s.")
                 % {"ref": shipment.reference, "status": shipment.get_status_display().lower()}
@@ -285,7 +287,9 @@ def shipment_ship(shipment_id: int, *, carrier: str, tracking_code: str = "", by
             "ref": shipment.reference,
             "org": shipment.organisation.name,
         }
-        _move_allocations(allocations.values(), A.SHIPPED, by=by, now=now, note=note)
+        _move_allocations(
+            allocations.values(), Allocation.Status.SHIPPED, by=by, now=now, note=note
+        )
         for item in items:
             device_transition(
                 devices[item.device_id],
@@ -296,7 +300,10 @@ def shipment_ship(shipment_id: int, *, carrier: str, tracking_code: str = "", by
             )
         shipment.carrier, shipment.tracking_code, shipment.shipped_at = carrier, tracking_code, now
         shipment_transition(
-            shipment, S.SHIPPED, by=by, update_fields=["carrier", "tracking_code", "shipped_at"]
+            shipment,
+            Shipment.Status.SHIPPED,
+            by=by,
+            update_fields=["carrier", "tracking_code", "shipped_at"],
         )
         notify_organisation(
             shipment.organisation,
@@ -310,7 +317,7 @@ def _check_shippable(items, devices, allocations) -> None:
     problems = []
     for item in items:
         allocation, device = allocations.get(item.allocation_id), devices[item.device_id]
-        if allocation is None or allocation.status != A.APPROVED:
+        if allocation is None or allocation.status != Allocation.Status.APPROVED:
             problems.append(
                 _("De toewijzing van apparaat %(tag)s is ingetrokken; haal het uit de zending.")
                 % {"tag": format_asset_tag(device.asset_tag)}

@@ -31,9 +31,7 @@ from .locks import decisions_shared
 from .runs import allocation_request_run_soon
 from .shipping import _move_allocations, shipment_lock
 
-A = Allocation.Status
-C = SupportContact
-OUT_THERE = (A.SHIPPED, A.DELIVERED)
+OUT_THERE = (Allocation.Status.SHIPPED, Allocation.Status.DELIVERED)
 
 
 def device_holder(device_id: int) -> Allocation | None:
@@ -60,9 +58,12 @@ def support_contact_log(
     summary = (summary or "").strip()
     if not summary:
         raise DomainError(_("Schrijf kort op wat de vraag was en wat u heeft gedaan."))
-    if channel not in C.Channel.values or category not in C.Category.values:
+    if (
+        channel not in SupportContact.Channel.values
+        or category not in SupportContact.Category.values
+    ):
         raise DomainError(_("Kies het kanaal en het onderwerp."))
-    if outcome not in C.Outcome.values:
+    if outcome not in SupportContact.Outcome.values:
         raise DomainError(_("Kies of de vraag is opgelost of vervolg nodig heeft."))
     device = Device.objects.get(pk=device_id)
     holder = device_holder(device.pk)
@@ -76,8 +77,8 @@ def support_contact_log(
         outcome=outcome,
         by=by,
         at=now,
-        resolved_at=now if outcome == C.Outcome.RESOLVED else None,
-        resolved_by=by if outcome == C.Outcome.RESOLVED else None,
+        resolved_at=now if outcome == SupportContact.Outcome.RESOLVED else None,
+        resolved_by=by if outcome == SupportContact.Outcome.RESOLVED else None,
     )
 
 
@@ -88,9 +89,9 @@ def support_contact_resolve(contact_id: int, *, by: User, note: str) -> SupportC
     if not note:
         raise DomainError(_("Schrijf op hoe het is opgelost."))
     contact = SupportContact.objects.select_for_update().get(pk=contact_id)
-    if contact.outcome == C.Outcome.RESOLVED:
+    if contact.outcome == SupportContact.Outcome.RESOLVED:
         return contact
-    contact.outcome = C.Outcome.RESOLVED
+    contact.outcome = SupportContact.Outcome.RESOLVED
     contact.resolved_at, contact.resolved_by, contact.resolution_note = timezone.now(), by, note
     contact.save(update_fields=["outcome", "resolved_at", "resolved_by", "resolution_note"])
     return contact
@@ -149,7 +150,11 @@ def _return(device_id, by, reason, replacement, contact_id) -> DeviceReturn:
     now = timezone.now()
     note = _("Retour via de gratis hulplijn: %(reason)s") % {"reason": reason}
     _move_allocations(
-        [allocation], A.REPLACED if replacement else A.RETURNED, by=by, now=now, note=note
+        [allocation],
+        Allocation.Status.REPLACED if replacement else Allocation.Status.RETURNED,
+        by=by,
+        now=now,
+        note=note,
     )
     device_transition(device, Device.State.RECEIVED, by=by, organisation=refurbisher, note=note)
     device_return = DeviceReturn.objects.create(

@@ -18,7 +18,6 @@ from .factories import (
 )
 
 pytestmark = pytest.mark.django_db
-O = ShipmentItem.Outcome  # noqa: E741
 
 
 @pytest.fixture
@@ -55,7 +54,12 @@ def test_all_received_delivers_every_device_and_fulfils_the_request(
 def test_a_missing_and_a_damaged_unit_flag_the_shipment_for_the_coordinators(
     shipment, school_board, school_board_org, coordinator, help_request
 ):
-    outcomes = _outcomes(shipment, O.RECEIVED, O.DAMAGED, O.MISSING)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.DAMAGED,
+        ShipmentItem.Outcome.MISSING,
+    )
     damaged, missing = list(outcomes)[1:]
     services.shipment_confirm_delivery(
         shipment.pk,
@@ -82,12 +86,22 @@ def test_a_missing_and_a_damaged_unit_flag_the_shipment_for_the_coordinators(
 def test_it_refuses_a_damaged_unit_without_a_note_and_an_incomplete_answer(
     shipment, school_board, school_board_org
 ):
-    outcomes = _outcomes(shipment, O.RECEIVED, O.DAMAGED, O.RECEIVED)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.DAMAGED,
+        ShipmentItem.Outcome.RECEIVED,
+    )
     with pytest.raises(DomainError, match="wat er beschadigd is"):
         services.shipment_confirm_delivery(
             shipment.pk, by=school_board, organisation=school_board_org, outcomes=outcomes
         )
-    outcomes = _outcomes(shipment, O.RECEIVED, O.RECEIVED, O.RECEIVED)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+    )
     outcomes.popitem()
     with pytest.raises(DomainError, match="ontvangen, beschadigd is of ontbreekt"):
         services.shipment_confirm_delivery(
@@ -125,7 +139,12 @@ def test_it_refuses_to_confirm_a_shipment_that_is_still_being_packed(
 def test_a_missing_unit_found_later_is_delivered_and_settles_the_discrepancy(
     shipment, school_board, school_board_org, help_request
 ):
-    outcomes = _outcomes(shipment, O.RECEIVED, O.RECEIVED, O.MISSING)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.MISSING,
+    )
     services.shipment_confirm_delivery(
         shipment.pk, by=school_board, organisation=school_board_org, outcomes=outcomes
     )
@@ -148,7 +167,12 @@ def test_a_missing_unit_found_later_is_delivered_and_settles_the_discrepancy(
 def test_a_coordinator_cannot_settle_while_a_missing_unit_is_unaccounted_for(
     shipment, school_board, school_board_org, coordinator, helpdesk
 ):
-    outcomes = _outcomes(shipment, O.RECEIVED, O.RECEIVED, O.MISSING)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.MISSING,
+    )
     services.shipment_confirm_delivery(
         shipment.pk, by=school_board, organisation=school_board_org, outcomes=outcomes
     )
@@ -172,7 +196,12 @@ def test_a_coordinator_cannot_settle_while_a_missing_unit_is_unaccounted_for(
 def test_a_request_with_a_damaged_unit_is_fulfilled_once_the_coordinator_settles_it(
     shipment, school_board, school_board_org, coordinator, help_request
 ):
-    outcomes = _outcomes(shipment, O.RECEIVED, O.RECEIVED, O.DAMAGED)
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.DAMAGED,
+    )
     services.shipment_confirm_delivery(
         shipment.pk,
         by=school_board,

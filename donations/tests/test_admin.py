@@ -11,7 +11,6 @@ from donations.models import Donation, DonationPolicy
 from donations.tests.factories import DeviceFactory, DonationFactory
 from tests.factories import OrganisationFactory
 
-S = Donation.Status
 CHANGELIST = "admin:donations_donation_changelist"
 TOMORROW = timezone.localdate() + datetime.timedelta(days=1)
 
@@ -28,14 +27,14 @@ def listed(response):
 
 def test_the_changelist_query_count_is_constant(admin_client, django_assert_max_num_queries):
     url = reverse(CHANGELIST)
-    for donation in DonationFactory.create_batch(2, status=S.SCHEDULED):
+    for donation in DonationFactory.create_batch(2, status=Donation.Status.SCHEDULED):
         DeviceFactory(donation=donation)
     admin_client.get(url)
     # session, user, groups/permissions, count, filtered count, rows with donor and refurbisher
     # and device counts, refurbisher filter choices (+ savepoints on PostgreSQL)
     with django_assert_max_num_queries(12) as small:
         admin_client.get(url)
-    for donation in DonationFactory.create_batch(18, status=S.SCHEDULED):
+    for donation in DonationFactory.create_batch(18, status=Donation.Status.SCHEDULED):
         DeviceFactory(donation=donation)
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = admin_client.get(url)
@@ -54,8 +53,8 @@ def test_coordinators_search_by_reference_company_and_kvk(admin_client):
 
 
 def test_coordinators_filter_by_status_and_refurbisher(admin_client, refurbisher_org):
-    scheduled = DonationFactory(status=S.SCHEDULED, refurbisher=refurbisher_org)
-    DonationFactory(status=S.SCHEDULED)
+    scheduled = DonationFactory(status=Donation.Status.SCHEDULED, refurbisher=refurbisher_org)
+    DonationFactory(status=Donation.Status.SCHEDULED)
     DonationFactory()
     url = reverse(CHANGELIST)
     assert len(listed(admin_client.get(url, {"status__exact": "scheduled"}))) == 2
@@ -81,14 +80,14 @@ def test_schedule_pickup_asks_date_and_refurbisher_then_schedules(admin_client, 
     )
     donation.refresh_from_db()
     assert (donation.status, donation.pickup_date, donation.refurbisher) == (
-        S.SCHEDULED,
+        Donation.Status.SCHEDULED,
         TOMORROW,
         refurbisher_org,
     )
 
 
 def test_schedule_pickup_reports_a_donation_that_cannot_move(admin_client, refurbisher_org):
-    collected = DonationFactory(status=S.COLLECTED)
+    collected = DonationFactory(status=Donation.Status.COLLECTED)
     response = admin_client.post(
         reverse(CHANGELIST),
         {
@@ -103,7 +102,7 @@ def test_schedule_pickup_reports_a_donation_that_cannot_move(admin_client, refur
     messages = [str(m) for m in response.context["messages"]]
     assert any(collected.reference in m and "kan niet van" in m for m in messages)
     collected.refresh_from_db()
-    assert collected.status == S.COLLECTED
+    assert collected.status == Donation.Status.COLLECTED
 
 
 def test_schedule_pickup_refuses_a_past_date_on_the_form(admin_client, refurbisher_org):
@@ -120,7 +119,7 @@ def test_schedule_pickup_refuses_a_past_date_on_the_form(admin_client, refurbish
     )
     assert "verleden" in response.content.decode()
     donation.refresh_from_db()
-    assert donation.status == S.PLEDGED
+    assert donation.status == Donation.Status.PLEDGED
 
 
 def test_decline_asks_a_reason_and_tells_the_donor(admin_client, donor, donor_org):
@@ -133,7 +132,7 @@ def test_decline_asks_a_reason_and_tells_the_donor(admin_client, donor, donor_or
         {"action": "decline", "_selected_action": [donation.pk], "apply": "1", "reason": "Te oud"},
     )
     donation.refresh_from_db()
-    assert (donation.status, donation.status_reason) == (S.DECLINED, "Te oud")
+    assert (donation.status, donation.status_reason) == (Donation.Status.DECLINED, "Te oud")
     assert Notification.objects.filter(kind="donation_declined", to_email=donor.email).exists()
 
 
@@ -163,7 +162,7 @@ def test_helpdesk_sees_donations_but_cannot_schedule_decline_or_export(client, h
 
 def test_the_donation_page_shows_its_history(admin_client):
     donation = DonationFactory()
-    donation.events.create(to_status=S.PLEDGED, note="Aangemeld via de site")
+    donation.events.create(to_status=Donation.Status.PLEDGED, note="Aangemeld via de site")
     response = admin_client.get(reverse("admin:donations_donation_change", args=[donation.pk]))
     assert "Aangemeld via de site" in response.content.decode()
 

@@ -13,7 +13,6 @@ from donations.models import Device, DeviceEvent, Donation, DonationEvent, Donat
 from donations.tests.factories import DeviceFactory, DonationFactory
 from tests.factories import OrganisationFactory
 
-S = Donation.Status
 TOMORROW = timezone.localdate() + datetime.timedelta(days=1)
 REGISTER = {
     "laptops": 8,
@@ -48,11 +47,11 @@ def test_register_pledges_a_donation_with_history_province_and_mail(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         donation = services.donation_register(donor=donor_org, by=donor, data=REGISTER)
-    assert donation.status == S.PLEDGED
+    assert donation.status == Donation.Status.PLEDGED
     assert (donation.pickup_postcode, donation.pickup_province) == ("9711 AB", "Groningen")
     assert donation.reference == f"DON-{timezone.now().year}-{donation.pk:05d}"
     event = donation.events.get()
-    assert (event.from_status, event.to_status, event.by) == ("", S.PLEDGED, donor)
+    assert (event.from_status, event.to_status, event.by) == ("", Donation.Status.PLEDGED, donor)
     assert kinds_sent() == [("donation_registered", donor.email)]
     assert donation.reference in mail.outbox[0].subject
 
@@ -112,12 +111,16 @@ def test_schedule_pickup_sets_day_and_refurbisher_and_tells_both(
     )
     donation.refresh_from_db()
     assert (donation.status, donation.pickup_date, donation.refurbisher) == (
-        S.SCHEDULED,
+        Donation.Status.SCHEDULED,
         TOMORROW,
         refurbisher_org,
     )
     event = donation.events.get()
-    assert (event.from_status, event.to_status, event.by) == (S.PLEDGED, S.SCHEDULED, coordinator)
+    assert (event.from_status, event.to_status, event.by) == (
+        Donation.Status.PLEDGED,
+        Donation.Status.SCHEDULED,
+        coordinator,
+    )
     assert refurbisher_org.name in event.note
     assert kinds_sent() == [
         ("donation_pickup_assigned", refurbisher.email),
@@ -130,28 +133,37 @@ def test_schedule_pickup_sets_day_and_refurbisher_and_tells_both(
 def test_rescheduling_to_another_refurbisher_tells_the_old_one(
     coordinator, refurbisher, refurbisher_org
 ):
-    donation = DonationFactory(status=S.SCHEDULED, refurbisher=refurbisher_org)
+    donation = DonationFactory(status=Donation.Status.SCHEDULED, refurbisher=refurbisher_org)
     other = OrganisationFactory(kind="refurbisher")
     services.donation_schedule_pickup(
         donation.pk, by=coordinator, pickup_date=TOMORROW, refurbisher=other
     )
     donation.refresh_from_db()
-    assert (donation.status, donation.refurbisher) == (S.SCHEDULED, other)
-    assert donation.events.get().to_status == S.SCHEDULED
+    assert (donation.status, donation.refurbisher) == (Donation.Status.SCHEDULED, other)
+    assert donation.events.get().to_status == Donation.Status.SCHEDULED
     assert ("donation_pickup_withdrawn", refurbisher.email) in kinds_sent()
 
 
 def test_scheduling_the_same_plan_twice_changes_nothing(coordinator, refurbisher_org):
     donation = DonationFactory(
-        status=S.SCHEDULED, refurbisher=refurbisher_org, pickup_date=TOMORROW
+        status=Donation.Status.SCHEDULED, refurbisher=refurbisher_org, pickup_date=TOMORROW
     )
     services.donation_schedule_pickup(
         donation.pk, by=coordinator, pickup_date=TOMORROW, refurbisher=refurbisher_org
     )
-    assert_unchanged(donation, S.SCHEDULED)
+    assert_unchanged(donation, Donation.Status.SCHEDULED)
 
 
-@pytest.mark.parametrize("status", [S.COLLECTED, S.RECEIVED, S.PROCESSED, S.CANCELLED, S.DECLINED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        Donation.Status.COLLECTED,
+        Donation.Status.RECEIVED,
+        Donation.Status.PROCESSED,
+        Donation.Status.CANCELLED,
+        Donation.Status.DECLINED,
+    ],
+)
 def test_schedule_pickup_is_refused_after_pledged_or_scheduled(
     coordinator, refurbisher_org, status
 ):
@@ -181,7 +193,7 @@ def test_schedule_pickup_refuses_a_past_day_or_an_organisation_that_is_no_refurb
         services.donation_schedule_pickup(
             donation.pk, by=coordinator, pickup_date=TOMORROW, refurbisher=unverified
         )
-    assert_unchanged(donation, S.PLEDGED)
+    assert_unchanged(donation, Donation.Status.PLEDGED)
 
 
 # --- Decline and cancel --------------------------------------------------------------------
@@ -191,11 +203,16 @@ def test_decline_records_the_reason_and_tells_donor_and_refurbisher(
     coordinator, donor, refurbisher, refurbisher_org
 ):
     donation = DonationFactory(
-        donor=donor.membership.organisation, status=S.SCHEDULED, refurbisher=refurbisher_org
+        donor=donor.membership.organisation,
+        status=Donation.Status.SCHEDULED,
+        refurbisher=refurbisher_org,
     )
     services.donation_decline(donation.pk, by=coordinator, reason="  Te oud: uit 2008  ")
     donation.refresh_from_db()
-    assert (donation.status, donation.status_reason) == (S.DECLINED, "Te oud: uit 2008")
+    assert (donation.status, donation.status_reason) == (
+        Donation.Status.DECLINED,
+        "Te oud: uit 2008",
+    )
     assert donation.events.get().note == "Te oud: uit 2008"
     assert kinds_sent() == [
         ("donation_declined", donor.email),
@@ -208,10 +225,18 @@ def test_decline_needs_a_reason(coordinator):
     donation = DonationFactory()
     with pytest.raises(DomainError, match="reden"):
         services.donation_decline(donation.pk, by=coordinator, reason="  ")
-    assert_unchanged(donation, S.PLEDGED)
+    assert_unchanged(donation, Donation.Status.PLEDGED)
 
 
-@pytest.mark.parametrize("status", [S.COLLECTED, S.RECEIVED, S.PROCESSED, S.CANCELLED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        Donation.Status.COLLECTED,
+        Donation.Status.RECEIVED,
+        Donation.Status.PROCESSED,
+        Donation.Status.CANCELLED,
+    ],
+)
 def test_decline_is_refused_once_collected_or_closed(coordinator, status):
     donation = DonationFactory(status=status)
     with pytest.raises(DomainError):
@@ -219,7 +244,7 @@ def test_decline_is_refused_once_collected_or_closed(coordinator, status):
     assert_unchanged(donation, status)
 
 
-@pytest.mark.parametrize("status", [S.PLEDGED, S.SCHEDULED])
+@pytest.mark.parametrize("status", [Donation.Status.PLEDGED, Donation.Status.SCHEDULED])
 def test_the_donor_cancels_before_collection_and_the_serials_are_free_again(
     donor_org, donor, status
 ):
@@ -227,7 +252,7 @@ def test_the_donor_cancels_before_collection_and_the_serials_are_free_again(
     DeviceFactory(donation=donation, serial_number="REUSE1")
     services.donation_cancel(donation.pk, by=donor, donor=donor_org, reason="Toch nodig")
     donation.refresh_from_db()
-    assert (donation.status, donation.status_reason) == (S.CANCELLED, "Toch nodig")
+    assert (donation.status, donation.status_reason) == (Donation.Status.CANCELLED, "Toch nodig")
     assert donation.events.get().from_status == status
     assert not Device.objects.filter(serial_number="REUSE1").exists()
     DeviceFactory(serial_number="REUSE1")
@@ -235,13 +260,23 @@ def test_the_donor_cancels_before_collection_and_the_serials_are_free_again(
 
 def test_cancelling_a_scheduled_donation_tells_the_refurbisher(donor_org, donor, refurbisher):
     donation = DonationFactory(
-        donor=donor_org, status=S.SCHEDULED, refurbisher=refurbisher.membership.organisation
+        donor=donor_org,
+        status=Donation.Status.SCHEDULED,
+        refurbisher=refurbisher.membership.organisation,
     )
     services.donation_cancel(donation.pk, by=donor, donor=donor_org)
     assert kinds_sent() == [("donation_pickup_withdrawn", refurbisher.email)]
 
 
-@pytest.mark.parametrize("status", [S.COLLECTED, S.RECEIVED, S.PROCESSED, S.DECLINED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        Donation.Status.COLLECTED,
+        Donation.Status.RECEIVED,
+        Donation.Status.PROCESSED,
+        Donation.Status.DECLINED,
+    ],
+)
 def test_cancel_is_refused_once_collected_or_closed(donor_org, donor, status):
     donation = DonationFactory(donor=donor_org, status=status)
     with pytest.raises(DomainError):
@@ -250,7 +285,7 @@ def test_cancel_is_refused_once_collected_or_closed(donor_org, donor, status):
 
 
 def test_cancel_after_collection_says_why(donor_org, donor):
-    donation = DonationFactory(donor=donor_org, status=S.COLLECTED)
+    donation = DonationFactory(donor=donor_org, status=Donation.Status.COLLECTED)
     with pytest.raises(DomainError, match="al opgehaald"):
         services.donation_cancel(donation.pk, by=donor, donor=donor_org)
 
@@ -259,37 +294,49 @@ def test_a_donor_cannot_cancel_another_donors_donation(donor_org, donor, other_d
     donation = DonationFactory(donor=other_donor_org)
     with pytest.raises(DomainError):
         services.donation_cancel(donation.pk, by=donor, donor=donor_org)
-    assert_unchanged(donation, S.PLEDGED)
+    assert_unchanged(donation, Donation.Status.PLEDGED)
 
 
 def test_cancelling_twice_is_a_no_op(donor_org, donor):
-    donation = DonationFactory(donor=donor_org, status=S.CANCELLED)
+    donation = DonationFactory(donor=donor_org, status=Donation.Status.CANCELLED)
     services.donation_cancel(donation.pk, by=donor, donor=donor_org)
-    assert_unchanged(donation, S.CANCELLED)
+    assert_unchanged(donation, Donation.Status.CANCELLED)
 
 
 # --- Collect and receive -------------------------------------------------------------------
 
 
 def test_the_assigned_refurbisher_confirms_collection(refurbisher, refurbisher_org):
-    donation = DonationFactory(status=S.SCHEDULED, refurbisher=refurbisher_org)
+    donation = DonationFactory(status=Donation.Status.SCHEDULED, refurbisher=refurbisher_org)
     services.donation_confirm_collected(donation.pk, by=refurbisher, refurbisher=refurbisher_org)
     donation.refresh_from_db()
-    assert donation.status == S.COLLECTED
+    assert donation.status == Donation.Status.COLLECTED
     event = donation.events.get()
-    assert (event.from_status, event.to_status, event.by) == (S.SCHEDULED, S.COLLECTED, refurbisher)
+    assert (event.from_status, event.to_status, event.by) == (
+        Donation.Status.SCHEDULED,
+        Donation.Status.COLLECTED,
+        refurbisher,
+    )
 
 
 def test_another_refurbisher_cannot_confirm_collection(refurbisher, refurbisher_org):
-    donation = DonationFactory(status=S.SCHEDULED)
+    donation = DonationFactory(status=Donation.Status.SCHEDULED)
     with pytest.raises(DomainError, match="niet aan uw organisatie"):
         services.donation_confirm_collected(
             donation.pk, by=refurbisher, refurbisher=refurbisher_org
         )
-    assert_unchanged(donation, S.SCHEDULED)
+    assert_unchanged(donation, Donation.Status.SCHEDULED)
 
 
-@pytest.mark.parametrize("status", [S.RECEIVED, S.PROCESSED, S.CANCELLED, S.DECLINED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        Donation.Status.RECEIVED,
+        Donation.Status.PROCESSED,
+        Donation.Status.CANCELLED,
+        Donation.Status.DECLINED,
+    ],
+)
 def test_collection_is_refused_from_other_states(refurbisher, refurbisher_org, status):
     donation = DonationFactory(status=status, refurbisher=refurbisher_org)
     with pytest.raises(DomainError):
@@ -300,9 +347,9 @@ def test_collection_is_refused_from_other_states(refurbisher, refurbisher_org, s
 
 
 def test_confirming_collection_twice_is_a_no_op(refurbisher, refurbisher_org):
-    donation = DonationFactory(status=S.COLLECTED, refurbisher=refurbisher_org)
+    donation = DonationFactory(status=Donation.Status.COLLECTED, refurbisher=refurbisher_org)
     services.donation_confirm_collected(donation.pk, by=refurbisher, refurbisher=refurbisher_org)
-    assert_unchanged(donation, S.COLLECTED)
+    assert_unchanged(donation, Donation.Status.COLLECTED)
 
 
 COUNTS = {"laptops": 9, "chromebooks": 1, "tablets": 0, "chargers": 10}
@@ -312,13 +359,15 @@ def test_reception_records_the_counted_numbers_and_the_difference(
     donor, refurbisher, refurbisher_org
 ):
     donation = DonationFactory(
-        donor=donor.membership.organisation, status=S.COLLECTED, refurbisher=refurbisher_org
+        donor=donor.membership.organisation,
+        status=Donation.Status.COLLECTED,
+        refurbisher=refurbisher_org,
     )
     services.donation_confirm_received(
         donation.pk, by=refurbisher, refurbisher=refurbisher_org, counts=COUNTS
     )
     donation.refresh_from_db()
-    assert donation.status == S.RECEIVED
+    assert donation.status == Donation.Status.RECEIVED
     assert (donation.received_laptops, donation.received_chromebooks) == (9, 1)
     assert [(d["pledged"], d["received"], d["diff"]) for d in donation.count_differences()] == [
         (10, 9, -1),
@@ -332,7 +381,15 @@ def test_reception_records_the_counted_numbers_and_the_difference(
     assert "Laptops: 9 ontvangen (10 aangemeld)" in body
 
 
-@pytest.mark.parametrize("status", [S.PLEDGED, S.SCHEDULED, S.CANCELLED, S.RECEIVED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        Donation.Status.PLEDGED,
+        Donation.Status.SCHEDULED,
+        Donation.Status.CANCELLED,
+        Donation.Status.RECEIVED,
+    ],
+)
 def test_reception_is_refused_before_collection_or_twice(refurbisher, refurbisher_org, status):
     donation = DonationFactory(status=status, refurbisher=refurbisher_org)
     with pytest.raises(DomainError):
@@ -345,27 +402,29 @@ def test_reception_is_refused_before_collection_or_twice(refurbisher, refurbishe
 def test_reception_by_another_refurbisher_or_with_bad_counts_is_refused(
     refurbisher, refurbisher_org
 ):
-    donation = DonationFactory(status=S.COLLECTED)
+    donation = DonationFactory(status=Donation.Status.COLLECTED)
     with pytest.raises(DomainError, match="niet aan uw organisatie"):
         services.donation_confirm_received(
             donation.pk, by=refurbisher, refurbisher=refurbisher_org, counts=COUNTS
         )
-    mine = DonationFactory(status=S.COLLECTED, refurbisher=refurbisher_org)
+    mine = DonationFactory(status=Donation.Status.COLLECTED, refurbisher=refurbisher_org)
     with pytest.raises(DomainError, match="getelde aantal"):
         services.donation_confirm_received(
             mine.pk, by=refurbisher, refurbisher=refurbisher_org, counts={**COUNTS, "tablets": -1}
         )
-    assert_unchanged(donation, S.COLLECTED)
-    assert_unchanged(mine, S.COLLECTED)
+    assert_unchanged(donation, Donation.Status.COLLECTED)
+    assert_unchanged(mine, Donation.Status.COLLECTED)
 
 
 def test_processed_follows_once_every_device_has_an_outcome(donor, refurbisher_org):
     donation = DonationFactory(
-        donor=donor.membership.organisation, status=S.RECEIVED, refurbisher=refurbisher_org
+        donor=donor.membership.organisation,
+        status=Donation.Status.RECEIVED,
+        refurbisher=refurbisher_org,
     )
     device = DeviceFactory(donation=donation, state=Device.State.RECYCLED)
     assert services.donation_mark_processed(donation.pk, by=None)
     donation.refresh_from_db()
-    assert donation.status == S.PROCESSED
+    assert donation.status == Donation.Status.PROCESSED
     assert DeviceEvent.objects.filter(device=device).count() == 0
     assert [n.kind for n in Notification.objects.all()] == ["donation_processed"]

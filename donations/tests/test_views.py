@@ -13,7 +13,6 @@ from allemaal.models import Notification
 from donations.models import Device, DeviceEvent, Donation, DonationPolicy
 from donations.tests.factories import DeviceFactory, DonationFactory
 
-S = Donation.Status
 DONOR_PAGES = ["donations:detail", "donations:manifest_upload", "donations:devices_csv",
                "donations:cancel"]  # fmt: skip
 FORM = {
@@ -73,7 +72,7 @@ def test_another_donor_cannot_cancel_or_upload_to_a_donation(client, donation, o
     upload = SimpleUploadedFile("a.csv", b"serienummer;type\nX1;laptop\n")
     client.post(reverse("donations:manifest_upload", args=[donation.pk]), {"file": upload})
     donation.refresh_from_db()
-    assert donation.status == S.PLEDGED
+    assert donation.status == Donation.Status.PLEDGED
     assert Device.objects.count() == 1
 
 
@@ -226,16 +225,16 @@ def test_the_donor_cancels_a_pledged_donation(client, donor, donation):
     response = client.post(reverse("donations:cancel", args=[donation.pk]), {"reason": "Verkocht"})
     assert response.url == reverse("donations:detail", args=[donation.pk])
     donation.refresh_from_db()
-    assert (donation.status, donation.status_reason) == (S.CANCELLED, "Verkocht")
+    assert (donation.status, donation.status_reason) == (Donation.Status.CANCELLED, "Verkocht")
 
 
 def test_cancelling_after_collection_shows_why_and_changes_nothing(client, donor, donor_org):
-    donation = DonationFactory(donor=donor_org, status=S.COLLECTED)
+    donation = DonationFactory(donor=donor_org, status=Donation.Status.COLLECTED)
     client.force_login(donor)
     response = client.post(reverse("donations:cancel", args=[donation.pk]), follow=True)
     assert "al opgehaald" in response.content.decode()
     donation.refresh_from_db()
-    assert donation.status == S.COLLECTED
+    assert donation.status == Donation.Status.COLLECTED
 
 
 # --- The refurbisher's pickups -------------------------------------------------------------
@@ -243,11 +242,11 @@ def test_cancelling_after_collection_shows_why_and_changes_nothing(client, donor
 
 @pytest.fixture
 def scheduled(refurbisher_org):
-    return DonationFactory(status=S.SCHEDULED, refurbisher=refurbisher_org)
+    return DonationFactory(status=Donation.Status.SCHEDULED, refurbisher=refurbisher_org)
 
 
 def test_the_refurbisher_sees_only_its_own_pickups(client, refurbisher, scheduled):
-    other = DonationFactory(status=S.SCHEDULED)
+    other = DonationFactory(status=Donation.Status.SCHEDULED)
     client.force_login(refurbisher)
     response = client.get(reverse("donations:pickups"))
     assert [d.pk for d in response.context["open"]] == [scheduled.pk]
@@ -263,12 +262,12 @@ def test_pickup_pages_need_a_refurbisher(client, donor, scheduled):
 
 
 def test_another_refurbisher_gets_404_for_a_pickup(client, refurbisher, db):
-    theirs = DonationFactory(status=S.COLLECTED)
+    theirs = DonationFactory(status=Donation.Status.COLLECTED)
     client.force_login(refurbisher)
     assert client.post(reverse("donations:pickup_collected", args=[theirs.pk])).status_code == 404
     assert client.get(reverse("donations:pickup_received", args=[theirs.pk])).status_code == 404
     theirs.refresh_from_db()
-    assert theirs.status == S.COLLECTED
+    assert theirs.status == Donation.Status.COLLECTED
 
 
 def test_the_refurbisher_confirms_collection_then_reception_with_counts(
@@ -277,14 +276,14 @@ def test_the_refurbisher_confirms_collection_then_reception_with_counts(
     client.force_login(refurbisher)
     client.post(reverse("donations:pickup_collected", args=[scheduled.pk]))
     scheduled.refresh_from_db()
-    assert scheduled.status == S.COLLECTED
+    assert scheduled.status == Donation.Status.COLLECTED
     url = reverse("donations:pickup_received", args=[scheduled.pk])
     assert client.get(url).context["form"].initial["laptops"] == 10
     counts = {"laptops": "9", "chromebooks": "0", "tablets": "0", "chargers": "7"}
     assert client.post(url, counts).url == reverse("donations:pickups")
     scheduled.refresh_from_db()
     assert (scheduled.status, scheduled.received_laptops, scheduled.received_chargers) == (
-        S.RECEIVED,
+        Donation.Status.RECEIVED,
         9,
         7,
     )
@@ -293,13 +292,13 @@ def test_the_refurbisher_confirms_collection_then_reception_with_counts(
 def test_reception_with_a_negative_count_is_refused_beside_the_field(
     client, refurbisher, refurbisher_org
 ):
-    donation = DonationFactory(status=S.COLLECTED, refurbisher=refurbisher_org)
+    donation = DonationFactory(status=Donation.Status.COLLECTED, refurbisher=refurbisher_org)
     client.force_login(refurbisher)
     counts = {"laptops": "-1", "chromebooks": "0", "tablets": "0", "chargers": "0"}
     response = client.post(reverse("donations:pickup_received", args=[donation.pk]), counts)
     assert "laptops" in response.context["form"].errors
     donation.refresh_from_db()
-    assert donation.status == S.COLLECTED
+    assert donation.status == Donation.Status.COLLECTED
 
 
 @pytest.mark.parametrize("n", [2, 20])
@@ -308,7 +307,10 @@ def test_the_pickups_query_count_is_constant(
 ):
     for i in range(n):
         DonationFactory(
-            status=[S.SCHEDULED, S.COLLECTED, S.RECEIVED][i % 3], refurbisher=refurbisher_org
+            status=[Donation.Status.SCHEDULED, Donation.Status.COLLECTED, Donation.Status.RECEIVED][
+                i % 3
+            ],
+            refurbisher=refurbisher_org,
         )
     client.force_login(refurbisher)
     # session, user, membership with organisation, donations with their donors

@@ -26,7 +26,6 @@ from allemaal.transitions import transition
 from .. import selectors
 from ..models import ConnectivityAssignment, ConnectivityEvent, ConnectivityReminder, HelpRequest
 
-A = ConnectivityAssignment.Status
 # A connectivity need can be assigned while the request waits for devices (approved) and after
 # they arrived (fulfilled): the connection may well follow the devices.
 ASSIGNABLE_REQUEST_STATUSES = (HelpRequest.Status.APPROVED, HelpRequest.Status.FULFILLED)
@@ -114,12 +113,16 @@ def _state_problem(
     the same values were reported before: that changes nothing)."""
     if assignment is None or assignment.provider_id != provider.pk:
         return _("Deze opdracht bestaat niet of is niet aan uw organisatie gegeven.")
-    if assignment.status == A.WITHDRAWN:
+    if assignment.status == ConnectivityAssignment.Status.WITHDRAWN:
         return _(
             "Opdracht %(ref)s is ingetrokken door een coördinator; hiervoor hoeft u niets te "
             "leveren."
         ) % {"ref": assignment.reference}
-    if assignment.status == A.FULFILLED and provision and not provision.same_as(assignment):
+    if (
+        assignment.status == ConnectivityAssignment.Status.FULFILLED
+        and provision
+        and not provision.same_as(assignment)
+    ):
         return _(
             "Opdracht %(ref)s is al gemeld als geleverd, met %(provided)s en een databundel tot "
             "%(date)s. Klopt dat niet? Neem contact op met de coördinatoren."
@@ -229,9 +232,9 @@ def connectivity_withdraw(
         raise DomainError(_("Geef een reden op om de opdracht in te trekken."))
     with transaction.atomic():
         assignment = _lock(assignment.pk)
-        if assignment.status == A.WITHDRAWN:
+        if assignment.status == ConnectivityAssignment.Status.WITHDRAWN:
             return assignment
-        if assignment.status != A.ASSIGNED:
+        if assignment.status != ConnectivityAssignment.Status.ASSIGNED:
             raise DomainError(
                 _("Opdracht %(ref)s is al geleverd; intrekken kan niet meer.")
                 % {"ref": assignment.reference}
@@ -241,7 +244,7 @@ def connectivity_withdraw(
         assignment.withdrawal_reason = reason.strip()
         transition(
             assignment,
-            A.WITHDRAWN,
+            ConnectivityAssignment.Status.WITHDRAWN,
             by=by,
             note=assignment.withdrawal_reason,
             update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"],
@@ -281,7 +284,7 @@ def _fulfil_locked(
     assignment.fulfilled_by = by
     transition(
         assignment,
-        A.FULFILLED,
+        ConnectivityAssignment.Status.FULFILLED,
         by=by,
         note=assignment.provider_note,
         update_fields=[
@@ -327,7 +330,7 @@ def connectivity_fulfil(
         assignment = _lock(assignment.pk)
         if problem := _state_problem(assignment, provider, provision):
             raise DomainError(problem)
-        if assignment.status == A.FULFILLED:
+        if assignment.status == ConnectivityAssignment.Status.FULFILLED:
             return assignment
         _fulfil_locked(assignment, provision, by=by, now=timezone.now())
     return assignment
@@ -389,7 +392,7 @@ def connectivity_fulfil_many(
         fulfilled = []
         for row in rows:
             assignment = assignments[row.assignment_id]
-            if assignment.status == A.ASSIGNED:
+            if assignment.status == ConnectivityAssignment.Status.ASSIGNED:
                 _fulfil_locked(assignment, row.provision, by=by, now=now)
                 fulfilled.append(assignment)
     return FulfilResult(fulfilled=fulfilled, unchanged=len(rows) - len(fulfilled))

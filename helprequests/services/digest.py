@@ -11,8 +11,6 @@ from allemaal.services import notify_group
 
 from ..models import CoordinatorDigest, HelpRequest
 
-S = HelpRequest.Status
-
 
 def helprequest_send_coordinator_digest(day=None) -> CoordinatorDigest:
     """Once per day: tell the coordinators which requests were submitted the day before and
@@ -31,7 +29,7 @@ def helprequest_send_coordinator_digest(day=None) -> CoordinatorDigest:
             .order_by("submitted_at", "id")
         )
         flagged = [r for r in new if r.duplicate_of_id]
-        waiting = HelpRequest.objects.filter(status=S.SUBMITTED).count()
+        waiting = HelpRequest.objects.filter(status=HelpRequest.Status.SUBMITTED).count()
         mails = []
         if new:
             mails = notify_group(

@@ -33,7 +33,6 @@ from .rules import (
     device_limit_error,
 )
 
-S = HelpRequest.Status
 # Every allowed move; rejected, cancelled and closed are terminal.
 # --- Create and edit -----------------------------------------------------------------------
 
@@ -67,7 +66,7 @@ def helprequest_create(*, organisation: Organisation, by: User, data: dict) -> H
         raise ValidationError({"laptops": message})
     request.full_clean(exclude=["organisation", "created_by"])
     request.save()
-    HelpRequestEvent.objects.create(help_request=request, to_status=S.DRAFT, by=by)
+    HelpRequestEvent.objects.create(help_request=request, to_status=HelpRequest.Status.DRAFT, by=by)
     return request
 
 
@@ -91,7 +90,7 @@ def helprequest_update(request: HelpRequest, *, by: User, data: dict) -> HelpReq
             % {"ref": request.reference}
         )
     fields = _apply(request, data)
-    if request.status == S.SUBMITTED:
+    if request.status == HelpRequest.Status.SUBMITTED:
         check_complete(request, require_declaration=False)
         request.duplicate_of, request.duplicate_reason = selectors.find_twin(request)
         fields += ["duplicate_of", "duplicate_reason"]
@@ -99,7 +98,7 @@ def helprequest_update(request: HelpRequest, *, by: User, data: dict) -> HelpReq
         raise ValidationError({"laptops": message})
     request.full_clean(exclude=["organisation", "created_by"])
     request.save(update_fields=fields)
-    if request.status == S.SUBMITTED:
+    if request.status == HelpRequest.Status.SUBMITTED:
         HelpRequestEvent.objects.create(
             help_request=request,
             from_status=request.status,
@@ -142,9 +141,9 @@ def helprequest_submit(request: HelpRequest, *, by: User) -> HelpRequest:
         # limit of open requests.
         organisation = Organisation.objects.select_for_update().get(pk=request.organisation_id)
         request = helprequest_lock(request.pk)
-        if request.status == S.SUBMITTED:
+        if request.status == HelpRequest.Status.SUBMITTED:
             return request
-        _check_move(request, S.SUBMITTED)
+        _check_move(request, HelpRequest.Status.SUBMITTED)
         check_can_request(organisation)
         check_complete(request)
         check_open_limit(organisation, exclude_pk=request.pk)
@@ -152,7 +151,7 @@ def helprequest_submit(request: HelpRequest, *, by: User) -> HelpRequest:
         request.submitted_at = timezone.now()
         _transition(
             request,
-            S.SUBMITTED,
+            HelpRequest.Status.SUBMITTED,
             by=by,
             update_fields=["submitted_at", "duplicate_of", "duplicate_reason"],
         )
@@ -173,9 +172,9 @@ def helprequest_approve(
     (the requested ones when left out); it then waits in the queue of its target group."""
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.APPROVED:
+        if request.status == HelpRequest.Status.APPROVED:
             return request
-        _check_move(request, S.APPROVED, only_from=(S.SUBMITTED,))
+        _check_move(request, HelpRequest.Status.APPROVED, only_from=(HelpRequest.Status.SUBMITTED,))
         quantities = {
             "approved_laptops": request.laptops if laptops is None else laptops,
             "approved_tablets": request.tablets if tablets is None else tablets,
@@ -190,7 +189,7 @@ def helprequest_approve(
         request.decision_reason = note.strip()
         _transition(
             request,
-            S.APPROVED,
+            HelpRequest.Status.APPROVED,
             by=by,
             note=request.decision_reason,
             update_fields=[
@@ -234,15 +233,15 @@ def helprequest_reject(request: HelpRequest, *, by: User, reason: str) -> HelpRe
         raise DomainError(_("Geef een reden op voor de afwijzing."))
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.REJECTED:
+        if request.status == HelpRequest.Status.REJECTED:
             return request
-        _check_move(request, S.REJECTED)
+        _check_move(request, HelpRequest.Status.REJECTED)
         request.decision_reason = reason.strip()
         request.decided_at = timezone.now()
         request.decided_by = by
         _transition(
             request,
-            S.REJECTED,
+            HelpRequest.Status.REJECTED,
             by=by,
             note=request.decision_reason,
             update_fields=["decision_reason", "decided_at", "decided_by"],
@@ -258,9 +257,9 @@ def helprequest_fulfil(request: HelpRequest, *, by: User | None, note: str = "")
     marks this by hand; the distribution app will call it when the last device is delivered."""
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.FULFILLED:
+        if request.status == HelpRequest.Status.FULFILLED:
             return request
-        _transition(request, S.FULFILLED, by=by, note=note)
+        _transition(request, HelpRequest.Status.FULFILLED, by=by, note=note)
         notify_organisation(
             request.organisation, kind="helprequest_fulfilled", context=_mail(request)
         )
@@ -271,10 +270,10 @@ def helprequest_reopen(request: HelpRequest, *, by: User | None, note: str = "")
     """A fulfilled request waits again: a delivered device came back and needs a replacement."""
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.APPROVED:
+        if request.status == HelpRequest.Status.APPROVED:
             return request
-        _check_move(request, S.APPROVED, only_from=(S.FULFILLED,))
-        _transition(request, S.APPROVED, by=by, note=note)
+        _check_move(request, HelpRequest.Status.APPROVED, only_from=(HelpRequest.Status.FULFILLED,))
+        _transition(request, HelpRequest.Status.APPROVED, by=by, note=note)
     return request
 
 
@@ -283,23 +282,29 @@ def helprequest_close(request: HelpRequest, *, by: User, note: str = "") -> Help
     (then with a reason, which the organisation is told)."""
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.CLOSED:
+        if request.status == HelpRequest.Status.CLOSED:
             return request
-        _check_move(request, S.CLOSED)
-        notify = request.status == S.APPROVED
+        _check_move(request, HelpRequest.Status.CLOSED)
+        notify = request.status == HelpRequest.Status.APPROVED
         if notify and not note.strip():
             raise DomainError(
                 _("Geef een reden op om een goedgekeurde, nog niet vervulde aanvraag te sluiten.")
             )
         request.decision_reason = note.strip() or request.decision_reason
-        _transition(request, S.CLOSED, by=by, note=note.strip(), update_fields=["decision_reason"])
+        _transition(
+            request,
+            HelpRequest.Status.CLOSED,
+            by=by,
+            note=note.strip(),
+            update_fields=["decision_reason"],
+        )
         # Proposals are rejected and unshipped devices go back to the pool (same transaction).
         events.publish(
             events.HELPREQUEST_WITHDRAWN,
             request_id=request.pk,
             by=by,
             reason=note.strip() or _("Aanvraag gesloten."),
-            status=S.CLOSED,
+            status=HelpRequest.Status.CLOSED,
         )
         if notify:
             notify_organisation(
@@ -312,7 +317,7 @@ def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
     """The organisation withdraws its request, any time before devices are shipped."""
     with transaction.atomic():
         request = helprequest_lock(request.pk)
-        if request.status == S.CANCELLED:
+        if request.status == HelpRequest.Status.CANCELLED:
             return request
         # Distribution refuses once devices were shipped for this request; otherwise it rejects
         # the proposals and puts unshipped devices back in the pool (same transaction).
@@ -321,9 +326,11 @@ def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
             request_id=request.pk,
             by=by,
             reason=_("Geannuleerd door de organisatie."),
-            status=S.CANCELLED,
+            status=HelpRequest.Status.CANCELLED,
         )
-        _transition(request, S.CANCELLED, by=by, note=_("Geannuleerd door de organisatie."))
+        _transition(
+            request, HelpRequest.Status.CANCELLED, by=by, note=_("Geannuleerd door de organisatie.")
+        )
         # Nobody should bring SIM cards for a request that was withdrawn.
         connectivity.connectivity_withdraw_open_for_request(
             request,

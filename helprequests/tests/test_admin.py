@@ -12,7 +12,6 @@ from tests.factories import member_of
 
 from .factories import HelpRequestFactory, RequesterFactory
 
-S = HelpRequest.Status
 CHANGELIST = "admin:helprequests_helprequest_changelist"
 
 
@@ -118,12 +117,16 @@ def test_coordinator_approves_lower_quantities_from_the_change_form(admin_client
     response = admin_client.post(url, {"laptops": 11, "tablets": 0, "either": 4})
     assert "niet meer goedkeuren dan er is aangevraagd (10)" in response.content.decode()
     request.refresh_from_db()
-    assert request.status == S.SUBMITTED
+    assert request.status == HelpRequest.Status.SUBMITTED
 
     response = admin_client.post(url, {"laptops": 6, "tablets": 0, "either": 0, "note": "Eerst 6"})
     assert response.status_code == 302
     request.refresh_from_db()
-    assert (request.status, request.approved_laptops, request.approved_either) == (S.APPROVED, 6, 0)
+    assert (request.status, request.approved_laptops, request.approved_either) == (
+        HelpRequest.Status.APPROVED,
+        6,
+        0,
+    )
     assert "Eerst 6" in Notification.objects.get(kind="helprequest_approved").body_text
 
 
@@ -133,13 +136,16 @@ def test_coordinator_rejects_fulfils_and_closes_from_the_change_form(admin_clien
         reverse("admin:helprequests_reject", args=[rejected.pk]), {"reason": "Geen school"}
     )
     rejected.refresh_from_db()
-    assert (rejected.status, rejected.decision_reason) == (S.REJECTED, "Geen school")
+    assert (rejected.status, rejected.decision_reason) == (
+        HelpRequest.Status.REJECTED,
+        "Geen school",
+    )
 
     approved = HelpRequestFactory(approved=True)
     admin_client.post(reverse("admin:helprequests_fulfil", args=[approved.pk]), {})
     admin_client.post(reverse("admin:helprequests_close", args=[approved.pk]), {})
     approved.refresh_from_db()
-    assert approved.status == S.CLOSED
+    assert approved.status == HelpRequest.Status.CLOSED
 
 
 def test_the_admin_reports_a_refused_decision(admin_client):
@@ -149,7 +155,7 @@ def test_the_admin_reports_a_refused_decision(admin_client):
     )
     assert "Geef een reden op" in response.content.decode()
     request.refresh_from_db()
-    assert request.status == S.APPROVED
+    assert request.status == HelpRequest.Status.APPROVED
 
 
 def test_helpdesk_can_look_but_not_decide(client, helpdesk):
@@ -159,7 +165,7 @@ def test_helpdesk_can_look_but_not_decide(client, helpdesk):
     url = reverse("admin:helprequests_approve", args=[request.pk])
     assert client.post(url, {"laptops": 1, "tablets": 0, "either": 0}).status_code == 403
     request.refresh_from_db()
-    assert request.status == S.SUBMITTED
+    assert request.status == HelpRequest.Status.SUBMITTED
 
 
 def test_bulk_actions_approve_reject_fulfil_and_close(admin_client):
@@ -176,8 +182,8 @@ def test_bulk_actions_approve_reject_fulfil_and_close(admin_client):
     admin_client.post(url, {"action": "close_fulfilled", "_selected_action": [a.pk, b.pk]})
     a.refresh_from_db()
     b.refresh_from_db()
-    assert (a.status, a.approved_laptops) == (S.CLOSED, 10)
-    assert (b.status, b.decision_reason) == (S.REJECTED, "Dubbel")
+    assert (a.status, a.approved_laptops) == (HelpRequest.Status.CLOSED, 10)
+    assert (b.status, b.decision_reason) == (HelpRequest.Status.REJECTED, "Dubbel")
 
 
 def test_an_intake_switch_is_closed_only_with_a_reason(admin_client, coordinator):

@@ -10,15 +10,16 @@ from .factories import ConnectivityAssignmentFactory, HelpRequestFactory
 
 pytestmark = pytest.mark.django_db
 
-A = ConnectivityAssignment.Status
-
 
 def test_a_provided_internet_assignment_cannot_be_withdrawn_or_reopened(coordinator):
     assignment = ConnectivityAssignmentFactory(fulfilled=True)
-    for state in (A.WITHDRAWN, A.ASSIGNED):
+    for state in (ConnectivityAssignment.Status.WITHDRAWN, ConnectivityAssignment.Status.ASSIGNED):
         with pytest.raises(DomainError, match=f"Opdracht {assignment.reference} kan niet van"):
             transition(assignment, state, by=coordinator)
-    assert ConnectivityAssignment.objects.get(pk=assignment.pk).status == A.FULFILLED
+    assert (
+        ConnectivityAssignment.objects.get(pk=assignment.pk).status
+        == ConnectivityAssignment.Status.FULFILLED
+    )
     assert not assignment.events.exists()
 
 
@@ -28,13 +29,17 @@ def test_an_open_internet_assignment_is_withdrawn_through_the_table(coordinator)
     assignment.withdrawn_at = assignment.assigned_at
     transition(
         assignment,
-        A.WITHDRAWN,
+        ConnectivityAssignment.Status.WITHDRAWN,
         by=coordinator,
         note="Dubbel",
         update_fields=["withdrawal_reason", "withdrawn_at"],
     )
     event = assignment.events.get()
-    assert (event.from_status, event.to_status, event.note) == (A.ASSIGNED, A.WITHDRAWN, "Dubbel")
+    assert (event.from_status, event.to_status, event.note) == (
+        ConnectivityAssignment.Status.ASSIGNED,
+        ConnectivityAssignment.Status.WITHDRAWN,
+        "Dubbel",
+    )
 
 
 def test_the_help_request_table_refuses_leaving_a_terminal_state():

@@ -12,7 +12,6 @@ from tests.factories import member_of
 
 from .factories import ConnectivityAssignmentFactory, HelpRequestFactory, TelecomFactory
 
-A = ConnectivityAssignment.Status
 REQUESTS = "admin:helprequests_helprequest_changelist"
 ASSIGNMENTS = "admin:helprequests_connectivityassignment_changelist"
 
@@ -100,7 +99,7 @@ def test_coordinator_assigns_part_of_a_request_from_its_change_form(admin_client
     response = admin_client.post(url, {"provider": telecom_org.pk, "households": 4})
     assert response.status_code == 302
     assignment = ConnectivityAssignment.objects.get()
-    assert (assignment.households, assignment.status) == (4, A.ASSIGNED)
+    assert (assignment.households, assignment.status) == (4, ConnectivityAssignment.Status.ASSIGNED)
 
     response = admin_client.post(url, {"provider": telecom_org.pk, "households": 2}, follow=True)
     assert "al een open opdracht" in response.content.decode()
@@ -123,7 +122,7 @@ def test_helpdesk_can_look_but_not_assign_or_withdraw(client, helpdesk, telecom_
         {"action": "withdraw", "_selected_action": [assignment.pk], "apply": "1", "reason": "x"},
     )
     assignment.refresh_from_db()
-    assert assignment.status == A.ASSIGNED
+    assert assignment.status == ConnectivityAssignment.Status.ASSIGNED
     assert ConnectivityAssignment.objects.count() == 1
 
 
@@ -199,8 +198,11 @@ def test_coordinator_withdraws_with_a_reason_and_a_provided_one_is_refused(
         )
     open_.refresh_from_db()
     done.refresh_from_db()
-    assert (open_.status, open_.withdrawal_reason) == (A.WITHDRAWN, "Gemeente regelt het zelf")
-    assert done.status == A.FULFILLED
+    assert (open_.status, open_.withdrawal_reason) == (
+        ConnectivityAssignment.Status.WITHDRAWN,
+        "Gemeente regelt het zelf",
+    )
+    assert done.status == ConnectivityAssignment.Status.FULFILLED
     assert f"{done.reference}: Opdracht {done.reference} is al geleverd" in (
         response.content.decode()
     )

@@ -18,8 +18,6 @@ from tests.factories import member_of
 
 from .factories import ConnectivityAssignmentFactory, HelpRequestFactory, TelecomFactory
 
-A = ConnectivityAssignment.Status
-
 
 def today():
     return timezone.localdate()
@@ -55,12 +53,16 @@ def test_it_assigns_households_and_tells_the_provider(
     with django_capture_on_commit_callbacks(execute=True):
         assignment = assign(request_, telecom_org, 5, coordinator, note="Graag voor de 1e")
     assert (assignment.status, assignment.households, assignment.assigned_by) == (
-        A.ASSIGNED,
+        ConnectivityAssignment.Status.ASSIGNED,
         5,
         coordinator,
     )
     event = assignment.events.get()
-    assert (event.from_status, event.to_status, event.by) == ("", A.ASSIGNED, coordinator)
+    assert (event.from_status, event.to_status, event.by) == (
+        "",
+        ConnectivityAssignment.Status.ASSIGNED,
+        coordinator,
+    )
     mail = Notification.objects.get(kind="helprequest_connectivity_assigned")
     assert mail.to_email == telecom.email
     for text in [
@@ -99,7 +101,10 @@ def test_provided_households_still_count_and_withdrawn_ones_are_free_again(
     with pytest.raises(DomainError):
         assign(request_, TelecomFactory(), 1, coordinator)
     connectivity.connectivity_withdraw(first, by=coordinator, reason="Verkeerde aanbieder")
-    assert assign(request_, telecom_org, 5, coordinator).status == A.ASSIGNED
+    assert (
+        assign(request_, telecom_org, 5, coordinator).status
+        == ConnectivityAssignment.Status.ASSIGNED
+    )
 
 
 def test_it_refuses_a_second_open_assignment_for_the_same_provider(
@@ -146,7 +151,10 @@ def test_a_coordinator_withdraws_an_open_assignment_with_a_reason_the_provider_r
     with django_capture_on_commit_callbacks(execute=True):
         connectivity.connectivity_withdraw(assignment, by=coordinator, reason="Al geregeld")
     assignment.refresh_from_db()
-    assert (assignment.status, assignment.withdrawal_reason) == (A.WITHDRAWN, "Al geregeld")
+    assert (assignment.status, assignment.withdrawal_reason) == (
+        ConnectivityAssignment.Status.WITHDRAWN,
+        "Al geregeld",
+    )
     assert (
         "Al geregeld"
         in Notification.objects.get(kind="helprequest_connectivity_withdrawn").body_text
@@ -161,7 +169,7 @@ def test_a_provided_assignment_cannot_be_withdrawn(coordinator):
     with pytest.raises(DomainError, match="al geleverd"):
         connectivity.connectivity_withdraw(assignment, by=coordinator, reason="Toch niet")
     assignment.refresh_from_db()
-    assert assignment.status == A.FULFILLED
+    assert assignment.status == ConnectivityAssignment.Status.FULFILLED
 
 
 def test_cancelling_the_request_withdraws_its_open_assignments(
@@ -174,7 +182,10 @@ def test_cancelling_the_request_withdraws_its_open_assignments(
         services.helprequest_cancel(request_, by=school_board)
     open_.refresh_from_db()
     done.refresh_from_db()
-    assert (open_.status, done.status) == (A.WITHDRAWN, A.FULFILLED)
+    assert (open_.status, done.status) == (
+        ConnectivityAssignment.Status.WITHDRAWN,
+        ConnectivityAssignment.Status.FULFILLED,
+    )
     assert request_.reference in open_.withdrawal_reason
     assert Notification.objects.filter(kind="helprequest_connectivity_withdrawn").count() == 1
 
@@ -194,10 +205,17 @@ def test_the_provider_reports_what_it_provided_and_the_organisation_hears_it(
             provision=provision(3, 1, 30, note="Opgehaald door de conciërge"),
         )
     assignment.refresh_from_db()
-    assert (assignment.status, assignment.sim_cards, assignment.hotspots) == (A.FULFILLED, 3, 1)
+    assert (assignment.status, assignment.sim_cards, assignment.hotspots) == (
+        ConnectivityAssignment.Status.FULFILLED,
+        3,
+        1,
+    )
     assert (assignment.bundle_ends_on, assignment.fulfilled_by) == (in_days(30), telecom)
     assert assignment.provider_note == "Opgehaald door de conciërge"
-    assert list(assignment.events.values_list("to_status", flat=True)) == [A.ASSIGNED, A.FULFILLED]
+    assert list(assignment.events.values_list("to_status", flat=True)) == [
+        ConnectivityAssignment.Status.ASSIGNED,
+        ConnectivityAssignment.Status.FULFILLED,
+    ]
     mail = Notification.objects.get(kind="helprequest_connectivity_fulfilled")
     assert mail.to_email == school_board.email
     assert "3 simkaarten en 1 mobiele hotspot" in mail.body_text
@@ -240,7 +258,12 @@ def test_a_provider_cannot_report_another_providers_or_a_withdrawn_assignment(
         connectivity.connectivity_fulfil(
             withdrawn, provider=telecom_org, by=telecom, provision=provision()
         )
-    assert ConnectivityAssignment.objects.filter(status=A.FULFILLED).count() == 0
+    assert (
+        ConnectivityAssignment.objects.filter(
+            status=ConnectivityAssignment.Status.FULFILLED
+        ).count()
+        == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -264,7 +287,7 @@ def test_it_refuses_a_report_that_is_not_possible(telecom_org, telecom, values, 
         )
     assert message in " ".join(exc_info.value.message_dict[field])
     assignment.refresh_from_db()
-    assert assignment.status == A.ASSIGNED
+    assert assignment.status == ConnectivityAssignment.Status.ASSIGNED
 
 
 def test_a_bundle_that_ends_today_is_fine_but_one_without_end_date_is_not():
@@ -285,8 +308,16 @@ def test_fulfil_many_records_everything_or_nothing(telecom_org, telecom, coordin
     with pytest.raises(connectivity.ConnectivityRowsInvalid) as exc_info:
         connectivity.connectivity_fulfil_many(provider=telecom_org, by=telecom, rows=rows)
     assert [row for row, _ in exc_info.value.problems] == [3, 5]
-    assert ConnectivityAssignment.objects.filter(status=A.FULFILLED).count() == 0
-    assert ConnectivityEvent.objects.filter(to_status=A.FULFILLED).count() == 0
+    assert (
+        ConnectivityAssignment.objects.filter(
+            status=ConnectivityAssignment.Status.FULFILLED
+        ).count()
+        == 0
+    )
+    assert (
+        ConnectivityEvent.objects.filter(to_status=ConnectivityAssignment.Status.FULFILLED).count()
+        == 0
+    )
 
     result = connectivity.connectivity_fulfil_many(
         provider=telecom_org, by=telecom, rows=[rows[0], rows[2]]

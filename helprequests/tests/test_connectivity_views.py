@@ -16,7 +16,6 @@ from helprequests.services import connectivity
 
 from .factories import ConnectivityAssignmentFactory, HelpRequestFactory, TelecomFactory
 
-A = ConnectivityAssignment.Status
 DASHBOARD = "helprequests:telecom_dashboard"
 CSV = "helprequests:telecom_csv"
 UPLOAD = "helprequests:telecom_upload"
@@ -112,7 +111,7 @@ def test_other_kinds_of_organisation_cannot_open_the_telecom_pages(client, reque
     response = client.post(reverse("helprequests:telecom_detail", args=[mine.pk]), fulfil_form())
     assert response.status_code == 403
     mine.refresh_from_db()
-    assert mine.status == A.ASSIGNED
+    assert mine.status == ConnectivityAssignment.Status.ASSIGNED
 
 
 def test_another_providers_assignment_is_a_404_and_stays_unchanged(client, eva, theirs):
@@ -120,7 +119,7 @@ def test_another_providers_assignment_is_a_404_and_stays_unchanged(client, eva, 
     assert client.get(url).status_code == 404
     assert client.post(url, fulfil_form()).status_code == 404
     theirs.refresh_from_db()
-    assert theirs.status == A.ASSIGNED
+    assert theirs.status == ConnectivityAssignment.Status.ASSIGNED
 
 
 def test_the_provider_sees_only_its_own_assignments(client, eva, mine, theirs):
@@ -198,7 +197,7 @@ def test_the_provider_marks_an_assignment_provided(
     assert response.url == reverse(DASHBOARD)
     mine.refresh_from_db()
     assert (mine.status, mine.sim_cards, mine.hotspots, mine.bundle_ends_on) == (
-        A.FULFILLED,
+        ConnectivityAssignment.Status.FULFILLED,
         3,
         1,
         in_days(60),
@@ -231,7 +230,7 @@ def test_it_refuses_a_bad_report_with_a_dutch_message_beside_the_field(
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     mine.refresh_from_db()
-    assert mine.status == A.ASSIGNED
+    assert mine.status == ConnectivityAssignment.Status.ASSIGNED
     assert mine.events.count() == 0  # the factory writes no history
 
 
@@ -243,7 +242,7 @@ def test_a_withdrawn_assignment_cannot_be_reported(client, eva, mine, coordinato
     response = client.post(url, fulfil_form(), follow=True)
     assert "ingetrokken" in response.content.decode()
     mine.refresh_from_db()
-    assert mine.status == A.WITHDRAWN
+    assert mine.status == ConnectivityAssignment.Status.WITHDRAWN
 
 
 # --- CSV download and upload ---------------------------------------------------------------
@@ -291,9 +290,13 @@ def test_the_provider_uploads_the_filled_in_csv(
     assert response.url == reverse(DASHBOARD)
     mine.refresh_from_db()
     later.refresh_from_db()
-    assert (mine.status, mine.sim_cards, mine.hotspots) == (A.FULFILLED, 4, 0)
+    assert (mine.status, mine.sim_cards, mine.hotspots) == (
+        ConnectivityAssignment.Status.FULFILLED,
+        4,
+        0,
+    )
     assert mine.bundle_ends_on == in_days(90)
-    assert later.status == A.ASSIGNED
+    assert later.status == ConnectivityAssignment.Status.ASSIGNED
     message = str(list(get_messages(response.wsgi_request))[0])
     assert "1 opdracht is gemarkeerd als geleverd" in message
     assert "1 regel was al eerder gemeld" in message  # `done`, with its own values
@@ -309,7 +312,7 @@ def test_an_upload_with_commas_iso_dates_and_english_headers_is_read_too(client,
     response = upload(client, csv_file(rows, delimiter=",", encoding="cp1252"))
     assert response.status_code == 302
     mine.refresh_from_db()
-    assert (mine.status, mine.hotspots) == (A.FULFILLED, 2)
+    assert (mine.status, mine.hotspots) == (ConnectivityAssignment.Status.FULFILLED, 2)
 
 
 def test_a_bad_upload_is_refused_whole_with_every_error_by_row_and_column(
@@ -364,7 +367,12 @@ def test_a_bad_upload_is_refused_whole_with_every_error_by_row_and_column(
     assert failure.total == len(failure.errors) >= len(expected)
     page = response.content.decode()
     assert "Er is niets veranderd" in page and "D (databundel loopt af op)" in page
-    assert ConnectivityAssignment.objects.filter(status=A.FULFILLED).count() == 1  # `done`
+    assert (
+        ConnectivityAssignment.objects.filter(
+            status=ConnectivityAssignment.Status.FULFILLED
+        ).count()
+        == 1
+    )  # `done`
     assert ConnectivityEvent.objects.count() == events
     assert not Notification.objects.filter(kind="helprequest_connectivity_fulfilled").exists()
 
@@ -389,7 +397,7 @@ def test_a_file_that_cannot_be_read_changes_nothing(client, eva, mine, file, mes
     assert response.status_code == 200
     assert message in response.content.decode()
     mine.refresh_from_db()
-    assert mine.status == A.ASSIGNED
+    assert mine.status == ConnectivityAssignment.Status.ASSIGNED
 
 
 def test_an_empty_upload_asks_for_a_file(client, eva):

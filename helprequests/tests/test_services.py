@@ -16,8 +16,6 @@ from tests.factories import OrganisationFactory, member_of
 
 from .factories import HelpRequestFactory, RequesterFactory
 
-S = HelpRequest.Status
-
 
 @pytest.fixture
 def org(db):
@@ -46,9 +44,9 @@ def test_it_creates_a_draft_with_the_province_derived_from_the_postcode(org, mem
         by=member,
         data={"target_group": "isolated_elderly", "tablets": 5, "delivery_postcode": "8011pk"},
     )
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
     assert (request.delivery_postcode, request.delivery_province) == ("8011 PK", "Overijssel")
-    assert request.events.get().to_status == S.DRAFT
+    assert request.events.get().to_status == HelpRequest.Status.DRAFT
 
 
 def test_it_clears_answers_that_do_not_fit_the_target_group(org, member):
@@ -78,10 +76,14 @@ def test_it_submits_a_complete_draft_and_tells_the_organisation(
     with django_capture_on_commit_callbacks(execute=True):
         submit(request, member)
     request.refresh_from_db()
-    assert request.status == S.SUBMITTED and request.submitted_at is not None
+    assert request.status == HelpRequest.Status.SUBMITTED and request.submitted_at is not None
     assert request.duplicate_of is None
     event = request.events.get()
-    assert (event.from_status, event.to_status, event.by) == (S.DRAFT, S.SUBMITTED, member)
+    assert (event.from_status, event.to_status, event.by) == (
+        HelpRequest.Status.DRAFT,
+        HelpRequest.Status.SUBMITTED,
+        member,
+    )
     mail = Notification.objects.get(kind="helprequest_received")
     assert mail.to_email == member.email and mail.status == Notification.Status.SENT
     assert request.reference in mail.subject
@@ -91,7 +93,7 @@ def test_submitting_twice_is_a_no_op(org, member):
     request = HelpRequestFactory(organisation=org)
     submit(request, member)
     submit(request, member)
-    assert HelpRequestEvent.objects.filter(to_status=S.SUBMITTED).count() == 1
+    assert HelpRequestEvent.objects.filter(to_status=HelpRequest.Status.SUBMITTED).count() == 1
     assert Notification.objects.filter(kind="helprequest_received").count() == 1
 
 
@@ -101,7 +103,7 @@ def test_it_refuses_to_submit_without_the_declaration(org, member):
         submit(request, member)
     assert "Bevestig" in errors_of(exc)["declaration"][0]
     request.refresh_from_db()
-    assert request.status == S.DRAFT and Notification.objects.count() == 0
+    assert request.status == HelpRequest.Status.DRAFT and Notification.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,7 @@ def test_it_refuses_to_submit_an_incomplete_or_inconsistent_request(
         submit(request, member)
     assert message in " ".join(errors_of(exc)[field])
     request.refresh_from_db()
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
 
 
 def test_it_refuses_a_need_by_date_in_the_past(org, member):
@@ -157,13 +159,18 @@ def test_it_refuses_more_open_requests_than_the_limit(org, member, settings):
     with pytest.raises(DomainError, match="al 2 hulpaanvragen die nog lopen"):
         submit(request, member)
     request.refresh_from_db()
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
 
 
 def test_drafts_and_finished_requests_do_not_count_towards_the_limit(org, member, settings):
     settings.HELPREQUEST_MAX_OPEN_PER_ORGANISATION = 1
     HelpRequestFactory(organisation=org)
-    for status in [S.REJECTED, S.FULFILLED, S.CANCELLED, S.CLOSED]:
+    for status in [
+        HelpRequest.Status.REJECTED,
+        HelpRequest.Status.FULFILLED,
+        HelpRequest.Status.CANCELLED,
+        HelpRequest.Status.CLOSED,
+    ]:
         HelpRequestFactory(
             organisation=org,
             status=status,
@@ -174,7 +181,7 @@ def test_drafts_and_finished_requests_do_not_count_towards_the_limit(org, member
         )
     request = HelpRequestFactory(organisation=org)
     submit(request, member)
-    assert request.__class__.objects.get(pk=request.pk).status == S.SUBMITTED
+    assert request.__class__.objects.get(pk=request.pk).status == HelpRequest.Status.SUBMITTED
 
 
 def test_an_unverified_organisation_cannot_submit(member):
@@ -183,7 +190,7 @@ def test_an_unverified_organisation_cannot_submit(member):
     with pytest.raises(DomainError, match="nog niet gecontroleerd"):
         submit(request, member)
     request.refresh_from_db()
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
 
 
 # --- Intake switches -----------------------------------------------------------------------
@@ -214,7 +221,7 @@ def test_a_closed_intake_leaves_other_groups_and_device_types_open(org, member):
     submit(laptops, member)
     pupils = HelpRequestFactory(organisation=org, tablets=5, laptops=0)
     submit(pupils, member)
-    assert HelpRequest.objects.filter(status=S.SUBMITTED).count() == 2
+    assert HelpRequest.objects.filter(status=HelpRequest.Status.SUBMITTED).count() == 2
 
 
 def test_either_is_refused_only_when_both_device_types_are_closed(org, member):
@@ -243,7 +250,7 @@ def test_a_submitted_request_can_be_edited_until_a_coordinator_decides(org, memb
     submit(request, member)
     services.helprequest_update(request, by=member, data={"laptops": 12})
     request.refresh_from_db()
-    assert request.laptops == 12 and request.status == S.SUBMITTED
+    assert request.laptops == 12 and request.status == HelpRequest.Status.SUBMITTED
     assert request.events.last().note == "Gewijzigd door de organisatie."
     services.helprequest_approve(request, by=coordinator)
     with pytest.raises(DomainError, match="al besloten"):
@@ -285,7 +292,7 @@ def test_coordinator_approves_lower_quantities_and_the_organisation_is_told(
 ):
     services.helprequest_approve(submitted, by=coordinator, laptops=6, tablets=4, either=0)
     submitted.refresh_from_db()
-    assert submitted.status == S.APPROVED and submitted.approved_at is not None
+    assert submitted.status == HelpRequest.Status.APPROVED and submitted.approved_at is not None
     assert (submitted.approved_laptops, submitted.approved_tablets, submitted.approved_either) == (
         6,
         4,
@@ -313,7 +320,7 @@ def test_it_refuses_approved_quantities_above_the_request_or_none_at_all(
     with pytest.raises(DomainError):
         services.helprequest_approve(submitted, by=coordinator, **quantities)
     submitted.refresh_from_db()
-    assert submitted.status == S.SUBMITTED and submitted.approved_devices == 0
+    assert submitted.status == HelpRequest.Status.SUBMITTED and submitted.approved_devices == 0
 
 
 def test_the_database_refuses_approved_quantities_above_the_request(submitted):
@@ -336,7 +343,10 @@ def test_coordinator_rejects_with_a_reason_the_organisation_reads(submitted, coo
         services.helprequest_reject(submitted, by=coordinator, reason=" ")
     services.helprequest_reject(submitted, by=coordinator, reason="Geen onderwijsinstelling")
     submitted.refresh_from_db()
-    assert (submitted.status, submitted.decision_reason) == (S.REJECTED, "Geen onderwijsinstelling")
+    assert (submitted.status, submitted.decision_reason) == (
+        HelpRequest.Status.REJECTED,
+        "Geen onderwijsinstelling",
+    )
     mail = Notification.objects.get(kind="helprequest_rejected")
     assert "Geen onderwijsinstelling" in mail.body_text
 
@@ -347,7 +357,7 @@ def test_fulfilled_requests_are_told_and_then_closed(submitted, coordinator):
     assert Notification.objects.filter(kind="helprequest_fulfilled").count() == 1
     services.helprequest_close(submitted, by=coordinator)
     submitted.refresh_from_db()
-    assert submitted.status == S.CLOSED
+    assert submitted.status == HelpRequest.Status.CLOSED
     assert not Notification.objects.filter(kind="helprequest_closed").exists()
 
 
@@ -361,50 +371,56 @@ def test_closing_an_approved_unfulfilled_request_needs_a_reason_and_tells_the_or
     assert "Doelgroep al geholpen" in Notification.objects.get(kind="helprequest_closed").body_text
 
 
-@pytest.mark.parametrize("status", [S.DRAFT, S.SUBMITTED, S.APPROVED])
+@pytest.mark.parametrize(
+    "status", [HelpRequest.Status.DRAFT, HelpRequest.Status.SUBMITTED, HelpRequest.Status.APPROVED]
+)
 def test_the_organisation_can_cancel_before_shipment(org, member, status):
     request = HelpRequestFactory(
         organisation=org,
         status=status,
-        submitted_at=None if status == S.DRAFT else timezone.now(),
-        approved_at=timezone.now() if status == S.APPROVED else None,
-        approved_laptops=10 if status == S.APPROVED else 0,
+        submitted_at=None if status == HelpRequest.Status.DRAFT else timezone.now(),
+        approved_at=timezone.now() if status == HelpRequest.Status.APPROVED else None,
+        approved_laptops=10 if status == HelpRequest.Status.APPROVED else 0,
     )
     services.helprequest_cancel(request, by=member)
     request.refresh_from_db()
-    assert request.status == S.CANCELLED
+    assert request.status == HelpRequest.Status.CANCELLED
     assert request.events.last().by == member
 
 
 @pytest.mark.parametrize(
     ("status", "service"),
     [
-        (S.DRAFT, "approve"),
-        (S.DRAFT, "reject"),
-        (S.DRAFT, "fulfil"),
-        (S.SUBMITTED, "fulfil"),
-        (S.SUBMITTED, "close"),
-        (S.APPROVED, "reject"),
-        (S.APPROVED, "submit"),
-        (S.FULFILLED, "cancel"),
-        (S.FULFILLED, "approve"),
-        (S.REJECTED, "approve"),
-        (S.REJECTED, "cancel"),
-        (S.CANCELLED, "submit"),
-        (S.CANCELLED, "approve"),
-        (S.CLOSED, "cancel"),
-        (S.CLOSED, "fulfil"),
+        (HelpRequest.Status.DRAFT, "approve"),
+        (HelpRequest.Status.DRAFT, "reject"),
+        (HelpRequest.Status.DRAFT, "fulfil"),
+        (HelpRequest.Status.SUBMITTED, "fulfil"),
+        (HelpRequest.Status.SUBMITTED, "close"),
+        (HelpRequest.Status.APPROVED, "reject"),
+        (HelpRequest.Status.APPROVED, "submit"),
+        (HelpRequest.Status.FULFILLED, "cancel"),
+        (HelpRequest.Status.FULFILLED, "approve"),
+        (HelpRequest.Status.REJECTED, "approve"),
+        (HelpRequest.Status.REJECTED, "cancel"),
+        (HelpRequest.Status.CANCELLED, "submit"),
+        (HelpRequest.Status.CANCELLED, "approve"),
+        (HelpRequest.Status.CLOSED, "cancel"),
+        (HelpRequest.Status.CLOSED, "fulfil"),
     ],
 )
 def test_it_refuses_invalid_transitions(org, member, coordinator, status, service):
-    decided = status in (S.APPROVED, S.FULFILLED, S.CLOSED)
+    decided = status in (
+        HelpRequest.Status.APPROVED,
+        HelpRequest.Status.FULFILLED,
+        HelpRequest.Status.CLOSED,
+    )
     request = HelpRequestFactory(
         organisation=org,
         status=status,
-        submitted_at=None if status == S.DRAFT else timezone.now(),
+        submitted_at=None if status == HelpRequest.Status.DRAFT else timezone.now(),
         approved_at=timezone.now() if decided else None,
         approved_laptops=10 if decided else 0,
-        decision_reason="reden" if status == S.REJECTED else "",
+        decision_reason="reden" if status == HelpRequest.Status.REJECTED else "",
     )
     call = {
         "submit": lambda: services.helprequest_submit(request, by=member),
@@ -428,7 +444,7 @@ def test_it_flags_an_open_request_of_the_same_organisation_for_the_same_target_g
     twin = HelpRequestFactory(organisation=org, submitted=True)
     request = submit(HelpRequestFactory(organisation=org), member)
     assert (request.duplicate_of, request.duplicate_reason) == (twin, "organisation")
-    assert request.status == S.SUBMITTED  # flagging never blocks
+    assert request.status == HelpRequest.Status.SUBMITTED  # flagging never blocks
 
 
 def test_it_flags_an_open_request_of_another_organisation_with_the_same_brin_code(member):
@@ -453,11 +469,15 @@ def test_it_flags_an_open_request_for_the_same_postcode_and_target_group(org, me
         # same postcode, another target group
         {"target_group": "isolated_elderly"},
         # same postcode and target group, but no longer open
-        {"status": S.REJECTED, "decision_reason": "x"},
-        {"status": S.CANCELLED},
-        {"status": S.FULFILLED, "approved_at": timezone.now(), "approved_laptops": 1},
+        {"status": HelpRequest.Status.REJECTED, "decision_reason": "x"},
+        {"status": HelpRequest.Status.CANCELLED},
+        {
+            "status": HelpRequest.Status.FULFILLED,
+            "approved_at": timezone.now(),
+            "approved_laptops": 1,
+        },
         # same organisation and target group, but still a draft
-        {"same_org": True, "status": S.DRAFT, "submitted_at": None},
+        {"same_org": True, "status": HelpRequest.Status.DRAFT, "submitted_at": None},
         # another organisation, another postcode, both without BRIN code
         {"delivery_postcode": "9711 AA"},
     ],
@@ -467,7 +487,7 @@ def test_it_does_not_flag_other_requests(org, member, twin):
     HelpRequestFactory(
         organisation=org if same_org else RequesterFactory(),
         submitted_at=twin.pop("submitted_at", timezone.now()),
-        **{"status": S.SUBMITTED, **twin},
+        **{"status": HelpRequest.Status.SUBMITTED, **twin},
     )
     request = submit(HelpRequestFactory(organisation=org), member)
     assert (request.duplicate_of, request.duplicate_reason) == (None, "")

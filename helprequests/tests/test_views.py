@@ -13,8 +13,6 @@ from tests.factories import member_of
 
 from .factories import HelpRequestFactory, RequesterFactory
 
-S = HelpRequest.Status
-
 
 def valid_form(**changes):
     data = {
@@ -77,7 +75,7 @@ def test_another_organisations_request_is_a_404_and_stays_unchanged(
     assert client.get(url).status_code == 404
     assert client.post(url, valid_form(laptops="1")).status_code == 404
     other_request.refresh_from_db()
-    assert (other_request.status, other_request.laptops) == (S.DRAFT, 10)
+    assert (other_request.status, other_request.laptops) == (HelpRequest.Status.DRAFT, 10)
 
 
 def test_a_donor_cannot_open_the_form_or_submit(client, donor, other_request):
@@ -97,7 +95,7 @@ def test_an_unverified_organisation_cannot_submit(client, db):
     response = client.post(reverse("helprequests:review", args=[request.pk]))
     assert response.url == reverse("awaiting_verification")
     request.refresh_from_db()
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
 
 
 # --- Form, confirmation page, submit -------------------------------------------------------
@@ -122,7 +120,7 @@ def test_it_shows_the_whole_request_before_it_is_submitted(
     response = client.post(reverse("helprequests:create"), valid_form())
     request = HelpRequest.objects.get()
     assert response.url == reverse("helprequests:review", args=[request.pk])
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
     assert (request.delivery_postcode, request.delivery_province) == ("4001 AB", "Gelderland")
     assert str(request.contact_phone) == "+31344123456"
 
@@ -136,7 +134,7 @@ def test_it_shows_the_whole_request_before_it_is_submitted(
         response = client.post(reverse("helprequests:review", args=[request.pk]))
     assert response.url == reverse("coordination:requester_overview")
     request.refresh_from_db()
-    assert request.status == S.SUBMITTED
+    assert request.status == HelpRequest.Status.SUBMITTED
     assert Notification.objects.get(kind="helprequest_received").to_email == carla.email
     dashboard = client.get(response.url).content.decode()
     assert request.reference in dashboard and "Ingediend" in dashboard
@@ -149,13 +147,17 @@ def test_a_draft_can_be_saved_with_only_the_target_group(client, carla):
     )
     assert response.url == reverse("coordination:requester_overview")
     request = HelpRequest.objects.get()
-    assert (request.status, request.target_group, request.laptops) == (S.DRAFT, "mbo_students", 0)
+    assert (request.status, request.target_group, request.laptops) == (
+        HelpRequest.Status.DRAFT,
+        "mbo_students",
+        0,
+    )
     review = client.get(reverse("helprequests:review", args=[request.pk])).content.decode()
     assert "U kunt deze aanvraag nog niet indienen" in review
     assert "Hulpaanvraag indienen" not in review
     client.post(reverse("helprequests:review", args=[request.pk]))
     request.refresh_from_db()
-    assert request.status == S.DRAFT
+    assert request.status == HelpRequest.Status.DRAFT
 
 
 @pytest.mark.parametrize(
@@ -230,7 +232,7 @@ def test_the_organisation_edits_its_submitted_request_until_a_decision(
     response = client.post(url, valid_form(laptops="12", declaration=None))
     assert response.url == reverse("coordination:request_detail", args=[request.pk])
     request.refresh_from_db()
-    assert (request.laptops, request.status) == (12, S.SUBMITTED)
+    assert (request.laptops, request.status) == (12, HelpRequest.Status.SUBMITTED)
 
     services.helprequest_approve(request, by=coordinator)
     response = client.post(url, valid_form(laptops="20"))
@@ -245,11 +247,13 @@ def test_the_organisation_cancels_its_request(client, carla, school_board_org):
     assert "annuleren?" in client.get(url).content.decode()
     assert client.post(url).url == reverse("coordination:requester_overview")
     request.refresh_from_db()
-    assert request.status == S.CANCELLED
-    fulfilled = HelpRequestFactory(organisation=school_board_org, approved=True, status=S.FULFILLED)
+    assert request.status == HelpRequest.Status.CANCELLED
+    fulfilled = HelpRequestFactory(
+        organisation=school_board_org, approved=True, status=HelpRequest.Status.FULFILLED
+    )
     url = reverse("helprequests:cancel", args=[fulfilled.pk])
     assert "kan niet meer worden geannuleerd" in client.get(url).content.decode()
     response = client.post(url, follow=True)
     assert "kan niet van" in response.content.decode()
     fulfilled.refresh_from_db()
-    assert fulfilled.status == S.FULFILLED
+    assert fulfilled.status == HelpRequest.Status.FULFILLED

@@ -20,7 +20,7 @@ from ..models import (
     ErasureStandard,
     ErasureTechnique,
 )
-from .steps import S, run_step, written_files
+from .steps import run_step, written_files
 
 
 @dataclass
@@ -53,9 +53,9 @@ class ErasureInput:
 
 def erasure_check(device: Device) -> str | None:
     """Why an erasure cannot be recorded for this device now, or None."""
-    if device.state == S.ANNOUNCED:
+    if device.state == Device.State.ANNOUNCED:
         return _("nog niet ingenomen; scan het eerst bij de inname.")
-    if device.state not in (S.RECEIVED, S.ERASED):
+    if device.state not in (Device.State.RECEIVED, Device.State.ERASED):
         return _("heeft al een uitkomst (%(state)s); wissen wordt niet meer vastgelegd.") % {
             "state": device.get_state_display()
         }
@@ -109,10 +109,10 @@ def save_erasure_record(
 
 def erasure_mark_device(device: Device, record: ErasureRecord, *, by, organisation) -> bool:
     """A passed erasure moves a received device to erased; returns whether it moved."""
-    if record.passed and device.state == S.RECEIVED:
+    if record.passed and device.state == Device.State.RECEIVED:
         device_transition(
             device,
-            S.ERASED,
+            Device.State.ERASED,
             by=by,
             organisation=organisation,
             note=_("Gewist: %(standard)s, %(tool)s")

@@ -16,7 +16,7 @@ from ..models import (
     ErasureResult,
     PartCondition,
 )
-from .steps import S, run_step
+from .steps import run_step
 
 
 @dataclass
@@ -67,9 +67,9 @@ class InspectionInput:
 
 def inspection_check(device: Device) -> str | None:
     """Why this device cannot be tested and graded now, or None."""
-    if device.state in (S.ANNOUNCED, S.RECEIVED):
+    if device.state in (Device.State.ANNOUNCED, Device.State.RECEIVED):
         return _("nog niet gewist; wis het apparaat eerst en test het daarna.")
-    if device.state != S.ERASED:
+    if device.state != Device.State.ERASED:
         return _("heeft al de status '%(state)s'.") % {"state": device.get_state_display()}
     return None
 
@@ -114,7 +114,7 @@ def device_mark_ready(device: Device, *, by, organisation, update_fields=()) -> 
         raise DomainError(_("Zonder geslaagde test kan een apparaat niet klaar zijn."))
     device = device_transition(
         device,
-        S.READY,
+        Device.State.READY,
         by=by,
         organisation=organisation,
         note=_("Getest en beoordeeld: kwaliteit %(grade)s") % {"grade": device.grade},

@@ -17,7 +17,7 @@ from donations.vocabulary import normalise_asset_tag
 
 from ..asset_tags import format_asset_tag, generate_asset_tag, is_valid_asset_tag
 from ..models import IntakeScan
-from .steps import S, clean_serial
+from .steps import clean_serial
 
 
 def _assign_asset_tag(device: Device) -> None:
@@ -105,14 +105,16 @@ def _intake_receive(donation, device, serial, *, by, organisation) -> None:
                 "tag": format_asset_tag(device.asset_tag) or "-",
             }
         )
-    if device.state not in (S.ANNOUNCED, S.RECEIVED):
+    if device.state not in (Device.State.ANNOUNCED, Device.State.RECEIVED):
         raise DomainError(
             _("%(serial)s heeft al de status '%(state)s'.")
             % {"serial": device.serial_number, "state": device.get_state_display()}
         )
     _assign_asset_tag(device)
-    if device.state == S.ANNOUNCED:
-        device_transition(device, S.RECEIVED, by=by, organisation=organisation, note=_("Inname"))
+    if device.state == Device.State.ANNOUNCED:
+        device_transition(
+            device, Device.State.RECEIVED, by=by, organisation=organisation, note=_("Inname")
+        )
 
 
 def _intake_add(donation, serial, *, kind, by, organisation) -> Device:
@@ -133,7 +135,7 @@ def _intake_add(donation, serial, *, kind, by, organisation) -> Device:
     _assign_asset_tag(device)
     device_transition(
         device,
-        S.RECEIVED,
+        Device.State.RECEIVED,
         by=by,
         organisation=organisation,
         note=_("Inname: stond niet op de lijst van de donateur, toegevoegd"),

@@ -19,7 +19,7 @@ from ..models import (
     RecycleReason,
 )
 from .erasure import ErasureInput, save_erasure_record
-from .steps import S, run_step
+from .steps import run_step
 
 
 @dataclass
@@ -37,7 +37,7 @@ class RecycleInput:
 
 
 def recycle_check(device: Device, data: RecycleInput) -> str | None:
-    if device.state not in (S.RECEIVED, S.ERASED, S.READY):
+    if device.state not in (Device.State.RECEIVED, Device.State.ERASED, Device.State.READY):
         return _("kan niet gerecycled worden vanuit de status '%(state)s'.") % {
             "state": device.get_state_display()
         }
@@ -67,7 +67,7 @@ def _apply_recycle(device: Device, data: RecycleInput, *, by, organisation) -> D
     device.recycle_reason = f"{reason}: {data.note.strip()}" if data.note.strip() else reason
     return device_transition(
         device,
-        S.RECYCLED,
+        Device.State.RECYCLED,
         by=by,
         organisation=organisation,
         note=device.recycle_reason,

@@ -19,7 +19,6 @@ from ..models import ErasureRecord, ErasureResult
 from ..storage import private_storage
 from .certificates import certificate_issue_if_complete
 
-S = Device.State
 MAX_SERIAL_LENGTH = 100
 
 

@@ -6,7 +6,6 @@ from allemaal.models import Organisation
 from donations.models import Device, Donation
 
 refurbisher_required = organisation_required(Organisation.Kind.REFURBISHER)
-S = Device.State
 
 
 def own_donation(request, donation_id: int) -> Donation:

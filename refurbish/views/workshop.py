@@ -11,13 +11,13 @@ from django.views.decorators.http import require_http_methods
 
 from allemaal.access import get_for_organisation
 from allemaal.services import DomainError
-from donations.models import Donation
+from donations.models import Device, Donation
 
 from .. import selectors, services
 from ..asset_tags import format_asset_tag
 from ..forms import BulkGradeForm, ErasureForm, RecycleForm, ScanForm
 from ..pdf import labels_pdf
-from .common import S, own_donation, refurbisher_required, selected_ids
+from .common import own_donation, refurbisher_required, selected_ids
 
 # --- Workspace -------------------------------------------------------------------------------
 
@@ -188,7 +188,7 @@ def _workbench(request, *, donation=None, state: str = ""):
         {
             "donation": donation,
             "state": state,
-            "states": [(value, label) for value, label in S.choices],
+            "states": [(value, label) for value, label in Device.State.choices],
             "devices": devices,
             "selected": set(selected),
             "forms": forms,
@@ -214,8 +214,8 @@ def donation_devices(request, donation_id):
 @require_http_methods(["GET", "POST"])
 def device_list(request):
     state = request.GET.get("status", "")
-    if state not in S.values:
-        state = S.RECEIVED
+    if state not in Device.State.values:
+        state = Device.State.RECEIVED
     return _workbench(request, state=state)
 
 
