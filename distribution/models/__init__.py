@@ -8,6 +8,8 @@ from .allocation import (
     AllocationQuerySet,
     AllocationRun,
     PriorityPolicy,
+    RejectionScope,
+    UnservedRequest,
 )
 from .shipping import (
     CARRIERS_WITHOUT_TRACKING,
@@ -32,9 +34,11 @@ __all__ = [
     "HandoutReminder",
     "HandoutReport",
     "PriorityPolicy",
+    "RejectionScope",
     "Shipment",
     "ShipmentEvent",
     "ShipmentItem",
     "ShipmentQuerySet",
     "SupportContact",
+    "UnservedRequest",
 ]

@@ -16,6 +16,7 @@ from .explain import (
     reason_codes,
     request_in_for,
 )
+from .history import allocation_history
 from .inputs import (
     REQUEST_FIELDS,
     DeviceRow,
@@ -62,8 +63,12 @@ from .shipping import (
 )
 from .support import find_device, helpdesk_device, open_follow_ups, recent_contacts
 from .whatif import Comparison, ComparisonRow, RequestChange, preview_comparison
+from .whynot import request_wait_explanation, unserved_text
 
 __all__ = [
+    "allocation_history",
+    "request_wait_explanation",
+    "unserved_text",
     "Destination",
     "DonorImpact",
     "delivered_count",

@@ -1,0 +1,149 @@
+"""Why a run left a request without a device: one reason per unserved request (pure Python).
+
+The reasons are codes with numbers (`Unserved`); the Django side words them, for coordinators
+and, more kindly, for the requesting organisation (distribution/selectors/whynot.py). The checks
+go from the supply to the competition: no device of the type at all; none that meets the
+group's minimum specs and grades; only devices rejected for this request or its organisation;
+otherwise the eligible devices went to requests that come first (a higher tier, or the same tier
+with a higher score or an earlier approval), and perhaps its organisation's share was used.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from .solver_classes import (
+    CATEGORIES,
+    CATEGORY_OF_KIND,
+    TARGET_GROUPS,
+    Assignment,
+    Policy,
+    RequestIn,
+    Unserved,
+    meets_rules,
+)
+
+if TYPE_CHECKING:
+    from .solver import _Prepared
+
+Order = tuple[int, int, int]
+
+
+def queue_category(request: RequestIn) -> str:
+    """The category whose queue a request is shown in: the one it needs most of."""
+    return "tablet" if request.open_for("tablet") > request.open_for("laptop") else "laptop"
+
+
+def why_not(
+    prepared: _Prepared, assignments: list[Assignment], policy: Policy
+) -> dict[int, Unserved]:
+    request_of = {a.request_id for a in assignments}
+    unserved = [r for r in prepared.requests if r.id not in request_of]
+    if not unserved:
+        return {}
+    by_id = {r.id: r for r in prepared.requests}
+    supply: Counter[str] = Counter()
+    eligible: Counter[tuple[str, str]] = Counter()
+    barred: Counter[tuple[int, str]] = Counter()
+    served_by: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+    device_request = {a.device_id: a.request_id for a in assignments}
+    groups_of: dict[tuple, tuple[str, ...]] = {}
+    for (kind, grade, _province, _ref, ram, storage, rejected), bucket in prepared.buckets.items():
+        category = CATEGORY_OF_KIND[kind]
+        spec = (kind, grade, ram, storage)
+        if spec not in groups_of:
+            groups_of[spec] = tuple(g for g in TARGET_GROUPS if meets_rules(bucket[0], g, policy))
+        groups = groups_of[spec]
+        supply[category] += len(bucket)
+        for group in groups:
+            eligible[category, group] += len(bucket)
+        for rid in rejected:
+            if by_id[rid].target_group in groups:
+                barred[rid, category] += len(bucket)
+        served = served_by.setdefault((category, groups), set())
+        served.update(rid for d in bucket if (rid := device_request.get(d.id)) is not None)
+    competitors = _Competitors(prepared, served_by)
+    queues = _Queues(prepared)
+    served_units: Counter[tuple[int, int]] = Counter()
+    for a in assignments:
+        request = by_id[a.request_id]
+        served_units[request.organisation_id, prepared.tier[request.id]] += 1
+    reasons = {}
+    for request in unserved:
+        categories = [c for c in CATEGORIES if request.open_for(c) > 0]
+        group = request.target_group
+        common = {
+            "categories": categories,
+            "group": group,
+            "tier": prepared.tier[request.id] + 1,
+            "position": queues.position(request),
+            "queue_category": queue_category(request),
+        }
+        usable = sum(eligible[c, group] for c in categories)
+        if not sum(supply[c] for c in categories):
+            reasons[request.id] = Unserved("no_device_of_type", common)
+        elif not usable:
+            reasons[request.id] = Unserved("below_minimum", common)
+        elif usable <= sum(barred[request.id, c] for c in categories):
+            reasons[request.id] = Unserved("rejected", common)
+        else:
+            higher_tier, higher_score = competitors.ahead(request, categories)
+            key = (request.organisation_id, prepared.tier[request.id])
+            room = prepared.share_rooms.get(key)
+            share_used = room is not None and served_units[key] >= room
+            reasons[request.id] = Unserved(
+                "outranked",
+                {
+                    **common,
+                    "higher_tier": higher_tier,
+                    "higher_score": higher_score,
+                    "share_used": share_used,
+                },
+            )
+    return reasons
+
+
+class _Competitors:
+    """The served requests that received devices a request could have used, in order."""
+
+    def __init__(self, prepared: _Prepared, served_by: dict) -> None:
+        self.prepared = prepared
+        self.served_by = served_by
+        self.cache: dict[tuple[tuple[str, ...], str], list[Order]] = {}
+
+    def ahead(self, request: RequestIn, categories: list[str]) -> tuple[int, int]:
+        """(served requests of a higher tier, of the same tier that come first)."""
+        key = (tuple(categories), request.target_group)
+        if key not in self.cache:
+            ids: set[int] = set()
+            for (category, groups), served in self.served_by.items():
+                if category in categories and request.target_group in groups:
+                    ids |= served
+            order = self.prepared.order
+            by_id = {r.id: r for r in self.prepared.requests if r.id in ids}
+            self.cache[key] = sorted(order(r) for r in by_id.values())
+        ordered = self.cache[key]
+        mine = self.prepared.order(request)
+        higher_tier = bisect_left(ordered, (mine[0], -(2**62), -1))
+        return higher_tier, bisect_left(ordered, mine) - higher_tier
+
+
+class _Queues:
+    """A request's place among the open requests of its group waiting for its category."""
+
+    def __init__(self, prepared: _Prepared) -> None:
+        self.prepared = prepared
+        self.lists: dict[tuple[str, str], list[Order]] = {}
+        for request in prepared.requests:
+            for category in CATEGORIES:
+                if request.open_for(category) > 0:
+                    key = (category, request.target_group)
+                    self.lists.setdefault(key, []).append(prepared.order(request))
+        for ordered in self.lists.values():
+            ordered.sort()
+
+    def position(self, request: RequestIn) -> int:
+        ordered = self.lists[queue_category(request), request.target_group]
+        return bisect_left(ordered, self.prepared.order(request)) + 1
