@@ -89,12 +89,13 @@ def _policy_fields() -> dict[str, forms.Field]:
             min_value=1,
             max_value=MAX_TIERS,
             help_text=_(
-                "1 gaat voor alles; een lagere groep krijgt alleen wat een hogere niet kan gebruiken."
+                "1 gaat voor alles; een lagere groep krijgt alleen wat een hogere niet kan "
+                "gebruiken."
             ),
         )
     for number in range(1, MAX_TIERS + 1):
         fields[f"tier_reserve_{number}"] = forms.DecimalField(
-            label=_("Gereserveerd voor prioriteitsgroep %(n)d (% van een ronde)") % {"n": number},
+            label=_("Gereserveerd voor prioriteitsgroep %(n)d (%% van een ronde)") % {"n": number},
             min_value=Decimal("0"),
             max_value=Decimal("100"),
             decimal_places=1,

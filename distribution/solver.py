@@ -1,24 +1,29 @@
 """Which ready device goes to which approved help request: an optimal, deterministic allocation.
 
-Pure Python + OR-Tools, no Django. The objective (OBJECTIVE.md) is lexicographic: first allocate
-as many devices as the hard rules allow, then maximise the sum of score(device, request) =
-priority(request) + fit(device, request). Both are one min-cost maximum flow.
+Pure Python + OR-Tools, no Django. The objective (OBJECTIVE.md) is lexicographic: first the
+units within each tier's reserved share of the run, then the units per priority tier from the
+first tier down (a device goes to a lower tier only when no higher-tier request can use it),
+then the units within the organisations' fair shares, then all units (no usable device stays
+idle while a request it fits has room), then the sum of score(device, request) = priority +
+fit, then the previous run's open proposals kept, then earlier approval. All of it is one
+min-cost maximum flow with one multiplier per level (`_scales`, proof in `_Graph`).
 
 `solve` is the one to call. It groups devices into classes that keep every distinction the score
-and the rules make (kind, grade, province, which target groups' rules the device meets) and routes
-them through one hub per (province, target group, category) to the requests, then per
-organisation (its cap) to the sink. Because a pair's score splits into a part that depends only
-on (device class, hub) and a part that depends only on the request, this small graph has exactly
-the optimum of the full device x request graph; it is exact, not an approximation.
+and the rules make (kind, grade, province, which target groups' rules the device meets, which
+requests it was rejected for) and routes them through one hub per (province, target group,
+category) to the requests, then to their outlet: a share node per (organisation, tier) when the
+organisation's demand exceeds its share, a tier node when the tier has a reserve, or the sink.
+Because a pair's score splits into a part that depends only on (device class, hub) and a part
+that depends only on the request, this small graph has exactly the optimum of the full device x
+request graph; it is exact, not an approximation.
 
 `solve_exact` builds that full graph literally (every device class to every request slot it may
 fill) and is the reference the tests and the benchmark compare `solve` against.
 
-Ties: among allocations of equal size and score, requests approved earlier (then lower ids) are
-served first, through a tie term in the arc costs too small to change the score (`_Graph`).
 Inputs are sorted by id before the graph is built and OR-Tools is deterministic, so the same
-input, in any order, gives the same output. Within a class, devices are handed out grouped by
-refurbisher and then by id, so one request's devices tend to come from few refurbishers.
+input, in any order, gives the same output. Within a class, devices go first to the request the
+previous run proposed them to, then grouped by refurbisher and by id, so one request's devices
+tend to come from few refurbishers.
 """
 
 from __future__ import annotations
