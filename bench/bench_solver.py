@@ -252,9 +252,7 @@ def run_case(name: str, n_devices: int, n_requests: int, n_orgs: int, mode: str,
     policies = [("default", Policy())]
     if mode == "compare":
         policies.append(("tight share", Policy(org_cap_share=0.01)))
-        policies.append(
-            ("reserve+aging", Policy(tier_reserve=[0.0, 0.0, 0.1], tier_aging_days=60))
-        )
+        policies.append(("reserve+aging", Policy(tier_reserve=[0.0, 0.0, 0.1], tier_aging_days=60)))
     for policy_name, policy in policies:
         if len(policies) > 1:
             print(f" policy {policy_name} (org_cap_share {policy.org_cap_share}):")

@@ -64,7 +64,7 @@ from .solver_classes import (
     region_relation,
     request_priority,
 )
-from .solver_whynot import why_not
+from .solver_whynot import ORDER_BITS, why_not
 
 __all__ = [
     "NEIGHBOURS",
@@ -144,10 +144,8 @@ class _Graph:
     capacities: list[int] = field(default_factory=list)
     scores: list[int] = field(default_factory=list)
     ranks: list[int] = field(default_factory=list)
-    tier_weights: list[int] = field(default_factory=list)
-    shares: list[int] = field(default_factory=list)
-    reserves: list[int] = field(default_factory=list)
-    keeps: list[int] = field(default_factory=list)
+    # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0 (few)
+    levels: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     nodes: int = 2
 
     def node(self) -> int:
@@ -172,10 +170,8 @@ class _Graph:
         self.capacities.append(capacity)
         self.scores.append(score)
         self.ranks.append(rank)
-        self.tier_weights.append(tier)
-        self.shares.append(share)
-        self.reserves.append(reserve)
-        self.keeps.append(keep)
+        if tier or share or reserve or keep:
+            self.levels[len(self.tails) - 1] = (tier, share, reserve, keep)
         return len(self.tails) - 1
 
     def max_flow_max_score(
@@ -218,29 +214,20 @@ class _Graph:
 
     def _largest(self, bounds: _Bounds, levels: int) -> int:
         keep, score, share, tier, reserve = _scales(bounds, levels)
+        most_tier = max((level[0] for level in self.levels.values()), default=0)
         return (
-            reserve
-            + max(self.tier_weights) * tier
-            + share
-            + max(map(abs, self.scores)) * score
-            + keep
-            + levels
+            reserve + most_tier * tier + share + max(map(abs, self.scores)) * score + keep + levels
         )
 
     def costs(self, bounds: _Bounds, levels: int, ranked: int) -> list[int]:
         keep, score, share, tier, reserve = _scales(bounds, levels)
-        return [
-            rank * levels // ranked - (r * reserve + t * tier + h * share + s * score + k * keep)
-            for s, rank, t, h, r, k in zip(
-                self.scores,
-                self.ranks,
-                self.tier_weights,
-                self.shares,
-                self.reserves,
-                self.keeps,
-                strict=True,
-            )
+        costs = [
+            rank * levels // ranked - s * score
+            for s, rank in zip(self.scores, self.ranks, strict=True)
         ]
+        for arc, (t, h, r, k) in self.levels.items():
+            costs[arc] -= r * reserve + t * tier + h * share + k * keep
+        return costs
 
     def _solve(self, supply: int, bounds: _Bounds, levels: int, ranked: int) -> list[int] | None:
         smcf = min_cost_flow.SimpleMinCostFlow()
@@ -279,9 +266,11 @@ class _Prepared:
     supply: int
     seconds: float
 
-    def order(self, request: RequestIn) -> tuple[int, int, int]:
-        """Who goes first: tier, then priority, then approval order."""
-        return (self.tier[request.id], -self.parts[request.id].total, self.rank[request.id])
+    order_keys: dict[int, int]  # request id -> ORDER_BITS-packed (tier, -priority, rank)
+
+    def order(self, request: RequestIn) -> int:
+        """Who goes first: tier, then priority, then approval order (smaller first)."""
+        return self.order_keys[request.id]
 
 
 def _prepare(
@@ -340,6 +329,7 @@ def _prepare(
     share_cap = policy.share_cap(len(devices), history.held_total)
     in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
     open_ids = set(parts)
+    rank = {request.id: position for position, request in enumerate(in_order)}
     reserved = {
         level: units
         for level in sorted(tier_demand)
@@ -349,7 +339,7 @@ def _prepare(
         buckets=dict(sorted(buckets.items())),
         requests=open_requests,
         parts=parts,
-        rank={request.id: position for position, request in enumerate(in_order)},
+        rank=rank,
         tier=tier,
         tiers=len(policy.tiers),
         open_units=sum(request.open_total for request in open_requests),
@@ -359,7 +349,23 @@ def _prepare(
         previous={d: r for d, r in history.previous.items() if r in open_ids},
         supply=len(devices),
         seconds=perf_counter() - started,
+        order_keys=_order_keys(parts, tier, rank),
     )
+
+
+def _order_keys(
+    parts: dict[int, PriorityParts], tier: dict[int, int], rank: dict[int, int]
+) -> dict[int, int]:
+    if not parts:
+        return {}
+    totals = {rid: part.total for rid, part in parts.items()}
+    highest = max(totals.values())
+    if highest - min(totals.values()) >= 1 << ORDER_BITS or len(rank) >= 1 << ORDER_BITS:
+        raise ValueError("too many requests or too wide a priority range to order")
+    return {
+        rid: (tier[rid] << (2 * ORDER_BITS)) | ((highest - total) << ORDER_BITS) | rank[rid]
+        for rid, total in totals.items()
+    }
 
 
 def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[int, ...]]:
@@ -382,17 +388,15 @@ def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[i
 def _share_rooms(
     demand: dict[tuple[int, int], int], cap: int, held: dict[int, int]
 ) -> dict[tuple[int, int], int]:
-    """An organisation's room under its share (cap minus what it holds) is used by its requests
-    in tier order: the first tier's demand first. Only (organisation, tier) pairs whose demand
-    exceeds the room left are returned; the others fit entirely."""
+    """An organisation's room under its share is the cap minus what it holds; within each tier
+    its units up to that room count as within its share (the tiers are served first anyway, so
+    the share orders organisations that compete within one tier). Only (organisation, tier)
+    pairs whose demand exceeds the room are returned; the others fit entirely."""
     rooms: dict[tuple[int, int], int] = {}
-    left: dict[int, int] = {}
-    for org, level in sorted(demand):
-        room = left.get(org, max(0, cap - held.get(org, 0)))
-        units = demand[org, level]
+    for (org, level), units in sorted(demand.items()):
+        room = max(0, cap - held.get(org, 0))
         if units > room:
             rooms[org, level] = room
-        left[org] = max(0, room - units)
     return rooms
 
 

@@ -28,7 +28,10 @@ from .solver_classes import (
 if TYPE_CHECKING:
     from .solver import _Prepared
 
-Order = tuple[int, int, int]
+# solver._Prepared.order packs (tier, highest priority - priority, rank) into one int, which
+# sorts and bisects several times faster than a tuple; each part fits in ORDER_BITS bits.
+ORDER_BITS = 24
+Order = int
 
 
 def queue_category(request: RequestIn) -> str:
@@ -44,9 +47,9 @@ def why_not(
     if not unserved:
         return {}
     by_id = {r.id: r for r in prepared.requests}
-    supply: Counter[str] = Counter()
-    eligible: Counter[tuple[str, str]] = Counter()
-    barred: Counter[tuple[int, str]] = Counter()
+    supply: dict[str, int] = {}
+    eligible: dict[tuple[str, str], int] = {}
+    barred: dict[tuple[int, str], int] = {}
     served_by: dict[tuple[str, tuple[str, ...]], set[int]] = {}
     device_request = {a.device_id: a.request_id for a in assignments}
     groups_of: dict[tuple, tuple[str, ...]] = {}
@@ -56,12 +59,12 @@ def why_not(
         if spec not in groups_of:
             groups_of[spec] = tuple(g for g in TARGET_GROUPS if meets_rules(bucket[0], g, policy))
         groups = groups_of[spec]
-        supply[category] += len(bucket)
+        supply[category] = supply.get(category, 0) + len(bucket)
         for group in groups:
-            eligible[category, group] += len(bucket)
+            eligible[category, group] = eligible.get((category, group), 0) + len(bucket)
         for rid in rejected:
             if by_id[rid].target_group in groups:
-                barred[rid, category] += len(bucket)
+                barred[rid, category] = barred.get((rid, category), 0) + len(bucket)
         served = served_by.setdefault((category, groups), set())
         served.update(rid for d in bucket if (rid := device_request.get(d.id)) is not None)
     competitors = _Competitors(prepared, served_by)
@@ -81,12 +84,12 @@ def why_not(
             "position": queues.position(request),
             "queue_category": queue_category(request),
         }
-        usable = sum(eligible[c, group] for c in categories)
-        if not sum(supply[c] for c in categories):
+        usable = sum(eligible.get((c, group), 0) for c in categories)
+        if not sum(supply.get(c, 0) for c in categories):
             reasons[request.id] = Unserved("no_device_of_type", common)
         elif not usable:
             reasons[request.id] = Unserved("below_minimum", common)
-        elif usable <= sum(barred[request.id, c] for c in categories):
+        elif barred and usable <= sum(barred.get((request.id, c), 0) for c in categories):
             reasons[request.id] = Unserved("rejected", common)
         else:
             higher_tier, higher_score = competitors.ahead(request, categories)
@@ -121,12 +124,12 @@ class _Competitors:
             for (category, groups), served in self.served_by.items():
                 if category in categories and request.target_group in groups:
                     ids |= served
-            order = self.prepared.order
-            by_id = {r.id: r for r in self.prepared.requests if r.id in ids}
-            self.cache[key] = sorted(order(r) for r in by_id.values())
+            keys = self.prepared.order_keys
+            self.cache[key] = sorted(keys[rid] for rid in ids)
         ordered = self.cache[key]
         mine = self.prepared.order(request)
-        higher_tier = bisect_left(ordered, (mine[0], -(2**62), -1))
+        tier_start = (mine >> (2 * ORDER_BITS)) << (2 * ORDER_BITS)
+        higher_tier = bisect_left(ordered, tier_start)
         return higher_tier, bisect_left(ordered, mine) - higher_tier
 
 

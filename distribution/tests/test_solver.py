@@ -265,12 +265,9 @@ def objective(devices, requests, policy, today, history, got, score, keep) -> tu
     )
     cap = policy.share_cap(len(devices), history.held_total)
     share = 0
-    for org in {org for org, _t in demand}:
+    for org, tier in demand:
         room = max(0, cap - history.held_by_org.get(org, 0))
-        for tier in range(len(policy.tiers)):
-            if demand[org, tier]:
-                share += min(per_org_tier[org, tier], room)
-                room = max(0, room - demand[org, tier])
+        share += min(per_org_tier[org, tier], room)
     return (reserve, *per_tier, share, sum(per_tier), score, keep)
 
 
