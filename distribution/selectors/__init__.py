@@ -1,6 +1,9 @@
-"""Reads across devices, help requests, allocations and shipments, in six rooms:
+"""Reads across devices, help requests, allocations and shipments, in eight rooms:
 
 - `inputs`: what a matching run works on (ready devices, open requests), as plain rows.
+- `history`: what earlier decisions tell a run (held devices, open proposals, rejections).
+- `whynot`: why the latest run left a request without a device, for coordinators and, kindly,
+  for the requester (`request_wait_explanation`).
 - `progress`: the numbers a requesting organisation sees (`allocation_counts`,
   `queue_positions`): the same open quantities the job uses, and its priority order.
 - `explain`: the plain-language reason behind one allocation.
