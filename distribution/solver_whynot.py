@@ -11,14 +11,11 @@ with a higher score or an earlier approval), and perhaps its organisation's shar
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from .solver_classes import (
     CATEGORIES,
-    CATEGORY_OF_KIND,
     TARGET_GROUPS,
-    Assignment,
     Policy,
     RequestIn,
     Unserved,
@@ -26,7 +23,7 @@ from .solver_classes import (
 )
 
 if TYPE_CHECKING:
-    from .solver import _Prepared
+    from .solver import _DeviceClass, _Prepared
 
 # solver._Prepared.order packs (tier, highest priority - priority, rank) into one int, which
 # sorts and bisects several times faster than a tuple; each part fits in ORDER_BITS bits.
@@ -40,10 +37,15 @@ def queue_category(request: RequestIn) -> str:
 
 
 def why_not(
-    prepared: _Prepared, assignments: list[Assignment], policy: Policy
+    prepared: _Prepared,
+    classes: list[_DeviceClass],
+    pairs: dict[int, list[tuple[RequestIn, int]]],
+    policy: Policy,
 ) -> dict[int, Unserved]:
-    request_of = {a.request_id for a in assignments}
-    unserved = [r for r in prepared.requests if r.id not in request_of]
+    """Per device class rather than per device: a national run has a million devices but a few
+    hundred classes, and every device of a class is the same for these checks."""
+    served_ids = {request.id for class_pairs in pairs.values() for request, _units in class_pairs}
+    unserved = [r for r in prepared.requests if r.id not in served_ids]
     if not unserved:
         return {}
     by_id = {r.id: r for r in prepared.requests}
@@ -51,28 +53,23 @@ def why_not(
     eligible: dict[tuple[str, str], int] = {}
     barred: dict[tuple[int, str], int] = {}
     served_by: dict[tuple[str, tuple[str, ...]], set[int]] = {}
-    device_request = {a.device_id: a.request_id for a in assignments}
-    groups_of: dict[tuple, tuple[str, ...]] = {}
-    for (kind, grade, _province, _ref, ram, storage, rejected), bucket in prepared.buckets.items():
-        category = CATEGORY_OF_KIND[kind]
-        spec = (kind, grade, ram, storage)
-        if spec not in groups_of:
-            groups_of[spec] = tuple(g for g in TARGET_GROUPS if meets_rules(bucket[0], g, policy))
-        groups = groups_of[spec]
-        supply[category] = supply.get(category, 0) + len(bucket)
+    served_units: dict[tuple[int, int], int] = {}
+    for index, cls in enumerate(classes):
+        category, size = cls.category, len(cls.devices)
+        groups = tuple(g for g in TARGET_GROUPS if meets_rules(cls.devices[0], g, policy))
+        supply[category] = supply.get(category, 0) + size
         for group in groups:
-            eligible[category, group] = eligible.get((category, group), 0) + len(bucket)
-        for rid in rejected:
+            eligible[category, group] = eligible.get((category, group), 0) + size
+        for rid in cls.forbidden:
             if by_id[rid].target_group in groups:
-                barred[rid, category] = barred.get((rid, category), 0) + len(bucket)
+                barred[rid, category] = barred.get((rid, category), 0) + size
         served = served_by.setdefault((category, groups), set())
-        served.update(rid for d in bucket if (rid := device_request.get(d.id)) is not None)
+        for request, units in pairs.get(index, ()):
+            served.add(request.id)
+            key = (request.organisation_id, prepared.tier[request.id])
+            served_units[key] = served_units.get(key, 0) + units
     competitors = _Competitors(prepared, served_by)
     queues = _Queues(prepared)
-    served_units: Counter[tuple[int, int]] = Counter()
-    for a in assignments:
-        request = by_id[a.request_id]
-        served_units[request.organisation_id, prepared.tier[request.id]] += 1
     reasons = {}
     for request in unserved:
         categories = [c for c in CATEGORIES if request.open_for(c) > 0]
@@ -95,7 +92,7 @@ def why_not(
             higher_tier, higher_score = competitors.ahead(request, categories)
             key = (request.organisation_id, prepared.tier[request.id])
             room = prepared.share_rooms.get(key)
-            share_used = room is not None and served_units[key] >= room
+            share_used = room is not None and served_units.get(key, 0) >= room
             reasons[request.id] = Unserved(
                 "outranked",
                 {
