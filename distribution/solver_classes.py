@@ -197,7 +197,9 @@ def _default_tiers() -> list[list[str]]:
     return [
         ["pupils_no_home_schooling"],
         ["pupils"],
-        ["isolated_elderly", "low_income_families", "disability", "newcomers", "other"],
+        # In WEIGHT_KEYS order, as the policy form writes a tier (the order within a tier is
+        # not a ranking).
+        ["low_income_families", "isolated_elderly", "disability", "newcomers", "other"],
     ]
 
 
