@@ -40,6 +40,7 @@ REGION_LABELS = {
 CATEGORY_LABELS = {"laptop": _("laptop"), "tablet": _("tablet")}
 SPEC_LABELS = {"ram_gb": _("werkgeheugen (GB)"), "storage_gb": _("opslag (GB)")}
 SCORE = {"min_value": -1000, "max_value": 1000}
+MAX_TIERS = len(WEIGHT_KEYS)
 
 
 def _points(label, **extra) -> forms.IntegerField:
@@ -73,11 +74,41 @@ def _policy_fields() -> dict[str, forms.Field]:
     for grade in GRADES:
         fields[f"grade_{grade}"] = _points(_("Klasse %(g)s") % {"g": grade})
     fields["org_cap_percent"] = forms.DecimalField(
-        label=_("Hoogstens dit deel van de apparaten per organisatie per ronde (%)"),
+        label=_("Eerlijk deel per organisatie (%)"),
         min_value=Decimal("0.1"),
         max_value=Decimal("100"),
         decimal_places=1,
-        help_text=_("Zo neemt een groot schoolbestuur niet een hele partij."),
+        help_text=_(
+            "Van de klaarstaande apparaten plus wat alle organisaties al goedgekeurd hebben en "
+            "nog niet ontvingen. Wat een organisatie al heeft, telt mee. Binnen hun deel gaan "
+            "organisaties eerst; wat niemand anders kan gebruiken, gaat toch de deur uit."
+        ),
+    )
+    for key in WEIGHT_KEYS:
+        fields[f"tier_{key}"] = forms.IntegerField(
+            label=_("Prioriteitsgroep van: %(group)s") % {"group": WEIGHT_LABELS[key]},
+            min_value=1,
+            max_value=MAX_TIERS,
+            help_text=_(
+                "1 gaat voor alles; een lagere groep krijgt alleen wat een hogere niet kan "
+                "gebruiken."
+            ),
+        )
+    for number in range(1, MAX_TIERS + 1):
+        fields[f"tier_reserve_{number}"] = forms.DecimalField(
+            label=_("Gereserveerd voor prioriteitsgroep %(n)d (%% van een ronde)") % {"n": number},
+            min_value=Decimal("0"),
+            max_value=Decimal("100"),
+            decimal_places=1,
+            required=False,
+        )
+    fields["tier_aging_days"] = forms.IntegerField(
+        label=_("Na zoveel dagen wachten een prioriteitsgroep hoger (0 = uit)"),
+        min_value=0,
+        max_value=3650,
+        help_text=_(
+            "Uit tenzij u het aanzet: dan gaat een aanvraag per zoveel dagen een groep omhoog."
+        ),
     )
     for group, group_label in TargetGroup.choices:
         for category in CATEGORIES:
@@ -132,7 +163,20 @@ class PolicyForm(forms.Form):
                 }
                 if spec:
                     min_specs.setdefault(group, {})[category] = spec
+        numbers = sorted({data[f"tier_{key}"] for key in WEIGHT_KEYS})
+        tiers = [[key for key in WEIGHT_KEYS if data[f"tier_{key}"] == n] for n in numbers]
+        unused = [
+            n for n in range(1, MAX_TIERS + 1) if n not in numbers and data.get(f"tier_reserve_{n}")
+        ]
+        if unused:
+            raise ValueError(
+                _("er is een reservering voor een prioriteitsgroep zonder doelgroepen")
+            )
+        reserve = [float(data.get(f"tier_reserve_{n}") or 0) / 100 for n in numbers]
         return Policy(
+            tiers=tiers,
+            tier_reserve=reserve,
+            tier_aging_days=data["tier_aging_days"],
             group_weights={key: data[f"weight_{key}"] for key in WEIGHT_KEYS},
             urgency_bonus={u: data[f"urgency_{u}"] for u in URGENCIES},
             need_by_max_bonus=data["need_by_max_bonus"],
@@ -149,7 +193,14 @@ class PolicyForm(forms.Form):
     def sections(self) -> list[tuple[str, list]]:
         """The fields in the groups the page shows them in."""
         names = {
-            _("Doelgroepen (punten)"): [f"weight_{k}" for k in WEIGHT_KEYS],
+            _("Voorrang: prioriteitsgroepen, reserveringen en doorschuiven"): [
+                f"tier_{k}" for k in WEIGHT_KEYS
+            ]
+            + [f"tier_reserve_{n}" for n in range(1, MAX_TIERS + 1)]
+            + ["tier_aging_days"],
+            _("Doelgroepen (punten binnen een prioriteitsgroep)"): [
+                f"weight_{k}" for k in WEIGHT_KEYS
+            ],
             _("Urgentie en gewenste datum"): [f"urgency_{u}" for u in URGENCIES]
             + ["need_by_max_bonus", "need_by_horizon_days"],
             _("Wachttijd"): ["aging_points_per_day", "aging_max"],
@@ -183,7 +234,11 @@ def policy_initial(policy: Policy) -> dict:
         "aging_points_per_day": policy.aging_points_per_day,
         "aging_max": policy.aging_max,
         "org_cap_percent": Decimal(str(round(policy.org_cap_share * 100, 1))),
+        "tier_aging_days": policy.tier_aging_days,
     }
+    for number, (tier, share) in enumerate(zip(policy.tiers, policy.tier_reserve, strict=True), 1):
+        initial |= {f"tier_{key}": number for key in tier}
+        initial[f"tier_reserve_{number}"] = Decimal(str(round(share * 100, 1)))
     for group in TargetGroup.values:
         for category in CATEGORIES:
             spec = policy.minimum(group, category) or {}

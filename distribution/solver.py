@@ -1,30 +1,36 @@
 """Which ready device goes to which approved help request: an optimal, deterministic allocation.
 
-Pure Python + OR-Tools, no Django. The objective (OBJECTIVE.md) is lexicographic: first allocate
-as many devices as the hard rules allow, then maximise the sum of score(device, request) =
-priority(request) + fit(device, request). Both are one min-cost maximum flow.
+Pure Python + OR-Tools, no Django. The objective (OBJECTIVE.md) is lexicographic: first the
+units within each tier's reserved share of the run, then the units per priority tier from the
+first tier down (a device goes to a lower tier only when no higher-tier request can use it),
+then the units within the organisations' fair shares, then all units (no usable device stays
+idle while a request it fits has room), then the sum of score(device, request) = priority +
+fit, then the previous run's open proposals kept, then earlier approval. All of it is one
+min-cost maximum flow with one multiplier per level (`_scales`, proof in `_Graph`).
 
 `solve` is the one to call. It groups devices into classes that keep every distinction the score
-and the rules make (kind, grade, province, which target groups' rules the device meets) and routes
-them through one hub per (province, target group, category) to the requests, then per
-organisation (its cap) to the sink. Because a pair's score splits into a part that depends only
-on (device class, hub) and a part that depends only on the request, this small graph has exactly
-the optimum of the full device x request graph; it is exact, not an approximation.
+and the rules make (kind, grade, province, which target groups' rules the device meets, which
+requests it was rejected for) and routes them through one hub per (province, target group,
+category) to the requests, then to their outlet: a share node per (organisation, tier) when the
+organisation's demand exceeds its share, a tier node when the tier has a reserve, or the sink.
+Because a pair's score splits into a part that depends only on (device class, hub) and a part
+that depends only on the request, this small graph has exactly the optimum of the full device x
+request graph; it is exact, not an approximation.
 
 `solve_exact` builds that full graph literally (every device class to every request slot it may
 fill) and is the reference the tests and the benchmark compare `solve` against.
 
-Ties: among allocations of equal size and score, requests approved earlier (then lower ids) are
-served first, through a tie term in the arc costs too small to change the score (`_Graph`).
 Inputs are sorted by id before the graph is built and OR-Tools is deterministic, so the same
-input, in any order, gives the same output. Within a class, devices are handed out grouped by
-refurbisher and then by id, so one request's devices tend to come from few refurbishers.
+input, in any order, gives the same output. Within a class, devices go first to the request the
+previous run proposed them to, then grouped by refurbisher and by id, so one request's devices
+tend to come from few refurbishers.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,10 +49,12 @@ from .solver_classes import (
     URGENCIES,
     Assignment,
     DeviceIn,
+    History,
     Policy,
     PriorityParts,
     RequestIn,
     Solution,
+    Unserved,
     device_fit,
     explain,
     meets_rules,
@@ -56,12 +64,14 @@ from .solver_classes import (
     region_relation,
     request_priority,
 )
+from .solver_whynot import ORDER_BITS, why_not
 
 __all__ = [
     "NEIGHBOURS",
     "PROVINCES",
     "Assignment",
     "DeviceIn",
+    "History",
     "Policy",
     "RequestIn",
     "Solution",
@@ -85,6 +95,9 @@ class _DeviceClass:
     province: str
     devices: list[DeviceIn]
     eligible_groups: frozenset[str] = frozenset()
+    # Open requests these devices must not go to (rejected for the request or its organisation).
+    forbidden: frozenset[int] = frozenset()
+    previous: int = 0  # solve_exact only: the request all these devices were proposed to before
 
     @property
     def category(self) -> str:
@@ -92,65 +105,133 @@ class _DeviceClass:
 
 
 @dataclass(slots=True)
+class _Bounds:
+    """How much each level of the objective can change along one simple cycle of a residual
+    graph (the proof is in `_Graph.max_flow_max_score`)."""
+
+    tie_pairs: int  # pairs of tie-ranked arcs a cycle can cross
+    keep_pairs: int  # keep arcs a cycle can cross forward
+    score_bound: int  # largest change of the score
+    share_pairs: int  # share arcs a cycle can cross
+    tiers: int
+
+
+def _scales(bounds: _Bounds, levels: int) -> tuple[int, int, int, int, int]:
+    """(keep, score, share, tier, reserve) multipliers: each exceeds the largest change all the
+    levels below it can make along one simple cycle."""
+    tie = bounds.tie_pairs * (levels - 1)
+    keep = tie + 1
+    low = bounds.keep_pairs * keep + tie
+    score = low + 1
+    below_share = bounds.score_bound * score + low
+    share = below_share + 1
+    below_tier = bounds.share_pairs * share + below_share
+    tier = below_tier + 1
+    reserve = (bounds.tiers - 1) * tier + below_tier + 1
+    return keep, score, share, tier, reserve
+
+
+@dataclass(slots=True)
 class _Graph:
-    """Arcs as parallel lists. Each arc has the score one unit of flow over it earns and, for arcs
-    into a request, the request's rank in approval order (earlier approved, then lower id, first),
-    which breaks ties between allocations of equal size and score."""
+    """Arcs as parallel lists. Per arc: the score one unit of flow earns, and the levels of the
+    lexicographic objective it counts for: reserve (a unit within a tier's reserved share),
+    tier weight (tiers - 1 for the first tier, 0 for the last), share (a unit within its
+    organisation's fair share), keep (a unit that keeps a previous proposal) and the tie rank
+    (earlier approved, then lower id, first)."""
 
     tails: list[int] = field(default_factory=list)
     heads: list[int] = field(default_factory=list)
     capacities: list[int] = field(default_factory=list)
     scores: list[int] = field(default_factory=list)
     ranks: list[int] = field(default_factory=list)
+    # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0 (few)
+    levels: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     nodes: int = 2
 
     def node(self) -> int:
         self.nodes += 1
         return self.nodes - 1
 
-    def arc(self, tail: int, head: int, capacity: int, score: int = 0, rank: int = 0) -> int:
+    def arc(
+        self,
+        tail: int,
+        head: int,
+        capacity: int,
+        score: int = 0,
+        rank: int = 0,
+        *,
+        tier: int = 0,
+        share: int = 0,
+        reserve: int = 0,
+        keep: int = 0,
+    ) -> int:
         self.tails.append(tail)
         self.heads.append(head)
         self.capacities.append(capacity)
         self.scores.append(score)
         self.ranks.append(rank)
+        if tier or share or reserve or keep:
+            self.levels[len(self.tails) - 1] = (tier, share, reserve, keep)
         return len(self.tails) - 1
 
     def max_flow_max_score(
-        self, supply: int, most_units: int, ranked: int
+        self, supply: int, bounds: _Bounds, ranked: int
     ) -> tuple[list[int], int, int]:
-        """Flow on every arc of a maximum source-sink flow of greatest score; that score; and the
-        number of tie levels used. `most_units` bounds the flow, `ranked` counts the ranks.
+        """Flow on every arc of a maximum source-sink flow that is best lexicographically in
+        (reserved units, tier counts, units within the shares, score, kept proposals, ties);
+        its score; and the number of tie levels used.
 
-        Costs are -score * K + level(rank), with level(rank) = rank * levels // ranked in
-        [0, levels) and K = units * (levels - 1) + 1. Every unit of flow crosses exactly one
-        ranked arc, so the levels of a whole allocation add up to less than K: a higher score
-        always wins, and only among equal scores do earlier requests go first. With fewer levels
-        than requests (int64 costs), neighbours in approval order share a level."""
+        Why one min-cost flow gives exactly that order: let f be optimal for the composite cost
+        and f* lexicographically better. f* - f is a sum of simple cycles of f's residual graph
+        and the lexicographic order adds up, so one cycle C is lexicographically positive. Each
+        multiplier of `_scales` exceeds what every lower level can change along one simple cycle
+        (`bounds`, built from the graph's shape by each solver), so C has negative composite
+        cost, and f was not optimal. The tier level needs one more fact: request arcs end at a
+        node of one tier (an organisation's share node or a tier node) or at the sink, so a
+        simple cycle changes the tier counts by at most +1 in one tier and -1 in another.
+        Ties: level(rank) = rank * levels // ranked; with fewer levels than requests (int64
+        costs), neighbours in approval order share a level."""
         if not self.tails:
             return [], 0, 1
-        units = max(1, min(supply, most_units))
-        largest = max(map(abs, self.scores)) + 1
-        per_arc = _COST_LIMIT // (self.nodes + 1) - ranked
-        levels = max(1, min(ranked, (per_arc // largest - 1) // units + 1))
+        ranked = max(1, ranked)
+        per_arc = _COST_LIMIT // (self.nodes + 1)
+        low, high = 1, ranked
+        if self._largest(bounds, 1) > per_arc:
+            raise RuntimeError("min-cost flow failed: the objective needs too large costs")
+        while low < high:  # the most tie levels whose costs still fit
+            middle = (low + high + 1) // 2
+            if self._largest(bounds, middle) <= per_arc:
+                low = middle
+            else:
+                high = middle - 1
         # Should potentials overflow inside OR-Tools (BAD_COST_RANGE), retry with coarser ties.
-        for attempt in dict.fromkeys((levels, max(1, levels // 1024), 1)):
-            flows = self._solve(supply, units, attempt, max(1, ranked))
+        for attempt in dict.fromkeys((low, max(1, low // 1024), 1)):
+            flows = self._solve(supply, bounds, attempt, ranked)
             if flows is not None:
                 score = sum(f * s for f, s in zip(flows, self.scores, strict=True) if f)
                 return flows, score, attempt
         raise RuntimeError("min-cost flow failed: cost range")
 
-    def _solve(self, supply: int, units: int, levels: int, ranked: int) -> list[int] | None:
-        if levels > 1:
-            scale = units * (levels - 1) + 1
-            costs = [
-                -score * scale + rank * levels // ranked
-                for score, rank in zip(self.scores, self.ranks, strict=True)
-            ]
-        else:
-            costs = [-score for score in self.scores]
+    def _largest(self, bounds: _Bounds, levels: int) -> int:
+        keep, score, share, tier, reserve = _scales(bounds, levels)
+        most_tier = max((level[0] for level in self.levels.values()), default=0)
+        return (
+            reserve + most_tier * tier + share + max(map(abs, self.scores)) * score + keep + levels
+        )
+
+    def costs(self, bounds: _Bounds, levels: int, ranked: int) -> list[int]:
+        keep, score, share, tier, reserve = _scales(bounds, levels)
+        costs = [
+            rank * levels // ranked - s * score
+            for s, rank in zip(self.scores, self.ranks, strict=True)
+        ]
+        for arc, (t, h, r, k) in self.levels.items():
+            costs[arc] -= r * reserve + t * tier + h * share + k * keep
+        return costs
+
+    def _solve(self, supply: int, bounds: _Bounds, levels: int, ranked: int) -> list[int] | None:
         smcf = min_cost_flow.SimpleMinCostFlow()
+        costs = self.costs(bounds, levels, ranked)
         smcf.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, self.capacities, costs)
         smcf.set_nodes_supplies([SOURCE, SINK], [supply, -supply])
         status = smcf.solve_max_flow_with_min_cost()
@@ -161,10 +242,10 @@ class _Graph:
         return smcf.flows(list(range(len(self.tails)))).tolist()
 
 
-# (kind, grade, province, refurbisher_id, ram_gb, storage_gb): devices that no field but the id
-# tells apart. Kept in key order, each bucket in id order, so a class's devices are handed out
-# grouped by refurbisher (fewer shipments per request) and in a fixed order.
-_BucketKey = tuple[str, str, str, int, int, int]
+# (kind, grade, province, refurbisher_id, ram_gb, storage_gb, forbidden requests): devices that no
+# field but the id tells apart. Kept in key order, each bucket in id order, so a class's devices
+# are handed out grouped by refurbisher (fewer shipments per request) and in a fixed order.
+_BucketKey = tuple[str, str, str, int, int, int, tuple[int, ...]]
 
 
 @dataclass(slots=True)
@@ -173,22 +254,46 @@ class _Prepared:
     requests: list[RequestIn]
     parts: dict[int, PriorityParts]
     rank: dict[int, int]  # request id -> position by (approved_on, id), for tie-breaks
+    tier: dict[int, int]  # request id -> tier (0 first), after cross-tier aging
+    tiers: int
     open_units: int
-    org_cap: int
-    capped_orgs: set[int]
+    share_cap: int
+    # (organisation, tier) -> units of its share left for that tier, for those whose demand in
+    # the tier exceeds it (the others get every unit within their share)
+    share_rooms: dict[tuple[int, int], int]
+    reserved: dict[int, int]  # tier -> reserved units, for tiers with a reserve
+    previous: dict[int, int]  # device id -> request id of its open proposal, open requests only
     supply: int
     seconds: float
 
+    order_keys: dict[int, int]  # request id -> ORDER_BITS-packed (tier, -priority, rank)
+
+    def order(self, request: RequestIn) -> int:
+        """Who goes first: tier, then priority, then approval order (smaller first)."""
+        return self.order_keys[request.id]
+
 
 def _prepare(
-    devices: Sequence[DeviceIn], requests: Sequence[RequestIn], policy: Policy, today: date
+    devices: Sequence[DeviceIn],
+    requests: Sequence[RequestIn],
+    policy: Policy,
+    today: date,
+    history: History | None,
 ) -> _Prepared:
     started = perf_counter()
+    history = history or History()
+    if len({r.id for r in requests}) != len(requests):
+        raise ValueError("request ids must be unique")
+    for request in requests:
+        _check_request(request)
+    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
+    forbidden = _forbidden(open_requests, history)
     # Sorting by id first makes everything after it independent of the input order.
     devices = sorted(devices, key=_ID)
     if len({device.id for device in devices}) != len(devices):
         raise ValueError("device ids must be unique")
     buckets: dict[_BucketKey, list[DeviceIn]] = {}
+    no_rejections: tuple[int, ...] = ()
     for device in devices:
         key = (
             device.kind,
@@ -197,6 +302,7 @@ def _prepare(
             device.refurbisher_id,
             device.ram_gb,
             device.storage_gb,
+            forbidden.get(device.id, no_rejections),
         )
         bucket = buckets.get(key)
         if bucket is None:
@@ -208,30 +314,90 @@ def _prepare(
         _check_choice("device grade", grade, GRADES)
         _check_choice("device province", province, PROVINCES)
 
-    if len({r.id for r in requests}) != len(requests):
-        raise ValueError("request ids must be unique")
-    for request in requests:
-        _check_request(request)
-    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
-    demand: dict[int, int] = {}
     parts: dict[int, PriorityParts] = {}
+    tier: dict[int, int] = {}
+    demand: dict[tuple[int, int], int] = {}
+    tier_demand: dict[int, int] = {}
     for request in open_requests:
-        org = request.organisation_id
-        demand[org] = demand.get(org, 0) + request.open_total
-        parts[request.id] = priority_parts(request, policy, today)
-    org_cap = policy.org_cap(len(devices))
+        parts[request.id] = part = priority_parts(request, policy, today)
+        tier[request.id] = level = policy.tier_of(
+            request.target_group, request.no_home_schooling, part.waiting_days
+        )
+        key = (request.organisation_id, level)
+        demand[key] = demand.get(key, 0) + request.open_total
+        tier_demand[level] = tier_demand.get(level, 0) + request.open_total
+    share_cap = policy.share_cap(len(devices), history.held_total)
     in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
+    open_ids = set(parts)
+    rank = {request.id: position for position, request in enumerate(in_order)}
+    reserved = {
+        level: units
+        for level in sorted(tier_demand)
+        if (units := policy.tier_reserve_units(level, len(devices)))
+    }
     return _Prepared(
         buckets=dict(sorted(buckets.items())),
         requests=open_requests,
         parts=parts,
-        rank={request.id: position for position, request in enumerate(in_order)},
+        rank=rank,
+        tier=tier,
+        tiers=len(policy.tiers),
         open_units=sum(request.open_total for request in open_requests),
-        org_cap=org_cap,
-        capped_orgs={org for org, units in demand.items() if units > org_cap},
+        share_cap=share_cap,
+        share_rooms=_share_rooms(demand, share_cap, history.held_by_org),
+        reserved=reserved,
+        previous={d: r for d, r in history.previous.items() if r in open_ids},
         supply=len(devices),
         seconds=perf_counter() - started,
+        order_keys=_order_keys(parts, tier, rank),
     )
+
+
+def _order_keys(
+    parts: dict[int, PriorityParts], tier: dict[int, int], rank: dict[int, int]
+) -> dict[int, int]:
+    if not parts:
+        return {}
+    totals = {rid: part.total for rid, part in parts.items()}
+    highest = max(totals.values())
+    if highest - min(totals.values()) >= 1 << ORDER_BITS or len(rank) >= 1 << ORDER_BITS:
+        raise ValueError("too many requests or too wide a priority range to order")
+    return {
+        rid: (tier[rid] << (2 * ORDER_BITS)) | ((highest - total) << ORDER_BITS) | rank[rid]
+        for rid, total in totals.items()
+    }
+
+
+def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[int, ...]]:
+    """device id -> the open requests it must not go to, from the rejections in force."""
+    by_org: dict[int, list[int]] = {}
+    open_ids = set()
+    for request in requests:
+        by_org.setdefault(request.organisation_id, []).append(request.id)
+        open_ids.add(request.id)
+    forbidden: dict[int, set[int]] = {}
+    for device_id, request_id in history.rejected_pairs:
+        if request_id in open_ids:
+            forbidden.setdefault(device_id, set()).add(request_id)
+    for device_id, org in history.rejected_for_org:
+        if org in by_org:
+            forbidden.setdefault(device_id, set()).update(by_org[org])
+    return {device_id: tuple(sorted(ids)) for device_id, ids in forbidden.items()}
+
+
+def _share_rooms(
+    demand: dict[tuple[int, int], int], cap: int, held: dict[int, int]
+) -> dict[tuple[int, int], int]:
+    """An organisation's room under its share is the cap minus what it holds; within each tier
+    its units up to that room count as within its share (the tiers are served first anyway, so
+    the share orders organisations that compete within one tier). Only (organisation, tier)
+    pairs whose demand exceeds the room are returned; the others fit entirely."""
+    rooms: dict[tuple[int, int], int] = {}
+    for (org, level), units in sorted(demand.items()):
+        room = max(0, cap - held.get(org, 0))
+        if units > room:
+            rooms[org, level] = room
+    return rooms
 
 
 def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
@@ -264,6 +430,59 @@ def _gc_paused(solver: Callable[..., Solution]) -> Callable[..., Solution]:
     return wrapper
 
 
+class _Outlets:
+    """Where request arcs end: an (organisation, tier) share node when its demand exceeds its
+    room, else a tier node when the tier has a reserve, else the sink."""
+
+    def __init__(self, prepared: _Prepared, graph: _Graph) -> None:
+        self.prepared = prepared
+        self.tier_nodes: dict[int, int] = {}
+        for level, units in prepared.reserved.items():
+            node = self.tier_nodes[level] = graph.node()
+            graph.arc(node, SINK, units, reserve=1)
+            graph.arc(node, SINK, prepared.open_units)
+        self.share_nodes: dict[tuple[int, int], int] = {}
+        for (org, level), room in sorted(prepared.share_rooms.items()):
+            node = self.share_nodes[org, level] = graph.node()
+            out = self.tier_nodes.get(level, SINK)
+            if room:
+                graph.arc(node, out, room, share=1)
+            graph.arc(node, out, prepared.open_units)
+
+    def request_arc(
+        self,
+        graph: _Graph,
+        node: int,
+        request: RequestIn,
+        capacity: int,
+        score: int,
+        *,
+        ranked: bool = True,
+    ) -> int:
+        """The arc that counts a request's units: its tier, its share, its priority and rank."""
+        prepared = self.prepared
+        level = prepared.tier[request.id]
+        key = (request.organisation_id, level)
+        out = self.share_nodes.get(key) or self.tier_nodes.get(level, SINK)
+        return graph.arc(
+            node,
+            out,
+            capacity,
+            score,
+            prepared.rank[request.id] if ranked else 0,
+            tier=prepared.tiers - 1 - level,
+            share=int(key not in self.share_nodes),
+        )
+
+    @property
+    def junctions(self) -> int:
+        return len(self.share_nodes) + len(self.tier_nodes) + 1
+
+    @property
+    def share_pairs(self) -> int:
+        return 2 * (len(self.tier_nodes) + 1)
+
+
 # ---------------------------------------------------------------------------------------------
 # solve: device classes -> (province, group, category) hubs -> requests -> organisations
 # ---------------------------------------------------------------------------------------------
@@ -271,39 +490,54 @@ def _gc_paused(solver: Callable[..., Solution]) -> Callable[..., Solution]:
 
 @_gc_paused
 def solve(
-    devices: Sequence[DeviceIn], requests: Sequence[RequestIn], policy: Policy, today: date
+    devices: Sequence[DeviceIn],
+    requests: Sequence[RequestIn],
+    policy: Policy,
+    today: date,
+    history: History | None = None,
 ) -> Solution:
-    """An allocation of maximum size and, among those, maximum total score (see OBJECTIVE.md)."""
-    prepared = _prepare(devices, requests, policy, today)
+    """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md)."""
+    prepared = _prepare(devices, requests, policy, today, history)
     started = perf_counter()
     network = _HubNetwork(prepared, policy)
     built = perf_counter()
     flows, score, levels = network.graph.max_flow_max_score(
-        prepared.supply, prepared.open_units, len(prepared.requests)
+        prepared.supply, network.bounds(), len(prepared.requests)
     )
     solved = perf_counter()
-    assignments = _hand_out(network.classes, network.pairs(flows), prepared, policy)
+    pairs = network.pairs(flows)
+    assignments = _hand_out(network.classes, pairs, prepared, policy)
     stats = {
         "solver": "solve",
         "device_classes": len(network.classes),
         "hubs": len(network.hub_nodes),
+        "share_nodes": len(network.outlets.share_nodes),
     }
     times = (started, built, solved)
-    return _solution(stats, assignments, score, levels, prepared, network.graph, times)
+    unserved = why_not(prepared, network.classes, pairs, policy)
+    return _solution(stats, assignments, score, levels, prepared, network.graph, times, unserved)
 
 
 class _HubNetwork:
-    """source -> device class -> hub (province, target group, category) -> request ->
-    organisation (only when its demand exceeds the cap) -> sink.
+    """source -> device class -> hub (province, target group, category) -> request -> outlet
+    (share node, tier node or sink) -> sink.
 
     A class-to-hub arc carries the fit (region + grade bonus) and exists only when the class
     meets the hub's group rules; a hub-to-request arc carries the request's most units of that
-    category; a request-to-organisation arc carries the request's total and its priority."""
+    category; the request's arc to its outlet carries its total, priority, tier and share.
+
+    Two additions keep decisions: a class with rejected requests in a hub reaches that hub's
+    other requests through a hub of its own; and a class holding devices the previous run
+    proposed to a request has a keep arc straight to it (the same fit, plus the keep level).
+    A request reached by such arcs gets one entry node per category, so that its per-category
+    limit holds over all the arcs into it."""
 
     def __init__(self, prepared: _Prepared, policy: Policy) -> None:
         self.prepared = prepared
+        self.policy = policy
         self.classes = _coarse_classes(prepared.buckets, policy)
         self.graph = graph = _Graph()
+        self.outlets = _Outlets(prepared, graph)
         class_nodes = [graph.node() for _ in self.classes]
         for node, cls in zip(class_nodes, self.classes, strict=True):
             graph.arc(SOURCE, node, len(cls.devices))
@@ -314,41 +548,128 @@ class _HubNetwork:
                     key = (request.province, request.target_group, category)
                     self.hub_requests.setdefault(key, []).append(request)
         self.hub_nodes = {key: graph.node() for key in sorted(self.hub_requests)}
+        # Which (class, hub) pairs need a hub of their own: the class is barred from one of
+        # the hub's requests.
+        self.own_hubs: list[tuple[int, tuple[str, str, str]]] = []
+        plain: list[tuple[int, tuple[str, str, str]]] = []
+        for index, cls in enumerate(self.classes):
+            for key in self.hub_nodes:
+                _province, group, category = key
+                if category != cls.category or group not in cls.eligible_groups:
+                    continue
+                if cls.forbidden and any(r.id in cls.forbidden for r in self.hub_requests[key]):
+                    self.own_hubs.append((index, key))
+                else:
+                    plain.append((index, key))
+        keeps = self._keep_units()
+        entry_needed = {(rid, cat) for (_index, rid, cat) in keeps}
+        for _index, key in self.own_hubs:
+            entry_needed.update((r.id, key[2]) for r in self.hub_requests[key])
+        self._add_requests(entry_needed)
         # hub node -> [(arc, class index, fit)]
         self.class_arcs: dict[int, list[tuple[int, int, int]]] = {}
-        for index, (node, cls) in enumerate(zip(class_nodes, self.classes, strict=True)):
-            for (province, group, category), hub in self.hub_nodes.items():
-                if category == cls.category and group in cls.eligible_groups:
-                    fit = policy.region_bonus[region_relation(cls.province, province)]
-                    fit += policy.grade_bonus[cls.grade]
-                    arc = graph.arc(node, hub, len(cls.devices), fit)
-                    self.class_arcs.setdefault(hub, []).append((arc, index, fit))
-        self._add_requests()
+        fits: list[int] = []
+        for index, key in plain:
+            hub, cls = self.hub_nodes[key], self.classes[index]
+            fit = self._fit(cls, key[0])
+            fits.append(fit)
+            arc = graph.arc(class_nodes[index], hub, len(cls.devices), fit)
+            self.class_arcs.setdefault(hub, []).append((arc, index, fit))
+        # (class index, [(arc, request)]) per own hub
+        self.own_hub_arcs: list[tuple[int, list[tuple[int, RequestIn]]]] = []
+        for index, key in self.own_hubs:
+            cls, node = self.classes[index], graph.node()
+            fit = self._fit(cls, key[0])
+            fits.append(fit)
+            graph.arc(class_nodes[index], node, len(cls.devices), fit)
+            arcs = [
+                (graph.arc(node, self.entries[r.id, key[2]], r.open_for(key[2])), r)
+                for r in self.hub_requests[key]
+                if r.id not in cls.forbidden
+            ]
+            self.own_hub_arcs.append((index, arcs))
+        # [(arc, class index, request)]
+        self.keep_arcs: list[tuple[int, int, RequestIn]] = []
+        for (index, rid, category), units in sorted(keeps.items()):
+            cls, request = self.classes[index], self.requests_by_id[rid]
+            fit = self._fit(cls, request.province)
+            fits.append(fit)
+            arc = graph.arc(class_nodes[index], self.entries[rid, category], units, fit, keep=1)
+            self.keep_arcs.append((arc, index, request))
+        self.fit_spread = max(fits) - min(fits) if fits else 0
+        self.fit_heads = len(self.hub_nodes) + len(self.own_hubs) + len(keeps)
 
-    def _add_requests(self) -> None:
+    def _fit(self, cls: _DeviceClass, province: str) -> int:
+        policy = self.policy
+        return (
+            policy.region_bonus[region_relation(cls.province, province)]
+            + policy.grade_bonus[cls.grade]
+        )
+
+    def _keep_units(self) -> dict[tuple[int, int, str], int]:
+        """(class index, request id, category) -> devices of the class the previous run proposed
+        to that request, when the request may still take them."""
+        previous = self.prepared.previous
+        self.requests_by_id = {r.id: r for r in self.prepared.requests}
+        keeps: dict[tuple[int, int, str], int] = {}
+        if not previous:
+            return keeps
+        for index, cls in enumerate(self.classes):
+            category = cls.category
+            for device in cls.devices:
+                rid = previous.get(device.id)
+                if rid is None or rid in cls.forbidden:
+                    continue
+                request = self.requests_by_id[rid]
+                if request.target_group in cls.eligible_groups and request.open_for(category):
+                    key = (index, rid, category)
+                    keeps[key] = keeps.get(key, 0) + 1
+        return keeps
+
+    def _add_requests(self, entry_needed: set[tuple[int, str]]) -> None:
         prepared, graph = self.prepared, self.graph
-        org_nodes = {}
-        for org in sorted(prepared.capped_orgs):
-            org_nodes[org] = graph.node()
-            graph.arc(org_nodes[org], SINK, prepared.org_cap)
         request_nodes: dict[int, int] = {}
+        priorities = []
         for request in prepared.requests:
             node = request_nodes[request.id] = graph.node()
-            out = org_nodes.get(request.organisation_id, SINK)
-            # The request's total ("either" counted once) and its priority sit on this one arc.
             priority = prepared.parts[request.id].total
-            graph.arc(node, out, request.open_total, priority, prepared.rank[request.id])
+            priorities.append(priority)
+            self.outlets.request_arc(graph, node, request, request.open_total, priority)
+        self.priority_spread = max(priorities) - min(priorities) if priorities else 0
+        self.entries: dict[tuple[int, str], int] = {}
+        for rid, category in sorted(entry_needed):
+            node = self.entries[rid, category] = graph.node()
+            request = self.requests_by_id[rid]
+            graph.arc(node, request_nodes[rid], request.open_for(category))
         # hub node -> [(arc, request)]
         self.request_arcs: dict[int, list[tuple[int, RequestIn]]] = {}
         for key, hub in self.hub_nodes.items():
+            category = key[2]
             for request in self.hub_requests[key]:
-                arc = graph.arc(hub, request_nodes[request.id], request.open_for(key[2]))
+                head = self.entries.get((request.id, category), request_nodes[request.id])
+                arc = graph.arc(hub, head, request.open_for(category))
                 self.request_arcs.setdefault(hub, []).append((arc, request))
+
+    def bounds(self) -> _Bounds:
+        """Request arcs are the only ranked and priority arcs and end at a junction, which a
+        simple cycle visits once: at most `junctions` pairs. Fit arcs (class to hub, own hub or
+        entry) leave a class and enter a hub, own hub or entry: at most min of the two counts
+        pairs. Both sets are cuts of the graph, so a cycle crosses each as often forward as
+        backward and only the spread of their values counts."""
+        outlets = self.outlets
+        fit_pairs = min(len(self.classes), self.fit_heads)
+        return _Bounds(
+            tie_pairs=outlets.junctions,
+            keep_pairs=fit_pairs,
+            score_bound=outlets.junctions * self.priority_spread + fit_pairs * self.fit_spread,
+            share_pairs=outlets.share_pairs,
+            tiers=self.prepared.tiers,
+        )
 
     def pairs(self, flows: list[int]) -> dict[int, list[tuple[RequestIn, int]]]:
         """(request, units) per device class. Every split of a hub's inflow over its outflow has
-        the same score; the best-fitting classes go to the highest-priority requests."""
-        parts = self.prepared.parts
+        the same score; the best-fitting classes go to the requests that come first."""
+        order = self.prepared.order
         pairs: dict[int, list[tuple[RequestIn, int]]] = {}
         for hub in self.hub_nodes.values():
             inflow = sorted(
@@ -357,25 +678,33 @@ class _HubNetwork:
                 if flows[arc]
             )
             outflow = [(r, flows[arc]) for arc, r in self.request_arcs[hub] if flows[arc]]
-            outflow.sort(key=lambda item: (-parts[item[0].id].total, item[0].id))
+            outflow.sort(key=lambda item: order(item[0]))
             _pair([(index, units) for _fit, index, units in inflow], outflow, pairs)
+        for index, arcs in self.own_hub_arcs:
+            pairs.setdefault(index, []).extend((r, flows[arc]) for arc, r in arcs if flows[arc])
+        for arc, index, request in self.keep_arcs:
+            if flows[arc]:
+                pairs.setdefault(index, []).append((request, flows[arc]))
         return pairs
 
 
 def _coarse_classes(
     buckets: dict[_BucketKey, list[DeviceIn]], policy: Policy
 ) -> list[_DeviceClass]:
-    """Merge devices that no score or rule tells apart: same kind, grade, province, and the same
-    set of target groups whose minimum specs and allowed grades they meet."""
-    merged: dict[tuple[str, str, str, tuple[str, ...]], _DeviceClass] = {}
+    """Merge devices that no score or rule tells apart: same kind, grade, province, the same
+    set of target groups whose minimum specs and allowed grades they meet, and the same
+    rejections."""
+    merged: dict[tuple, _DeviceClass] = {}
     groups_of: dict[tuple[str, str, int, int], tuple[str, ...]] = {}
-    for (kind, grade, province, _refurbisher, ram, storage), bucket in buckets.items():
+    for (kind, grade, province, _refurbisher, ram, storage, barred), bucket in buckets.items():
         spec = (kind, grade, ram, storage)
         if spec not in groups_of:
             groups_of[spec] = tuple(g for g in TARGET_GROUPS if meets_rules(bucket[0], g, policy))
-        key = (kind, grade, province, groups_of[spec])
+        key = (kind, grade, province, groups_of[spec], barred)
         if key not in merged:
-            merged[key] = _DeviceClass(kind, grade, province, [], frozenset(groups_of[spec]))
+            merged[key] = _DeviceClass(
+                kind, grade, province, [], frozenset(groups_of[spec]), frozenset(barred)
+            )
         merged[key].devices.extend(bucket)
     return [merged[key] for key in sorted(merged)]
 
@@ -400,74 +729,98 @@ def _pair(
 
 
 # ---------------------------------------------------------------------------------------------
-# solve_exact: device classes -> every request slot (laptop / tablet / either) -> organisations
+# solve_exact: device classes -> every request slot (laptop / tablet / either) -> outlets
 # ---------------------------------------------------------------------------------------------
 
 
 @_gc_paused
 def solve_exact(
-    devices: Sequence[DeviceIn], requests: Sequence[RequestIn], policy: Policy, today: date
+    devices: Sequence[DeviceIn],
+    requests: Sequence[RequestIn],
+    policy: Policy,
+    today: date,
+    history: History | None = None,
 ) -> Solution:
     """The reference: the same objective on the full per-request graph, with each pair's score on
-    the arc from a device class (identical kind, grade, province, RAM, storage) to a request slot:
-    source -> device class -> slot (a request's laptop, tablet or either need) -> organisation
-    (every one, capped) -> sink."""
-    prepared = _prepare(devices, requests, policy, today)
+    the arc from a device class (identical kind, grade, province, RAM, storage, rejections and
+    previous proposal) to a request slot: source -> device class -> slot (a request's laptop,
+    tablet or either need) -> outlet (share node, tier node or sink) -> sink."""
+    prepared = _prepare(devices, requests, policy, today, history)
     started = perf_counter()
-    classes = _spec_classes(prepared.buckets)
+    classes = _spec_classes(prepared.buckets, prepared.previous)
     graph = _Graph()
+    outlets = _Outlets(prepared, graph)
     class_nodes = [graph.node() for _ in classes]
     for node, cls in zip(class_nodes, classes, strict=True):
         graph.arc(SOURCE, node, len(cls.devices))
-    org_nodes = {}
-    for org in sorted({request.organisation_id for request in prepared.requests}):
-        org_nodes[org] = graph.node()
-        graph.arc(org_nodes[org], SINK, prepared.org_cap)
     pair_arcs: list[tuple[int, int, RequestIn]] = []  # (arc, class index, request)
+    slots = 0
     for request in prepared.requests:
         for slot, units in (
             ("laptop", request.open_laptops),
             ("tablet", request.open_tablets),
             ("either", request.open_either),
         ):
-            if units:
-                slot_node = graph.node()
-                graph.arc(slot_node, org_nodes[request.organisation_id], units)
-                for index, cls in enumerate(classes):
-                    device = cls.devices[0]
-                    if slot in ("either", cls.category) and meets_rules(
-                        device, request.target_group, policy
-                    ):
-                        score = pair_score(device, request, policy, today)
-                        rank = prepared.rank[request.id]
-                        capacity = min(units, len(cls.devices))
-                        arc = graph.arc(class_nodes[index], slot_node, capacity, score, rank)
-                        pair_arcs.append((arc, index, request))
-    built = perf_counter()
-    flows, score, levels = graph.max_flow_max_score(
-        prepared.supply, prepared.open_units, len(prepared.requests)
+            if not units:
+                continue
+            slot_node = graph.node()
+            slots += 1
+            outlets.request_arc(graph, slot_node, request, units, 0, ranked=False)
+            for index, cls in enumerate(classes):
+                device = cls.devices[0]
+                if (
+                    slot in ("either", cls.category)
+                    and request.id not in cls.forbidden
+                    and meets_rules(device, request.target_group, policy)
+                ):
+                    score = pair_score(device, request, policy, today)
+                    rank = prepared.rank[request.id]
+                    capacity = min(units, len(cls.devices))
+                    keep = int(cls.previous == request.id)
+                    arc = graph.arc(class_nodes[index], slot_node, capacity, score, rank, keep=keep)
+                    pair_arcs.append((arc, index, request))
+    # Score, rank and keep sit on the class-to-slot arcs, a cut of the graph: pairs of them
+    # leave a class and enter a slot, each visited once by a simple cycle.
+    scores = [graph.scores[arc] for arc, _index, _request in pair_arcs]
+    pairs = min(len(classes), slots)
+    bounds = _Bounds(
+        tie_pairs=pairs,
+        keep_pairs=pairs,
+        score_bound=pairs * (max(scores) - min(scores) if scores else 0),
+        share_pairs=outlets.share_pairs,
+        tiers=prepared.tiers,
     )
+    built = perf_counter()
+    flows, score, levels = graph.max_flow_max_score(prepared.supply, bounds, len(prepared.requests))
     solved = perf_counter()
-    assignments = _hand_out(classes, _slot_pairs(pair_arcs, flows, prepared), prepared, policy)
+    pairs = _slot_pairs(pair_arcs, flows, prepared)
+    assignments = _hand_out(classes, pairs, prepared, policy)
     stats = {"solver": "solve_exact", "device_classes": len(classes)}
     times = (started, built, solved)
-    return _solution(stats, assignments, score, levels, prepared, graph, times)
+    unserved = why_not(prepared, classes, pairs, policy)
+    return _solution(stats, assignments, score, levels, prepared, graph, times, unserved)
 
 
-def _spec_classes(buckets: dict[_BucketKey, list[DeviceIn]]) -> list[_DeviceClass]:
-    merged: dict[tuple[str, str, str, int, int], _DeviceClass] = {}
-    for (kind, grade, province, _refurbisher, ram, storage), bucket in buckets.items():
-        key = (kind, grade, province, ram, storage)
-        if key not in merged:
-            merged[key] = _DeviceClass(kind, grade, province, [])
-        merged[key].devices.extend(bucket)
+def _spec_classes(
+    buckets: dict[_BucketKey, list[DeviceIn]], previous: dict[int, int]
+) -> list[_DeviceClass]:
+    merged: dict[tuple, _DeviceClass] = {}
+    for (kind, grade, province, _refurbisher, ram, storage, barred), bucket in buckets.items():
+        for device in bucket:
+            before = previous.get(device.id, 0)
+            key = (kind, grade, province, ram, storage, barred, before)
+            if key not in merged:
+                merged[key] = _DeviceClass(
+                    kind, grade, province, [], forbidden=frozenset(barred), previous=before
+                )
+            merged[key].devices.append(device)
     return [merged[key] for key in sorted(merged)]
 
 
 def _slot_pairs(
     pair_arcs: list[tuple[int, int, RequestIn]], flows: list[int], prepared: _Prepared
 ) -> dict[int, list[tuple[RequestIn, int]]]:
-    """(request, units) per device class, the requests by priority."""
+    """(request, units) per device class, the requests in the order they come first."""
     units_by_pair: dict[tuple[int, int], int] = {}
     by_id = {}
     for arc, index, request in pair_arcs:
@@ -479,7 +832,7 @@ def _slot_pairs(
     for (index, request_id), units in units_by_pair.items():
         pairs.setdefault(index, []).append((by_id[request_id], units))
     for class_pairs in pairs.values():
-        class_pairs.sort(key=lambda item: (-prepared.parts[item[0].id].total, item[0].id))
+        class_pairs.sort(key=lambda item: prepared.order(item[0]))
     return pairs
 
 
@@ -494,22 +847,35 @@ def _hand_out(
     prepared: _Prepared,
     policy: Policy,
 ) -> list[Assignment]:
-    """Give each class's devices, in bucket order, to its requests in the given order."""
+    """Give each class's devices to its requests: first the devices the previous run proposed
+    to the same request (stable proposals), then the others in bucket order."""
     assignments: list[Assignment] = []
+    previous = prepared.previous
     for index in sorted(pairs):
         cls = classes[index]
         devices = cls.devices
-        position = 0
-        for request, units in pairs[index]:
-            parts = prepared.parts[request.id]
+        units: dict[int, int] = {}
+        requests: dict[int, RequestIn] = {}
+        for request, count in pairs[index]:
+            units[request.id] = units.get(request.id, 0) + count
+            requests[request.id] = request
+        given: dict[int, list[DeviceIn]] = {rid: [] for rid in units}
+        used: set[int] = set()
+        if previous:
+            for device in devices:
+                rid = previous.get(device.id)
+                if rid in units and len(given[rid]) < units[rid]:
+                    given[rid].append(device)
+                    used.add(device.id)
+        pool = iter([d for d in devices if d.id not in used] if used else devices)
+        for rid, count in units.items():
+            mine = given[rid]
+            mine.extend(itertools.islice(pool, count - len(mine)))
+            request = requests[rid]
+            parts = prepared.parts[rid]
             score = parts.total + device_fit(devices[0], request.province, policy)
             reasons = reasons_for(parts, request, cls.kind, cls.grade, cls.province, policy)
-            request_id = request.id
-            assignments += [
-                Assignment(device.id, request_id, score, reasons)
-                for device in devices[position : position + units]
-            ]
-            position += units
+            assignments += [Assignment(device.id, rid, score, reasons) for device in mine]
     return assignments
 
 
@@ -521,25 +887,31 @@ def _solution(
     prepared: _Prepared,
     graph: _Graph,
     times: tuple[float, float, float],
+    unserved: dict[int, Unserved],
 ) -> Solution:
     started, built, solved = times
     total_score = sum(assignment.score for assignment in assignments)
     if total_score != score:
         raise RuntimeError(f"hand-out score {total_score} differs from the flow's {score}")
+    handed = perf_counter()
+    kept = sum(1 for a in assignments if prepared.previous.get(a.device_id) == a.request_id)
     stats.update(
         devices=prepared.supply,
         requests=len(prepared.requests),
         open_units=prepared.open_units,
         unallocated_devices=prepared.supply - len(assignments),
         unmet_units=prepared.open_units - len(assignments),
-        org_cap=prepared.org_cap,
-        capped_organisations=len(prepared.capped_orgs),
+        share_cap=prepared.share_cap,
+        over_share_organisations=len(prepared.share_rooms),
+        reserved_units=sum(prepared.reserved.values()),
+        kept_proposals=kept,
+        unserved_requests=len(unserved),
         tie_levels=levels,
         nodes=graph.nodes,
         arcs=len(graph.tails),
         seconds_prepare=round(prepared.seconds, 4),
         seconds_build=round(built - started, 4),
         seconds_flow=round(solved - built, 4),
-        seconds_hand_out=round(perf_counter() - solved, 4),
+        seconds_hand_out=round(handed - solved, 4),  # with the why-not reasons
     )
-    return Solution(assignments, len(assignments), total_score, stats)
+    return Solution(assignments, len(assignments), total_score, stats, unserved)

@@ -123,12 +123,39 @@ class Assignment:
     reasons: tuple[str, ...]
 
 
+@dataclass
+class History:
+    """What earlier decisions tell a run: devices held per organisation (approved, not yet
+    delivered), the open proposals of the previous run, and the rejections still in force."""
+
+    held_by_org: dict[int, int] = field(default_factory=dict)
+    # device id -> request id of the previous run's open proposal
+    previous: dict[int, int] = field(default_factory=dict)
+    # (device id, request id): never again; (device id, organisation id): not to that org
+    rejected_pairs: set[tuple[int, int]] = field(default_factory=set)
+    rejected_for_org: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def held_total(self) -> int:
+        return sum(self.held_by_org.values())
+
+
+@dataclass(slots=True)
+class Unserved:
+    """Why a request with open quantity got no device in a run: a code and its numbers."""
+
+    code: str
+    params: dict[str, Any]
+
+
 @dataclass(slots=True)
 class Solution:
     assignments: list[Assignment]
     units: int
     total_score: int
     stats: dict[str, Any] = field(default_factory=dict)
+    # request id -> why it got nothing (every open request without a device has one)
+    unserved: dict[int, Unserved] = field(default_factory=dict)
 
     def allocated_per_request(self) -> dict[int, int]:
         counts: dict[int, int] = {}
@@ -164,6 +191,18 @@ def _default_min_specs() -> dict[str, dict[str, dict[str, int]]]:
     }
 
 
+def _default_tiers() -> list[list[str]]:
+    """The source's order: "Kinderen die geen toegang hebben tot het thuisonderwijs zijn de
+    eerste prioriteit"; then the other pupils; then the other vulnerable groups."""
+    return [
+        ["pupils_no_home_schooling"],
+        ["pupils"],
+        # In WEIGHT_KEYS order, as the policy form writes a tier (the order within a tier is
+        # not a ranking).
+        ["low_income_families", "isolated_elderly", "disability", "newcomers", "other"],
+    ]
+
+
 @dataclass
 class Policy:
     """Coordinator-editable weights and rules; every field survives `to_dict`/`from_dict`."""
@@ -188,6 +227,14 @@ class Policy:
     allowed_grades: dict[str, list[str]] = field(
         default_factory=lambda: {group: list(GRADES) for group in TARGET_GROUPS}
     )
+    # Ordered tiers of WEIGHT_KEYS, applied lexicographically: a device goes to a lower tier
+    # only when no request of a higher tier can use it. Every key sits in exactly one tier.
+    tiers: list[list[str]] = field(default_factory=_default_tiers)
+    # Per tier, the part of a run's ready devices reserved for it (0 = none): its requests get
+    # up to that many devices before any tier order applies.
+    tier_reserve: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0])
+    # Cross-tier aging: every this many days of waiting a request moves up one tier (0 = off).
+    tier_aging_days: int = 0
 
     def __post_init__(self) -> None:
         self._validate()
@@ -211,6 +258,9 @@ class Policy:
                 for group, cats in self.min_specs.items()
             },
             "allowed_grades": {group: list(g) for group, g in self.allowed_grades.items()},
+            "tiers": [list(tier) for tier in self.tiers],
+            "tier_reserve": list(self.tier_reserve),
+            "tier_aging_days": self.tier_aging_days,
         }
 
     @classmethod
@@ -238,11 +288,30 @@ class Policy:
         # Fraction(str(...)) so that 0.1 * 30 is 3, not 3.0000000000000004 rounded up to 4.
         return max(1, math.ceil(Fraction(str(self.org_cap_share)) * supply))
 
+    def share_cap(self, supply: int, held: int = 0) -> int:
+        """An organisation's fair share: `share` of the ready devices plus every device held
+        (approved, not yet delivered), rounded up, at least one. What it already holds counts."""
+        return self.org_cap(supply + held)
+
     def group_weight(self, target_group: str, no_home_schooling: bool) -> int:
-        if target_group in PUPIL_GROUPS:
-            key = "pupils_no_home_schooling" if no_home_schooling else "pupils"
-            return self.group_weights[key]
-        return self.group_weights[target_group]
+        return self.group_weights[weight_key(target_group, no_home_schooling)]
+
+    def base_tier(self, target_group: str, no_home_schooling: bool) -> int:
+        """0 for the first tier."""
+        key = weight_key(target_group, no_home_schooling)
+        return next(index for index, tier in enumerate(self.tiers) if key in tier)
+
+    def tier_of(self, target_group: str, no_home_schooling: bool, waiting_days: int) -> int:
+        """The request's tier (0 first) after cross-tier aging, when switched on."""
+        tier = self.base_tier(target_group, no_home_schooling)
+        if self.tier_aging_days:
+            tier = max(0, tier - waiting_days // self.tier_aging_days)
+        return tier
+
+    def tier_reserve_units(self, tier: int, supply: int) -> int:
+        """Devices of a run with `supply` ready devices reserved for a tier (rounded down)."""
+        share = self.tier_reserve[tier] if tier < len(self.tier_reserve) else 0
+        return math.floor(Fraction(str(share)) * supply)
 
     def minimum(self, target_group: str, category: str) -> dict[str, int] | None:
         return self.min_specs.get(target_group, {}).get(category)
@@ -287,6 +356,33 @@ class Policy:
             _check_group(f"allowed_grades[{group!r}]", group)
             if not isinstance(grades, list | tuple) or not set(grades) <= set(GRADES):
                 raise ValueError(f"allowed_grades[{group!r}] must be a list of {GRADES}")
+        self._validate_tiers()
+
+    def _validate_tiers(self) -> None:
+        tiers = self.tiers
+        if not isinstance(tiers, list | tuple) or not all(
+            isinstance(tier, list | tuple) and tier for tier in tiers
+        ):
+            raise ValueError("tiers must be a list of non-empty lists")
+        keys = [key for tier in tiers for key in tier]
+        if sorted(keys) != sorted(WEIGHT_KEYS):
+            raise ValueError(f"every one of {WEIGHT_KEYS} must be in exactly one tier")
+        reserve = self.tier_reserve
+        if not isinstance(reserve, list | tuple) or len(reserve) != len(tiers):
+            raise ValueError("tier_reserve must have one share per tier")
+        for share in reserve:
+            if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+                raise ValueError("each tier_reserve must be a number in [0, 1]")
+        if sum(Fraction(str(share)) for share in reserve) > 1:
+            raise ValueError("the tier reserves add up to more than the whole run")
+        _check_int("tier_aging_days", self.tier_aging_days, minimum=0)
+
+
+def weight_key(target_group: str, no_home_schooling: bool) -> str:
+    """The key of Policy.group_weights and Policy.tiers for a request's group."""
+    if target_group in PUPIL_GROUPS:
+        return "pupils_no_home_schooling" if no_home_schooling else "pupils"
+    return target_group
 
 
 def _deep_copy_json(value: Any) -> Any:

@@ -8,6 +8,7 @@ from .allocations import AllocationAdmin
 from .policy import PriorityPolicyAdmin
 from .runs import AllocationRunAdmin
 from .shipping import DeviceReturnAdmin, HandoutReportAdmin, ShipmentAdmin, SupportContactAdmin
+from .unserved import UnservedRequestAdmin
 
 __all__ = [
     "AllocationAdmin",
@@ -17,4 +18,5 @@ __all__ = [
     "PriorityPolicyAdmin",
     "ShipmentAdmin",
     "SupportContactAdmin",
+    "UnservedRequestAdmin",
 ]

@@ -25,7 +25,7 @@ from donations.admin_search import devices_with_code
 
 from .. import selectors, services
 from ..forms import REQUEST_REFERENCE_RE, AllocateByHandForm
-from ..models import Allocation, AllocationEvent, AllocationRun
+from ..models import Allocation, AllocationEvent, AllocationRun, RejectionScope
 from .common import TitledChangeList, page, report
 
 # --- Allocations ----------------------------------------------------------------------------------
@@ -113,7 +113,15 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     search_help_text = _("Apparaatcode, serienummer of AAN-nummer van de hulpaanvraag.")
     ordering = ["-id"]
     list_per_page = 50  # each row explains its score: 50 rows keep the page under 100 ms
-    actions = ["approve", "approve_requests", "reject", "cancel"]
+    actions = [
+        "approve",
+        "approve_requests",
+        "reject",
+        "reject_for_organisation",
+        "reject_request",
+        "lift_rejection",
+        "cancel",
+    ]
     inlines = [AllocationEventInline]
     fields = [
         "status",
@@ -129,6 +137,9 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         "explanation_en",
         "note",
         "decision_note",
+        "rejection_scope",
+        "rejection_lifted_at",
+        "rejection_lifted_by",
         "decided_by",
         "decided_at",
         "created_at",
@@ -260,6 +271,50 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
             _("Voorstellen afwijzen: het apparaat blijft beschikbaar, de aanvraag blijft wachten"),
             lambda ids, reason: services.allocations_reject(ids, by=request.user, reason=reason),
             _("%(n)d voorstellen afgewezen."),
+        )
+
+    @admin.action(
+        description=_("Voorstellen afwijzen voor de hele organisatie (met reden)"),
+        permissions=["change"],
+    )
+    def reject_for_organisation(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            _(
+                "Voorstellen afwijzen: deze apparaten worden niet meer voorgesteld aan deze "
+                "organisatie"
+            ),
+            lambda ids, reason: services.allocations_reject(
+                ids, by=request.user, reason=reason, scope=RejectionScope.ORGANISATION
+            ),
+            _("%(n)d voorstellen afgewezen."),
+        )
+
+    @admin.action(
+        description=_("Hulpaanvragen van deze voorstellen voorlopig niets voorstellen (met reden)"),
+        permissions=["change"],
+    )
+    def reject_request(self, request, queryset):
+        return self._with_reason(
+            request,
+            queryset,
+            _("Voorstellen afwijzen: deze hulpaanvragen krijgen geen voorstellen tot u dit opheft"),
+            lambda ids, reason: services.allocations_reject(
+                ids, by=request.user, reason=reason, scope=RejectionScope.REQUEST
+            ),
+            _("%(n)d voorstellen afgewezen."),
+        )
+
+    @admin.action(
+        description=_("Afwijzing opheffen (weer laten voorstellen)"), permissions=["change"]
+    )
+    def lift_rejection(self, request, queryset):
+        lifted = services.allocation_rejections_lift(
+            queryset.values_list("id", flat=True), by=request.user
+        )
+        self.message_user(
+            request, _("%(n)d afwijzingen opgeheven.") % {"n": lifted}, messages.SUCCESS
         )
 
     @admin.action(

@@ -52,6 +52,7 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
         "units_open",
         "proposals_link",
         "requests_served",
+        "unserved_link",
         "total_score",
         "stats_table",
         "error",
@@ -71,6 +72,14 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
     def proposals_link(self, obj):
         url = reverse("admin:distribution_allocation_changelist") + f"?run={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, number_format(obj.proposals))
+
+    @admin.display(description=_("aanvragen zonder apparaat (waarom niet)"))
+    def unserved_link(self, obj):
+        count = obj.unserved.count()
+        if not count:
+            return "-"
+        url = reverse("admin:distribution_unservedrequest_changelist") + f"?run__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, number_format(count))
 
     @admin.display(description=_("details"))
     def stats_table(self, obj):

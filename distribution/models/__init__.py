@@ -8,6 +8,8 @@ from .allocation import (
     AllocationQuerySet,
     AllocationRun,
     PriorityPolicy,
+    RejectionScope,
+    UnservedRequest,
 )
 from .shipping import (
     CARRIERS_WITHOUT_TRACKING,
@@ -33,10 +35,12 @@ __all__ = [
     "HandoutReminder",
     "HandoutReport",
     "PriorityPolicy",
+    "RejectionScope",
     "Shipment",
     "ShipmentEvent",
     "ShipmentItem",
     "ShipmentQuerySet",
     "SupportContact",
+    "UnservedRequest",
     "normalise_tracking_code",
 ]

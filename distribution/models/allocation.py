@@ -140,6 +140,12 @@ class AllocationQuerySet(models.QuerySet):
     def live(self):
         return self.filter(status__in=Allocation.LIVE_STATUSES)
 
+    def rejections_in_force(self):
+        """Rejected proposals whose rejection a run must respect (not lifted)."""
+        return self.filter(
+            status=Allocation.Status.REJECTED, rejection_lifted_at__isnull=True
+        ).exclude(rejection_scope="")
+
     def committed(self):
         """Devices a request holds: approved, shipped, delivered, or returned without
         replacement (the organisation needs no other device for it)."""
@@ -156,6 +162,12 @@ DECIDED_STATUSES = [
     "returned",
     "replaced",
 ]
+
+
+class RejectionScope(models.TextChoices):
+    PAIR = "pair", _("dit apparaat voor deze hulpaanvraag")
+    ORGANISATION = "organisation", _("dit apparaat voor alle aanvragen van deze organisatie")
+    REQUEST = "request", _("deze hulpaanvraag: geen voorstellen tot de afwijzing is opgeheven")
 
 
 class Allocation(models.Model):
@@ -248,6 +260,26 @@ class Allocation(models.Model):
     )
     decided_at = models.DateTimeField(_("besloten op"), null=True, blank=True)
     created_at = models.DateTimeField(_("gemaakt op"), default=timezone.now, db_default=Now())
+    # A rejection sticks: runs never propose what it covers again until a coordinator lifts it.
+    rejection_scope = models.CharField(
+        _("afwijzing geldt voor"),
+        max_length=12,
+        choices=RejectionScope.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    rejection_lifted_at = models.DateTimeField(_("afwijzing opgeheven op"), null=True, blank=True)
+    rejection_lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("afwijzing opgeheven door"),
+    )
 
     objects = AllocationQuerySet.as_manager()
 
@@ -342,3 +374,45 @@ class AllocationEvent(StatusEvent):
     class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging toewijzing")
         verbose_name_plural = _("statuswijzigingen toewijzingen")
+
+
+class UnservedRequest(models.Model):
+    """Why the latest run left an approved request with open quantity without a device.
+
+    Only the latest completed run's reasons are kept (a run replaces them, as it replaces the
+    proposals); the code and its numbers are worded when shown (selectors.whynot)."""
+
+    class Code(models.TextChoices):
+        NO_DEVICE_OF_TYPE = "no_device_of_type", _("geen apparaat van dit type klaar")
+        BELOW_MINIMUM = "below_minimum", _("geen apparaat voldoet aan de minimumeisen")
+        REJECTED = "rejected", _("alle geschikte apparaten afgewezen")
+        OUTRANKED = "outranked", _("andere aanvragen gingen voor")
+        PAUSED = "paused", _("aanvraag afgewezen tot nader order")
+
+    run = models.ForeignKey(
+        AllocationRun,
+        on_delete=models.CASCADE,
+        related_name="unserved",
+        verbose_name=_("ronde"),
+    )
+    request = models.ForeignKey(
+        "helprequests.HelpRequest",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="unserved_reasons",
+        verbose_name=_("hulpaanvraag"),
+    )
+    code = models.CharField(_("reden"), max_length=20, choices=Code.choices)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    open_units = models.PositiveIntegerField(_("nog nodig (apparaten)"), default=0)
+
+    class Meta:
+        verbose_name = _("aanvraag zonder apparaat")
+        verbose_name_plural = _("aanvragen zonder apparaat (waarom niet)")
+        ordering = ["run", "request"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "request"], name="unserved_once_per_run"),
+        ]
+
+    def __str__(self):
+        return _("Hulpaanvraag %(n)d zonder apparaat") % {"n": self.request_id}

@@ -1,6 +1,9 @@
-"""Reads across devices, help requests, allocations and shipments, in six rooms:
+"""Reads across devices, help requests, allocations and shipments, in eight rooms:
 
 - `inputs`: what a matching run works on (ready devices, open requests), as plain rows.
+- `history`: what earlier decisions tell a run (held devices, open proposals, rejections).
+- `whynot`: why the latest run left a request without a device, for coordinators and, kindly,
+  for the requester (`request_wait_explanation`).
 - `progress`: the numbers a requesting organisation sees (`allocation_counts`,
   `queue_positions`): the same open quantities the job uses, and its priority order.
 - `explain`: the plain-language reason behind one allocation.
@@ -16,6 +19,7 @@ from .explain import (
     reason_codes,
     request_in_for,
 )
+from .history import allocation_history
 from .inputs import (
     REQUEST_FIELDS,
     DeviceRow,
@@ -62,8 +66,12 @@ from .shipping import (
 )
 from .support import find_device, helpdesk_device, open_follow_ups, recent_contacts
 from .whatif import Comparison, ComparisonRow, RequestChange, preview_comparison
+from .whynot import request_wait_explanation, unserved_text
 
 __all__ = [
+    "allocation_history",
+    "request_wait_explanation",
+    "unserved_text",
     "Destination",
     "DonorImpact",
     "delivered_count",

@@ -157,10 +157,11 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
     """Queue place and expected window of each waiting request in `request_ids`, by id.
 
     The queue is every approved request that still waits for devices (remaining > 0), in the
-    matching job's order: its priority under the active policy (target group, urgency, need-by
-    date, waiting time), then approval date, then id. The window divides the devices still to
-    come for the requests up to and including this one (remaining minus what is proposed, for
-    the device types it wants) by the weekly number of such devices that became ready lately.
+    matching job's order: its priority tier, then its priority under the active policy (target
+    group, urgency, need-by date, waiting time), then approval date, then id. The window
+    divides the devices still to come for the requests up to and including this one (remaining
+    minus what is proposed, for the device types it wants) by the weekly number of such
+    devices that became ready lately.
     Five queries, whatever the number of requests.
     """
     now = now or timezone.now()
@@ -177,7 +178,9 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
         count = counts[row[0]]
         if request is None or count.remaining == 0:
             continue
-        key = (-request_priority(request, policy, today), request.approved_on, request.id)
+        waited = (today - request.approved_on).days
+        tier = policy.tier_of(request.target_group, request.no_home_schooling, waited)
+        key = (tier, -request_priority(request, policy, today), request.approved_on, request.id)
         queue.append((key, request, count))
     queue.sort(key=lambda item: item[0])
     supply = recent_supply(now)

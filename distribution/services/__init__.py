@@ -30,6 +30,7 @@ from .handout import (
 )
 from .locks import AllocationRunBusy
 from .policy import policy_current, policy_save_version
+from .rejections import allocation_rejections_lift
 from .runs import (
     AllocationRunFailed,
     DryRun,
@@ -58,6 +59,7 @@ __all__ = [
     "DryRun",
     "allocation_allocate_by_hand",
     "allocation_dry_run",
+    "allocation_rejections_lift",
     "allocation_request_run_soon",
     "allocation_run",
     "allocations_approve",

@@ -28,7 +28,14 @@ from donations.vocabulary import DeviceCategory, category_of
 from helprequests.models import HelpRequest
 
 from .. import selectors
-from ..models import Allocation, AllocationEvent, AllocationRun, Shipment, ShipmentItem
+from ..models import (
+    Allocation,
+    AllocationEvent,
+    AllocationRun,
+    RejectionScope,
+    Shipment,
+    ShipmentItem,
+)
 from ..solver_classes import pair_score
 from .locks import decisions_shared
 from .notify import notify_allocations_approved, notify_allocations_cancelled
@@ -300,9 +307,12 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def allocations_reject(allocation_ids: Iterable[int], *, by: User | None, reason: str) -> Decision:
+def allocations_reject(
+    allocation_ids: Iterable[int], *, by: User | None, reason: str, scope: str = "pair"
+) -> Decision:
     """Reject proposals: the device stays in the pool (ready) and the request keeps waiting;
-    a later run may propose either again."""
+    no later run proposes what the rejection covers (`scope`: the pair, the device for the
+    whole organisation, or the request) until a coordinator lifts it."""
     reason = _reason(reason)
     with transaction.atomic():
         decisions_shared()
@@ -317,6 +327,9 @@ def allocations_reject(allocation_ids: Iterable[int], *, by: User | None, reason
                 continue
             decision.done.append(allocation)
         _refuse(decision.done, Allocation.Status.REJECTED, by=by, now=now, note=reason)
+        Allocation.objects.filter(pk__in=[a.pk for a in decision.done]).update(
+            rejection_scope=RejectionScope(scope)
+        )
     return decision
 
 

@@ -31,7 +31,7 @@ from allemaal.models import User
 from allemaal.services import DomainError
 
 from .. import selectors
-from ..models import Allocation, AllocationRun
+from ..models import Allocation, AllocationRun, UnservedRequest
 from ..solver import Solution, solve
 from ..solver_classes import Policy
 from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
@@ -71,8 +71,10 @@ def allocation_dry_run(policy: Policy | None = None, today: date | None = None) 
     """Read and solve as a run would, with the active policy or `policy`; writes nothing."""
     policy = policy or selectors.active_policy()
     inputs = selectors.allocation_inputs(today)
+    history, paused = selectors.allocation_history()
     started = perf_counter()
-    solution = solve(inputs.devices, inputs.requests, policy, inputs.today)
+    requests = [r for r in inputs.requests if r.id not in paused] if paused else inputs.requests
+    solution = solve(inputs.devices, requests, policy, inputs.today, history)
     return DryRun(inputs, solution, policy, perf_counter() - started)
 
 
@@ -103,11 +105,15 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     run.policy = policy_row
     run.policy_version = policy_row.version
     inputs = selectors.allocation_inputs(today)
+    # Before the previous proposals are deleted: the run keeps them where nothing better comes.
+    history, paused = selectors.allocation_history()
+    requests = [r for r in inputs.requests if r.id not in paused] if paused else inputs.requests
     solving = perf_counter()
-    solution = solve(inputs.devices, inputs.requests, policy_row.policy, inputs.today)
+    solution = solve(inputs.devices, requests, policy_row.policy, inputs.today, history)
     writing = perf_counter()
     replaced = proposals_delete()
     proposals_write(run.pk, solution.assignments)
+    unserved_write(run.pk, solution, inputs.requests, paused)
     written = perf_counter()
     AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
         status=AllocationRun.Status.SUPERSEDED
@@ -173,6 +179,32 @@ def allocation_runs_reap_interrupted() -> list[int]:
     for run_id in stale:
         log.error("Allocation run %s was interrupted (still running past its time limit)", run_id)
     return stale
+
+
+def unserved_write(run_id: int, solution: Solution, requests: list, paused: set[int]) -> None:
+    """Store why each open request got nothing, replacing the reasons of earlier runs."""
+    UnservedRequest.objects.all().delete()
+    open_units = {r.id: r.open_total for r in requests}
+    rows = [
+        UnservedRequest(
+            run_id=run_id,
+            request_id=rid,
+            code=reason.code,
+            params=reason.params,
+            open_units=open_units.get(rid, 0),
+        )
+        for rid, reason in solution.unserved.items()
+    ]
+    rows += [
+        UnservedRequest(
+            run_id=run_id,
+            request_id=rid,
+            code=UnservedRequest.Code.PAUSED,
+            open_units=open_units[rid],
+        )
+        for rid in sorted(paused & set(open_units))
+    ]
+    UnservedRequest.objects.bulk_create(rows, batch_size=5000)
 
 
 def proposals_delete() -> int:

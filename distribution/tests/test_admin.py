@@ -384,28 +384,44 @@ def test_an_older_version_can_be_taken_back_into_use(admin_client):
 
 
 def test_what_if_shows_the_difference_and_writes_nothing(admin_client):
-    ready_devices(12)
+    """A reserved share for tier 3 is previewed before saving: of four laptops the elderly
+    (tier 3) get two (50 %) instead of the one the pupils (tier 2) leave over."""
+    ready_devices(4)
     school = ApprovedRequestFactory(laptops=3, target_group="primary_pupils")
     elderly = ApprovedRequestFactory(
         laptops=3, target_group="isolated_elderly", delivery_province="Limburg"
     )
     services.allocation_run(trigger="manual")
-    data = _policy_post(Policy(), org_cap_percent="10", weight_isolated_elderly=500)
+    data = _policy_post(Policy(), tier_reserve_3="50")
     before = _row_counts()
     response = admin_client.post(WHAT_IF, data)
     assert _row_counts() == before
     comparison = response.context["comparison"]
-    # cap 10% of 12 devices = 2 per organisation: each request drops from 3 to 2
-    assert (comparison.current_total, comparison.preview_total) == (6, 4)
-    assert {(c.help_request, c.difference) for c in comparison.losses} == {
-        (school, -1),
-        (elderly, -1),
-    }
+    assert (comparison.current_total, comparison.preview_total) == (4, 4)
+    assert {(c.help_request, c.difference) for c in comparison.losses} == {(school, -1)}
+    assert {(c.help_request, c.difference) for c in comparison.gains} == {(elderly, 1)}
     groups = {row.label: (row.current, row.preview) for row in comparison.by_group}
-    assert groups["Ouderen in een isolement"] == (3, 2)
+    assert groups["Ouderen in een isolement"] == (1, 2)
     provinces = {row.label: (row.current, row.preview) for row in comparison.by_province}
-    assert provinces["Limburg"] == (3, 2)
+    assert provinces["Limburg"] == (1, 2)
     assert "Hulpaanvragen die minder krijgen" in response.content.decode()
+
+
+def test_what_if_previews_a_changed_tier_order_and_cross_tier_aging(admin_client):
+    ready_devices(2)
+    ApprovedRequestFactory(laptops=2, target_group="primary_pupils", no_home_schooling=True)
+    elderly = ApprovedRequestFactory(laptops=2, target_group="isolated_elderly")
+    services.allocation_run(trigger="manual")
+    page = admin_client.get(WHAT_IF).content.decode()
+    assert "Prioriteitsgroep van: Ouderen in een isolement" in page
+    assert "Na zoveel dagen wachten een prioriteitsgroep hoger" in page
+    data = _policy_post(Policy(), tier_isolated_elderly="1")
+    comparison = admin_client.post(WHAT_IF, data).context["comparison"]
+    assert {(c.help_request, c.difference) for c in comparison.gains} == {(elderly, 1)}
+    # The factory approved both ten days ago: two steps of five days take tier 3 to tier 1.
+    data = _policy_post(Policy(), tier_aging_days="5")
+    comparison = admin_client.post(WHAT_IF, data).context["comparison"]
+    assert comparison.preview_total == 2 and comparison.gains
 
 
 def test_what_if_with_bad_input_shows_the_form_again(admin_client):

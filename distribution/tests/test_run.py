@@ -34,9 +34,10 @@ def solver_inputs(monkeypatch):
     seen = {}
     real = runs.solve
 
-    def spy(devices, requests, policy, today):
+    def spy(devices, requests, policy, today, history=None):
         seen.update(devices=list(devices), requests=list(requests), policy=policy, today=today)
-        return real(devices, requests, policy, today)
+        seen["history"] = history
+        return real(devices, requests, policy, today, history)
 
     monkeypatch.setattr(runs, "solve", spy)
     return seen
@@ -458,3 +459,77 @@ def test_the_debounce_schedules_the_task_the_setting_ahead(settings, monkeypatch
     services.allocation_request_run_soon()
     services.allocation_request_run_soon()
     assert calls == [{"kwargs": {"trigger": "automatic"}, "countdown": 420}]
+
+
+# --- Issue #15: decisions stick, proposals stay, every unserved request has a reason ------------
+
+
+def test_a_rejected_pair_is_never_proposed_again_until_the_rejection_is_lifted(coordinator):
+    device = ready_devices(1, kind="laptop")[0]
+    request = ApprovedRequestFactory(laptops=1)
+    _run()
+    proposal = Allocation.objects.proposed().get()
+    services.allocations_reject([proposal.pk], by=coordinator, reason="Scherm kapot")
+    for _ in range(2):
+        _run()
+        assert _pairs() == []
+    reason = selectors.request_wait_explanation(request)
+    assert "plaats 1 van de wachtrij voor laptops" in reason
+    services.allocation_rejections_lift([proposal.pk], by=coordinator)
+    _run()
+    assert _pairs() == [(device.pk, request.pk)]
+
+
+def test_a_rejection_for_the_organisation_covers_its_other_requests(coordinator):
+    device = ready_devices(1, kind="laptop")[0]
+    first = ApprovedRequestFactory(laptops=1)
+    second = ApprovedRequestFactory(laptops=1, organisation=first.organisation)
+    other = ApprovedRequestFactory(laptops=1)
+    _run()
+    proposal = Allocation.objects.proposed().get()
+    assert proposal.request_id in (first.pk, second.pk)
+    services.allocations_reject(
+        [proposal.pk], by=coordinator, reason="Niet voor dit bestuur", scope="organisation"
+    )
+    _run()
+    assert _pairs() == [(device.pk, other.pk)]
+
+
+def test_a_rejection_for_the_request_holds_the_request_back(coordinator):
+    ready_devices(2, kind="laptop")
+    request = ApprovedRequestFactory(laptops=2)
+    _run()
+    proposal = Allocation.objects.proposed().first()
+    services.allocations_reject(
+        [proposal.pk], by=coordinator, reason="Eerst navragen", scope="request"
+    )
+    run = _run()
+    assert _pairs() == []
+    assert run.unserved.get().code == "paused"
+    assert "nog bekeken" in selectors.request_wait_explanation(request)
+
+
+def test_a_second_run_keeps_the_open_proposals_it_cannot_improve():
+    ready_devices(6, kind="laptop")
+    for _ in range(3):
+        ApprovedRequestFactory(laptops=2, target_group="isolated_elderly")
+    _run()
+    before = _pairs()
+    _run()
+    assert _pairs() == before
+
+
+def test_every_request_the_run_leaves_without_a_device_gets_a_reason():
+    ready_devices(1, kind="laptop")
+    child = ApprovedRequestFactory(laptops=1, target_group="primary_pupils", no_home_schooling=True)
+    elderly = ApprovedRequestFactory(laptops=1, target_group="isolated_elderly")
+    tablets = ApprovedRequestFactory(laptops=0, tablets=1, target_group="newcomers")
+    run = _run()
+    assert _pairs()[0][1] == child.pk
+    reasons = {u.request_id: u for u in run.unserved.all()}
+    assert set(reasons) == {elderly.pk, tablets.pk}
+    assert reasons[tablets.pk].code == "no_device_of_type"
+    text = selectors.unserved_text(reasons[elderly.pk].code, reasons[elderly.pk].params)
+    assert "1 aanvraag uit een hogere prioriteitsgroep" in text
+    assert selectors.request_wait_explanation(child) is None
+    assert "geen geschikte tablets vrij" in selectors.request_wait_explanation(tablets)

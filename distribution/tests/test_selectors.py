@@ -112,4 +112,10 @@ def test_the_queue_uses_the_active_policy(coordinator):
     policy.group_weights["isolated_elderly"] = 200
     services.policy_save_version(policy, by=coordinator)
     places = selectors.queue_positions([elderly.pk, pupils.pk])
+    # Points order requests within a tier only: the pupils' tier still comes first.
+    assert places[pupils.pk].position_overall < places[elderly.pk].position_overall
+    policy.tiers = [["pupils_no_home_schooling", "isolated_elderly"], ["pupils"], policy.tiers[2]]
+    policy.tiers[2] = [k for k in policy.tiers[2] if k != "isolated_elderly"]
+    services.policy_save_version(policy, by=coordinator)
+    places = selectors.queue_positions([elderly.pk, pupils.pk])
     assert places[elderly.pk].position_overall < places[pupils.pk].position_overall
