@@ -151,10 +151,10 @@ def _position(data: bytes | str, index: int, delimiter: str | None) -> tuple[int
     return row, _("teken %(n)d") % {"n": len(prefix) + 1}
 
 
-def decode_text(data: bytes, *, delimiter: str | None = None, allow_escape: bool = False) -> str:
+def decode_text(data: bytes, *, delimiter: str | None = None, allow_controls: bool = False) -> str:
     """The bytes as text: UTF-8 with or without BOM, else Windows-1252 (as Dutch Excel writes
-    CSV). Refuses NUL bytes, control characters and undecodable bytes with their row and
-    column, so nothing binary ever reaches a parser or the database."""
+    CSV). Refuses NUL bytes, control characters (unless `allow_controls`, for terminal logs)
+    and undecodable bytes with their row and column, so nothing binary reaches a parser."""
     kind = binary_kind(data)
     if kind:
         raise UploadRefused(_("Dit is een %(kind)s-bestand, geen tekstbestand.") % {"kind": kind})
@@ -180,9 +180,8 @@ def decode_text(data: bytes, *, delimiter: str | None = None, allow_escape: bool
                 row,
                 column,
             ) from None
-    for match in _CONTROL_RE.finditer(text):
-        if allow_escape and match.group() == "\x1b":
-            continue
+    match = None if allow_controls else _CONTROL_RE.search(text)
+    if match:
         row, column = _position(text, match.start(), delimiter)
         raise UploadRefused(
             _("Hier staat een stuurteken (%(code)s): dit is geen gewoon tekstbestand.")
