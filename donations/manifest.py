@@ -318,6 +318,8 @@ def _counted_rows(uploaded_file) -> Iterator:
 
 
 def _is_blank(cells) -> bool:
+    if not any(cells):
+        return True
     for cell in cells:
         if cell is not None and (cell.__class__ is not str or cell.strip()):
             return False
