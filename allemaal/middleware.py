@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from .uploads import number_text, too_large_message
+from .uploads import REQUEST_OVERHEAD_BYTES, number_text, too_large_message
 
 MFA_SESSION_KEY = "allemaal_staff_mfa_ok"
 # Pages that staff must reach while they have no TOTP yet.
@@ -83,7 +83,7 @@ class UploadLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > max_bytes:
+        if length > max_bytes + REQUEST_OVERHEAD_BYTES:
             return self._refuse(request, view_func, too_large_message(max_bytes))
         if request.content_type == "multipart/form-data":
             try:

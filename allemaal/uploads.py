@@ -74,7 +74,8 @@ class UploadRefused(Exception):
 
 
 def upload_limit(max_bytes: int, *, json: bool = False) -> Callable:
-    """Mark a view with the largest request body it accepts (see UploadLimitMiddleware)."""
+    """Mark a view with the largest upload it accepts, in bytes of files (the request body may
+    be REQUEST_OVERHEAD_BYTES larger, for the form around them); see UploadLimitMiddleware."""
 
     def mark(view):
         view.upload_max_bytes = max_bytes

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from allemaal.access import get_for_organisation, organisation_required
 from allemaal.models import Organisation
 from allemaal.services import DomainError
-from allemaal.uploads import REQUEST_OVERHEAD_BYTES, upload_limit
+from allemaal.uploads import upload_limit
 
 from . import manifest, selectors, services
 from .forms import CancelForm, DonationForm, ManifestForm, ReceivedForm
@@ -148,7 +148,7 @@ def donation_detail(request, pk):
     )
 
 
-@upload_limit(manifest.MAX_BYTES + REQUEST_OVERHEAD_BYTES)
+@upload_limit(manifest.MAX_BYTES)
 @organisation_required(DONOR)
 @require_http_methods(["GET", "POST"])
 def manifest_upload(request, pk):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from allemaal.uploads import too_large_message, upload_limit
 
-from .erasure_logs import MAX_LOG_BYTES, MAX_ONE_LOG_REQUEST_BYTES, erasure_logs_import
+from .erasure_logs import MAX_LOG_BYTES, erasure_logs_import
 from .models import ErasureSource
 from .services import station_token_authenticate
 
@@ -55,7 +55,7 @@ def _body(request) -> bytes:
     return b"".join(chunks)
 
 
-@upload_limit(MAX_ONE_LOG_REQUEST_BYTES, json=True)
+@upload_limit(MAX_LOG_BYTES, json=True)
 @csrf_exempt
 @require_POST
 def erasure_logs(request):

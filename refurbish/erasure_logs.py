@@ -47,10 +47,8 @@ ZIP_LIMITS = uploads.ZipLimits(
     max_entry_bytes=MAX_LOG_BYTES,
     max_total_bytes=MAX_ZIP_TOTAL_BYTES,
 )
-# A request to the upload page: a zip (or the logs themselves) and the form around it.
+# All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
-# One log (or evidence file) and the form around it: the device page, the station API.
-MAX_ONE_LOG_REQUEST_BYTES = MAX_LOG_BYTES + uploads.REQUEST_OVERHEAD_BYTES
 
 # What nwipe's method labels (src/method.c nwipe_method_label) mean in NIST SP 800-88 terms.
 # Overwriting methods are Clear; the drive's own sanitize / secure-erase commands are Purge.

@@ -12,7 +12,7 @@ from allemaal.uploads import upload_limit
 
 from .. import selectors, services
 from ..erasure_logs import (
-    MAX_ONE_LOG_REQUEST_BYTES,
+    MAX_LOG_BYTES,
     MAX_UPLOAD_REQUEST_BYTES,
     erasure_logs_import,
 )
@@ -89,7 +89,7 @@ def device(request, device_id):
     return _device_page(request, own_device(request, device_id))
 
 
-@upload_limit(MAX_ONE_LOG_REQUEST_BYTES)
+@upload_limit(MAX_LOG_BYTES)
 @refurbisher_required
 @require_POST
 def device_erasure(request, device_id):
@@ -104,7 +104,7 @@ def device_erasure(request, device_id):
     return _device_step(request, device_id, "erasure_form", ErasureForm, "erasure", apply)
 
 
-@upload_limit(MAX_ONE_LOG_REQUEST_BYTES)
+@upload_limit(MAX_LOG_BYTES)
 @refurbisher_required
 @require_POST
 def device_log(request, device_id):

@@ -16,7 +16,7 @@ from donations.models import Donation
 
 from .. import selectors, services
 from ..asset_tags import format_asset_tag
-from ..erasure_logs import MAX_ONE_LOG_REQUEST_BYTES
+from ..erasure_logs import MAX_LOG_BYTES
 from ..forms import BulkGradeForm, ErasureForm, RecycleForm, ScanForm
 from ..pdf import labels_pdf
 from .common import S, own_donation, refurbisher_required, selected_ids
@@ -200,7 +200,7 @@ def _workbench(request, *, donation=None, state: str = ""):
     )
 
 
-@upload_limit(MAX_ONE_LOG_REQUEST_BYTES)  # the erasure step's evidence file
+@upload_limit(MAX_LOG_BYTES)  # the erasure step's evidence file
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def donation_devices(request, donation_id):
@@ -213,7 +213,7 @@ def donation_devices(request, donation_id):
     return _workbench(request, donation=donation)
 
 
-@upload_limit(MAX_ONE_LOG_REQUEST_BYTES)  # the erasure step's evidence file
+@upload_limit(MAX_LOG_BYTES)  # the erasure step's evidence file
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def device_list(request):

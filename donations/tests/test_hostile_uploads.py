@@ -1,0 +1,96 @@
+"""The hostile asset lists of issue #17: each is refused clearly, fast, and imports nothing."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+
+from allemaal.tests import hostile
+from donations.models import Device, DeviceEvent, Manifest
+from donations.tests.factories import DonationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def donation(donor_org):
+    return DonationFactory(donor=donor_org)
+
+
+def upload(client, donation, name, content):
+    return client.post(
+        reverse("donations:manifest_upload", args=[donation.pk]),
+        {"file": SimpleUploadedFile(name, content)},
+    )
+
+
+def refusal(response) -> str:
+    assert response.status_code == 200
+    assert Device.objects.count() == DeviceEvent.objects.count() == Manifest.objects.count() == 0
+    return " ".join(str(error) for error in response.context["failure"].errors)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("groot.xlsx", hostile.xlsx_huge_dimension, ["1.048.576 rijen"]),
+        ("leeg.xlsx", hostile.xlsx_empty_rows, ["keer samengeperst"]),
+        ("gat.xlsx", hostile.xlsx_row_gap, ["meer dan 21.000 rijen"]),
+        ("tekst.xlsx", lambda: hostile.xlsx_huge_string(40 * hostile.MB), ["uitgepakt 40 MB"]),
+        ("veld.csv", hostile.csv_long_field, ["Rij 2", "te lang"]),
+        ("regel.csv", hostile.csv_long_line, ["Rij 1", "te lang"]),
+        ("nul.csv", hostile.csv_nul_late, ["Rij 401, kolom B", "NUL"]),
+        ("plaatje.csv", hostile.png_bytes, ["PNG"]),
+        ("pagina.csv", hostile.html_bytes, ["webpagina"]),
+        ("lijst.xlsx", lambda: b"serienummer;type\nS1;laptop\n", ["geen geldig Excel"]),
+    ],
+)
+def test_a_hostile_asset_list_is_refused_within_the_limits(
+    client, donor, donation, name, make, words
+):
+    content = make()
+    client.force_login(donor)
+    upload(client, donation, "warm.csv", b"serienummer\n")  # imports and templates, once
+    with hostile.within_limits():
+        response = upload(client, donation, name, content)
+    text = refusal(response)
+    for word in words:
+        assert word in text
+
+
+def test_a_formula_behind_a_line_break_is_refused_in_csv_and_xlsx(client, donor, donation):
+    client.force_login(donor)
+    csv_text = b'serienummer;type;model\nS1;laptop;"\n=2+2"\n'
+    assert "formule" in refusal(upload(client, donation, "lijst.csv", csv_text))
+    workbook = Workbook()
+    for row in (["serienummer", "type", "model"], ["S1", "laptop", "\n=2+2"]):
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    assert "Rij 2, kolom C (model)" in refusal(upload(client, donation, "l.xlsx", out.getvalue()))
+
+
+def test_a_zip_with_a_csv_name_is_read_as_the_spreadsheet_it_is(client, donor, donation):
+    workbook = Workbook()
+    for row in (["serienummer", "type"], ["S1", "laptop"]):
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    client.force_login(donor)
+    upload(client, donation, "lijst.csv", out.getvalue())
+    assert Device.objects.filter(serial_number="S1").exists()
+
+
+def test_a_request_over_the_maximum_is_413_before_the_body_is_read(client, donor, donation):
+    client.force_login(donor)
+    response = client.generic(
+        "POST",
+        reverse("donations:manifest_upload", args=[donation.pk]),
+        b"--x--",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(100 * hostile.MB),
+    )
+    assert response.status_code == 413
+    assert "te groot" in response.content.decode() and "5 MB" in response.content.decode()
