@@ -147,7 +147,10 @@ def _position(data: bytes | str, index: int, delimiter: str | None) -> tuple[int
     if isinstance(prefix, bytes):
         prefix = prefix.decode("latin-1")
     if delimiter:
-        fields = next(csv.reader([prefix], delimiter=delimiter), [""])
+        try:
+            fields = next(csv.reader([prefix.replace("\r", " ")], delimiter=delimiter), [""])
+        except csv.Error:
+            fields = prefix.split(delimiter)
         return row, column_letter(max(len(fields) - 1, 0))
     return row, _("teken %(n)d") % {"n": len(prefix) + 1}
 

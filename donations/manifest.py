@@ -125,7 +125,7 @@ def _number(*, low: int, high: int, units: dict[str, int] | None = None) -> Call
 
     def parse(value):
         # Fast path for the common case, plain digits.
-        number = int(value) if value.__class__ is str and value.isdigit() else slow(value)
+        number = int(value) if value.__class__ is str and value.isdecimal() else slow(value)
         if not low <= number <= high:
             raise _CellError(
                 _("%(value)d kan niet: het getal moet tussen %(low)d en %(high)d liggen.")

@@ -257,7 +257,7 @@ class _RowReader:
         if re.fullmatch(r"-\s*\d+", value):
             self.error(key, _("Vul 0 of meer in."))
             return None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # "¹" is a digit to Python, not to int()
             self.error(key, _("Vul een heel getal in (0 of meer)."))
             return None
         return int(value)
