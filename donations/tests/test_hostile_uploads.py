@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from allemaal.tests import hostile
-from donations.models import Device, DeviceEvent, Manifest
+from donations.models import Device, DeviceEvent, Manifest, ManifestImport
 from donations.tests.factories import DonationFactory
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,44 @@ def test_a_request_over_the_maximum_is_413_before_the_body_is_read(client, donor
     )
     assert response.status_code == 413
     assert "te groot" in response.content.decode() and "5 MB" in response.content.decode()
+
+
+# --- Large lists: a background job -----------------------------------------------------------
+
+
+def test_a_large_list_is_imported_by_a_background_job_with_its_progress(
+    client, donor, donation, settings, django_capture_on_commit_callbacks
+):
+    settings.MANIFEST_BACKGROUND_BYTES = 100
+    lines = "".join(f"S{n:05d};laptop\n" for n in range(1500))
+    client.force_login(donor)
+    with django_capture_on_commit_callbacks(execute=True):  # in-process, as without a broker
+        response = upload(client, donation, "lijst.csv", f"serienummer;type\n{lines}".encode())
+    job = ManifestImport.objects.get()
+    assert response.url == reverse("donations:manifest_job", args=[donation.pk, job.pk])
+    page = client.get(response.url).content.decode()
+    assert "1500 apparaten zijn aangekondigd" in page and "1500 rijen gecontroleerd" in page
+    assert Device.objects.filter(donation=donation).count() == 1500
+    assert (job.status, job.rows_read, job.manifest.rows, job.file.name) == ("done", 1500, 1500, "")
+
+
+def test_a_large_list_with_errors_imports_nothing_and_lists_them_by_row_and_column(
+    client, donor, donation, settings, django_capture_on_commit_callbacks
+):
+    settings.MANIFEST_BACKGROUND_BYTES = 100
+    lines = "".join(f"S{n:05d};laptop\n" for n in range(1500)) + "S1;pc\n"
+    client.force_login(donor)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, donation, "lijst.csv", f"serienummer;type\n{lines}".encode())
+    page = client.get(response.url).content.decode()
+    assert "Er is niets geïmporteerd" in page and "B (type)" in page
+    job = ManifestImport.objects.get()
+    assert (job.status, job.errors[0]["row"], job.total_errors) == ("failed", 1502, 1)
+    assert Device.objects.count() == 0 and Manifest.objects.count() == 0
+
+
+def test_another_donor_cannot_open_a_list_job(client, donation, other_donor):
+    job = ManifestImport.objects.create(donation=donation, file_name="l.csv")
+    client.force_login(other_donor)
+    response = client.get(reverse("donations:manifest_job", args=[donation.pk, job.pk]))
+    assert response.status_code == 404
