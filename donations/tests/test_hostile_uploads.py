@@ -48,8 +48,9 @@ def refusal(response) -> str:
     ],
 )
 def test_a_hostile_asset_list_is_refused_within_the_limits(
-    client, donor, donation, name, make, words
+    client, donor, donation, settings, name, make, words
 ):
+    settings.MANIFEST_BACKGROUND_BYTES = 10 * hostile.MB  # within the request (the job: below)
     content = make()
     client.force_login(donor)
     upload(client, donation, "warm.csv", b"serienummer\n")  # imports and templates, once
@@ -135,3 +136,17 @@ def test_another_donor_cannot_open_a_list_job(client, donation, other_donor):
     client.force_login(other_donor)
     response = client.get(reverse("donations:manifest_job", args=[donation.pk, job.pk]))
     assert response.status_code == 404
+
+
+def test_a_hostile_list_large_enough_for_the_job_is_refused_by_it_within_the_limits(
+    client, donor, donation, django_capture_on_commit_callbacks
+):
+    content = hostile.csv_long_line()
+    client.force_login(donor)
+    with hostile.within_limits(), django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, donation, "regel.csv", content)
+    job = ManifestImport.objects.get()
+    assert response.url == reverse("donations:manifest_job", args=[donation.pk, job.pk])
+    assert (job.status, job.errors[0]["row"]) == ("failed", 1)
+    assert "te lang" in job.errors[0]["message"] and Device.objects.count() == 0
+    assert "te lang" in client.get(response.url).content.decode()
