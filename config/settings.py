@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: it refuses an oversized upload before anything reads the body.
+    "allemaal.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -238,7 +240,13 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded files above 1 MB stream to a temporary file, never whole into memory; each upload
+# view declares its own maximum request size (allemaal.uploads.upload_limit, README).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
+# An asset list larger than this is read by a background job, its progress on the page.
+MANIFEST_BACKGROUND_BYTES = env_int("MANIFEST_BACKGROUND_BYTES", 64 * 1024)
+# Form fields and raw bodies read into memory (the station API reads its body in chunks).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Wiping stations' logs may arrive as many files in one upload (a zip works too).
 DATA_UPLOAD_MAX_NUMBER_FILES = 1000

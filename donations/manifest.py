@@ -8,7 +8,6 @@ never writes; `donations.services.manifest_import` does that once the whole file
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -17,10 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from allemaal import uploads
+
 from .models import Device, DeviceKind
 from .vocabulary import normalise_serial
 
 MAX_ROWS = 20_000
+# Every row read counts against this, empty or not: the devices, the header and some blank rows.
+MAX_ROWS_READ = MAX_ROWS + 1_000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS_SHOWN = 200
 MIN_YEAR = 1990
@@ -120,7 +123,7 @@ def _number(*, low: int, high: int, units: dict[str, int] | None = None) -> Call
 
     def parse(value):
         # Fast path for the common case, plain digits.
-        number = int(value) if value.__class__ is str and value.isdigit() else slow(value)
+        number = int(value) if value.__class__ is str and value.isdecimal() else slow(value)
         if not low <= number <= high:
             raise _CellError(
                 _("%(value)d kan niet: het getal moet tussen %(low)d en %(high)d liggen.")
@@ -146,7 +149,8 @@ _serial_text = _text(100)
 
 def _serial(value):
     # Serial numbers are compared without spaces and case: "abc 123" and "ABC123" are one device.
-    return normalise_serial(_serial_text(value))
+    # Capitals can be longer than the letters typed ("ß" becomes "SS").
+    return _serial_text(normalise_serial(_serial_text(value)))
 
 
 _any_year = _number(low=0, high=9999)
@@ -277,46 +281,13 @@ def _file_error(message: str) -> ManifestInvalid:
     return ManifestInvalid([ManifestError(0, "", message)])
 
 
-def _read_csv(data: bytes) -> Iterator[list]:
-    if b"\x00" in data[:4096]:
-        raise _file_error(_("Dit is geen leesbaar CSV-bestand."))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Dutch Windows saves "CSV" in Windows-1252.
-        text = data.decode("cp1252", errors="replace")
-    first_line = text.split("\n", 1)[0]
-    # Dutch Excel separates with semicolons; others use commas or tabs.
-    delimiter = max([";", ",", "\t"], key=first_line.count)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-
-def _read_xlsx(data: bytes) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-
-    if not data.startswith(b"PK\x03\x04"):
-        raise _file_error(_("Dit is geen geldig Excel-bestand (.xlsx)."))
-    try:
-        # data_only=False: a formula comes back as its text ("=SUM(...)") and is refused below.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
-        raise _file_error(_("Dit Excel-bestand kunnen wij niet lezen.")) from exc
-    try:
-        yield from workbook.worksheets[0].iter_rows(values_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError) as exc:
-        raise _file_error(_("Dit Excel-bestand kunnen wij niet lezen.")) from exc
-    finally:
-        workbook.close()
+def _sniffed_delimiter(data: bytes) -> str:
+    return uploads.sniff_delimiter(data[: uploads.MAX_LINE_CHARS].decode("latin-1"))
 
 
 def _open_rows(uploaded_file) -> Iterator:
+    """The file's rows: an XLSX workbook or a CSV text, told apart by content, not by name."""
     name = (getattr(uploaded_file, "name", "") or "").lower()
-    size = getattr(uploaded_file, "size", None)
-    if size is not None and size > MAX_BYTES:
-        raise _file_error(
-            _("Het bestand is te groot (%(size)s MB). Het maximum is %(max)d MB.")
-            % {"size": f"{size / 1024 / 1024:.1f}".replace(".", ","), "max": MAX_BYTES // 2**20}
-        )
     if not name.endswith((".csv", ".txt", ".xlsx")):
         raise _file_error(
             _(
@@ -324,19 +295,28 @@ def _open_rows(uploaded_file) -> Iterator:
                 "Excel-bestand (.xlsx). Een oud .xls-bestand kunt u in Excel opslaan als .xlsx."
             )
         )
-    data = uploaded_file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _file_error(
-            _("Het bestand is te groot. Het maximum is %(max)d MB.") % {"max": MAX_BYTES // 2**20}
-        )
-    if name.endswith(".xlsx"):
-        return _read_xlsx(data)
-    if data.startswith(b"PK\x03\x04"):
-        raise _file_error(_("Dit is een Excel-bestand. Geef het de extensie .xlsx."))
-    return _read_csv(data)
+    data = uploads.read_limited(uploaded_file, MAX_BYTES)
+    if data.startswith(b"PK\x03\x04") or name.endswith(".xlsx"):
+        return uploads.xlsx_rows(data, max_rows=MAX_ROWS_READ)
+    delimiter = _sniffed_delimiter(data)
+    text = uploads.decode_text(data, delimiter=delimiter)
+    return uploads.csv_rows(text, delimiter)
+
+
+def _counted_rows(uploaded_file) -> Iterator:
+    """Every row read counts, empty or not; a refusal of the file becomes `ManifestInvalid`."""
+    try:
+        for number, row in enumerate(_open_rows(uploaded_file), start=1):
+            if number > MAX_ROWS_READ:
+                raise uploads.UploadRefused(uploads.rows_limit_message(MAX_ROWS_READ))
+            yield row
+    except uploads.UploadRefused as exc:
+        raise ManifestInvalid([ManifestError(exc.row, exc.column, exc.message)]) from None
 
 
 def _is_blank(cells) -> bool:
+    if not any(cells):
+        return True
     for cell in cells:
         if cell is not None and (cell.__class__ is not str or cell.strip()):
             return False
@@ -400,20 +380,7 @@ def _map_header(header, errors: _Errors, row: int) -> tuple[list[tuple], list[st
     return mapping, ignored
 
 
-# A cell starting with a formula sign would run as a formula when a coordinator opens an export
-# in a spreadsheet (CSV injection, OWASP); the donor's list is refused rather than silently
-# changed. A formula sign first, possibly after spaces, or a tab or carriage return first.
-_FORMULA_RE = re.compile(r"^(?:[\t\r]| *[=+\-@])")
 _EMPTY_MAX = max(len(m) for m in EMPTY_MARKERS)
-
-
-def _formula_problem(value: str) -> str:
-    first = value.lstrip(" ")[:1]
-    char = {"\t": _("een tab"), "\r": _("een regelterugloop (CR)")}.get(first, f"'{first}'")
-    return _(
-        "Deze cel begint met %(char)s en zou in een spreadsheet als formule werken. "
-        "Haal dat teken weg."
-    ) % {"char": char}
 
 
 def _parse_row(cells, number: int, mapping, errors: _Errors) -> tuple | None:
@@ -426,8 +393,8 @@ def _parse_row(cells, number: int, mapping, errors: _Errors) -> tuple | None:
             stripped = value.strip()
             if len(stripped) <= _EMPTY_MAX and stripped.lower() in EMPTY_MARKERS:
                 value = None
-            elif column.is_text and _FORMULA_RE.match(value):
-                errors.add(number, where, _formula_problem(value))
+            elif problem := uploads.text_cell_problem(value, formula=column.is_text):
+                errors.add(number, where, problem)
                 ok = False
                 continue
             else:
@@ -481,7 +448,7 @@ class ManifestReader:
     def __init__(self, uploaded_file):
         _latest_year[0] = timezone.now().year + 1
         # Numbered as a spreadsheet shows them: the first line is row 1.
-        self._numbered = enumerate(_open_rows(uploaded_file), start=1)
+        self._numbered = enumerate(_counted_rows(uploaded_file), start=1)
         self.errors = _Errors()
         header_row, header = next(
             ((n, c) for n, c in self._numbered if not _is_blank(c)), (0, None)

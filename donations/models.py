@@ -283,6 +283,46 @@ class Manifest(models.Model):
         return f"{self.donation}: {self.file_name} ({self.rows})"
 
 
+class ManifestImport(models.Model):
+    """An asset list too large to read within the upload request: a background job reads it,
+    checks every row (its progress shown on the page), then imports it all or nothing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in de wachtrij")
+        CHECKING = "checking", _("wordt gecontroleerd")
+        IMPORTING = "importing", _("wordt geïmporteerd")
+        DONE = "done", _("geïmporteerd")
+        FAILED = "failed", _("niet geïmporteerd")
+
+    donation = models.ForeignKey(
+        Donation, on_delete=models.CASCADE, related_name="manifest_imports"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="apparatenlijsten/", blank=True)
+    file_name = models.CharField(_("bestandsnaam"), max_length=255)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)
+    # The first errors, as {"row", "column", "message"}; total_errors counts them all.
+    errors = models.JSONField(default=list, blank=True)
+    total_errors = models.PositiveIntegerField(default=0)
+    manifest = models.ForeignKey(Manifest, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("apparatenlijst in behandeling")
+        verbose_name_plural = _("apparatenlijsten in behandeling")
+
+    def __str__(self):
+        return f"{self.donation}: {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
 class DonationEvent(StatusEvent):
     """History of a donation's status: who moved it, when, from where to where, and why."""
 

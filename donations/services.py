@@ -1,8 +1,10 @@
 """Writes with business meaning for donations and devices; views, admin and tasks call these."""
 
+import uuid
 from collections.abc import Iterable
 from datetime import date
 
+from django.core.files import File
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +22,15 @@ from .manifest import (
     ManifestReader,
     manifest_parse,
 )
-from .models import Device, DeviceEvent, Donation, DonationEvent, DonationPolicy, Manifest
+from .models import (
+    Device,
+    DeviceEvent,
+    Donation,
+    DonationEvent,
+    DonationPolicy,
+    Manifest,
+    ManifestImport,
+)
 
 # A device has an outcome once it left the refurbisher's hands or was recycled.
 DEVICE_OUTCOME_STATES = {"ready", "allocated", "shipped", "delivered", "recycled"}
@@ -510,3 +520,79 @@ def _serials_taken(uploaded_file) -> ManifestInvalid:
             )
         ]
     )
+
+
+# --- Large asset lists: a background job -----------------------------------------------------
+
+
+def manifest_import_enqueue(
+    donation_id: int, *, by: User, donor: Organisation, uploaded_file
+) -> ManifestImport:
+    """Keep the uploaded list and let a background job import it (all or nothing), so that no
+    web request spends more than a moment on a large file."""
+    from . import tasks
+
+    donation = Donation.objects.get(pk=donation_id)
+    _check_accepts_manifest(donation, donor)
+    name = (getattr(uploaded_file, "name", "") or "")[-255:]
+    job = ManifestImport(donation=donation, uploaded_by=by, file_name=name)
+    job.file.save(f"{uuid.uuid4().hex}.upload", uploaded_file, save=False)
+    job.save()
+    transaction.on_commit(lambda: tasks.manifest_import_run.delay(job.pk))
+    return job
+
+
+def manifest_import_run(job_id: int) -> ManifestImport:
+    """Check every row first (the job's progress shows on the page), then import the list all
+    or nothing; a finished job is left as it is."""
+    job = ManifestImport.objects.select_related("donation__donor", "uploaded_by").get(pk=job_id)
+    if job.finished:
+        return job
+    _job_set(job, status=ManifestImport.Status.CHECKING)
+    try:
+        with job.file.open("rb") as stored:
+            upload = File(stored, name=job.file_name)
+            reader = ManifestReader(upload)
+            for count, _row in enumerate(reader.rows(), start=1):
+                if count % 1000 == 0:
+                    _job_set(job, rows_read=count)
+            reader.finish()
+            _job_set(job, status=ManifestImport.Status.IMPORTING, rows_read=reader.count)
+            upload.seek(0)
+            manifest = manifest_import(
+                job.donation_id, by=job.uploaded_by, donor=job.donation.donor, uploaded_file=upload
+            )
+    except ManifestInvalid as invalid:
+        errors = [{"row": e.row, "column": e.column, "message": e.message} for e in invalid.errors]
+        _job_set(job, status=ManifestImport.Status.FAILED, errors=errors, total=invalid.total)
+    except DomainError as exc:
+        errors = [{"row": 0, "column": "", "message": str(exc)}]
+        _job_set(job, status=ManifestImport.Status.FAILED, errors=errors, total=1)
+    else:
+        _job_set(job, status=ManifestImport.Status.DONE, manifest=manifest)
+    job.file.delete(save=False)
+    ManifestImport.objects.filter(pk=job.pk).update(file="")
+    return job
+
+
+def _job_set(
+    job: ManifestImport, *, status=None, rows_read=None, errors=None, total=0, manifest=None
+):
+    """Saved at once (outside the import's transaction), so the page can show it."""
+    fields = []
+    if status is not None:
+        job.status = status
+        fields.append("status")
+        if job.finished:
+            job.finished_at = timezone.now()
+            fields.append("finished_at")
+    if rows_read is not None:
+        job.rows_read = rows_read
+        fields.append("rows_read")
+    if errors is not None:
+        job.errors, job.total_errors = errors, total
+        fields += ["errors", "total_errors"]
+    if manifest is not None:
+        job.manifest = manifest
+        fields.append("manifest")
+    job.save(update_fields=fields)

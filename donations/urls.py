@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("<int:pk>/", views.donation_detail, name="detail"),
     path("<int:pk>/apparatenlijst/", views.manifest_upload, name="manifest_upload"),
+    path("<int:pk>/apparatenlijst/<int:job_id>/", views.manifest_job, name="manifest_job"),
     path("<int:pk>/apparaten.csv", views.devices_csv, name="devices_csv"),
     path("<int:pk>/annuleren/", views.donation_cancel, name="cancel"),
     path("ophalen/", views.pickups, name="pickups"),

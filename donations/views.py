@@ -8,10 +8,11 @@ Every donation is loaded through `get_for_organisation`, so another organisation
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,6 +22,7 @@ from allemaal.access import get_for_organisation, organisation_required
 from allemaal.exports import safe_cell
 from allemaal.models import Organisation
 from allemaal.services import DomainError
+from allemaal.uploads import upload_limit
 
 from . import manifest, selectors, services
 from .forms import CancelForm, DonationForm, ManifestForm, ReceivedForm
@@ -97,6 +99,7 @@ def donation_detail(request, pk):
     )
 
 
+@upload_limit(manifest.MAX_BYTES)
 @organisation_required(DONOR)
 @require_http_methods(["GET", "POST"])
 def manifest_upload(request, pk):
@@ -104,6 +107,9 @@ def manifest_upload(request, pk):
     form = ManifestForm(request.POST or None, request.FILES or None)
     failure = None
     if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        if uploaded.size > settings.MANIFEST_BACKGROUND_BYTES:
+            return _manifest_enqueue(request, donation, form, uploaded)
         try:
             imported = services.manifest_import(
                 donation.pk,
@@ -122,6 +128,34 @@ def manifest_upload(request, pk):
         request,
         "donations/manifest_upload.html",
         {"donation": donation, "form": form, "failure": failure},
+    )
+
+
+def _manifest_enqueue(request, donation, form, uploaded):
+    """A large list is read by a background job; its page shows the progress."""
+    try:
+        job = services.manifest_import_enqueue(
+            donation.pk, by=request.user, donor=request.organisation, uploaded_file=uploaded
+        )
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return render(
+            request, "donations/manifest_upload.html", {"donation": donation, "form": form}
+        )
+    return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)
+
+
+@organisation_required(DONOR)
+def manifest_job(request, pk, job_id):
+    donation = _own_donation(request, pk)
+    job = get_object_or_404(donation.manifest_imports.select_related("manifest"), pk=job_id)
+    failure = None
+    if job.status == job.Status.FAILED:
+        failure = {"errors": job.errors, "total": job.total_errors}
+    return render(
+        request,
+        "donations/manifest_job.html",
+        {"donation": donation, "job": job, "failure": failure},
     )
 
 

@@ -8,7 +8,6 @@ yet), so the same file can be uploaded again as more connections are provided.
 """
 
 import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
+from allemaal import uploads
 from allemaal.exports import safe_cell
 from allemaal.models import Organisation, User
 
@@ -177,24 +177,21 @@ def _rows(uploaded_file) -> Iterator[list[str]]:
                 "gedownload (in Excel: Opslaan als, CSV)."
             )
         )
-    data = uploaded_file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise _file_error(
-            _("Het bestand is te groot. Het maximum is %(max)d MB.") % {"max": MAX_BYTES // 2**20}
-        )
-    if b"\x00" in data[:4096] or data.startswith(b"PK\x03\x04"):
-        raise _file_error(
-            _("Dit is geen CSV-bestand. Sla het in Excel op als CSV en upload het opnieuw.")
-        )
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Dutch Windows saves "CSV" in Windows-1252.
-        text = data.decode("cp1252", errors="replace")
-    first_line = text.split("\n", 1)[0]
-    # Dutch Excel separates with semicolons; others use commas or tabs.
-    delimiter = max([";", ",", "\t"], key=first_line.count)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        data = uploads.read_limited(uploaded_file, MAX_BYTES)
+        if b"\x00" in data[:4096] or data.startswith(b"PK\x03\x04"):
+            raise _file_error(
+                _("Dit is geen CSV-bestand. Sla het in Excel op als CSV en upload het opnieuw.")
+            )
+        delimiter = uploads.sniff_delimiter(data[: uploads.MAX_LINE_CHARS].decode("latin-1"))
+        text = uploads.decode_text(data, delimiter=delimiter)
+    except uploads.UploadRefused as exc:
+        raise _refused(exc) from None
+    return uploads.csv_rows(text, delimiter)
+
+
+def _refused(exc: uploads.UploadRefused) -> UploadInvalid:
+    return UploadInvalid([UploadError(exc.row, exc.column, exc.message)])
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
@@ -260,7 +257,7 @@ class _RowReader:
         if re.fullmatch(r"-\s*\d+", value):
             self.error(key, _("Vul 0 of meer in."))
             return None
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):  # "¹" is a digit to Python, not to int()
             self.error(key, _("Vul een heel getal in (0 of meer)."))
             return None
         return int(value)
@@ -300,6 +297,8 @@ def _read_line(reader: _RowReader, today: date) -> ProvisionRow | None:
     for key, message in problems.items():
         if reader.where(key) not in reported:
             reader.error(key, message)
+    if problem := uploads.text_cell_problem(reader.cell("provider_note")):
+        reader.error("provider_note", problem)
     provision = None
     if len(reader.errors) == refused:
         provision = Provision(sim_cards, hotspots, day, reader.cell("provider_note")[:2000])
@@ -325,6 +324,8 @@ def read_provisions(uploaded_file, *, today: date) -> ParsedUpload:
         raise _file_error(_("Het bestand is leeg.")) from None
     except csv.Error as exc:
         raise _file_error(_("Dit CSV-bestand kunnen wij niet lezen.")) from exc
+    except uploads.UploadRefused as exc:
+        raise _refused(exc) from None
     columns = _header_map(header)
     parsed = ParsedUpload([], [], _RowReader([], 1, columns).where("assignment"))
     try:
@@ -340,6 +341,8 @@ def read_provisions(uploaded_file, *, today: date) -> ParsedUpload:
                 parsed.rows.append(row)
     except csv.Error as exc:
         raise _file_error(_("Dit CSV-bestand kunnen wij niet lezen.")) from exc
+    except uploads.UploadRefused as exc:
+        raise _refused(exc) from None
     return parsed
 
 

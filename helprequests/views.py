@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from allemaal.access import get_for_organisation, organisation_required
 from allemaal.models import Organisation
+from allemaal.uploads import upload_limit
 
 from . import selectors, services, telecom_csv
 from .forms import HelpRequestForm, ProvisionForm, ProvisionUploadForm
@@ -244,6 +245,7 @@ def telecom_csv_download(request):
     return response
 
 
+@upload_limit(telecom_csv.MAX_BYTES)
 @telecom_required
 @require_http_methods(["GET", "POST"])
 def telecom_upload(request):

@@ -13,7 +13,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .erasure_logs import erasure_logs_import
+from allemaal.uploads import too_large_message, upload_limit
+
+from .erasure_logs import MAX_LOG_BYTES, erasure_logs_import
 from .models import ErasureSource
 from .services import station_token_authenticate
 
@@ -34,9 +36,26 @@ def _files(request) -> list[tuple[str, bytes]]:
     if request.content_type == "multipart/form-data":
         return [(f.name, f.read()) for f in request.FILES.getlist("log")]
     name = request.headers.get("X-Filename") or request.GET.get("filename") or "nwipe.log"
-    return [(name.replace("/", "_")[:255], request.body)]
+    return [(name.replace("/", "_")[:255], _body(request))]
 
 
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _body(request) -> bytes:
+    """The raw body, read in chunks and refused past MAX_LOG_BYTES (Content-Length may be
+    missing or lie; Django's LimitedStream never reads past it either)."""
+    chunks, size = [], 0
+    while chunk := request.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_LOG_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@upload_limit(MAX_LOG_BYTES, json=True)
 @csrf_exempt
 @require_POST
 def erasure_logs(request):
@@ -47,6 +66,8 @@ def erasure_logs(request):
         files = _files(request)
     except (RequestDataTooBig, TooManyFilesSent):
         return _error(413, "Request too large; send one log per request.")
+    except _BodyTooLarge:
+        return _error(413, too_large_message(MAX_LOG_BYTES))
     if not files or not any(content for _, content in files):
         return _error(400, "Send the nwipe log as the request body.")
     results = erasure_logs_import(

@@ -13,7 +13,6 @@ unmatched, without saying whose it is.
 """
 
 import hashlib
-import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from allemaal import uploads
 from allemaal.models import Organisation, User
 from donations.models import Device
 from donations.vocabulary import normalise_serial
@@ -40,8 +40,15 @@ from .services import (
 )
 
 MAX_LOG_BYTES = 20 * 1024 * 1024
-MAX_ZIP_MEMBERS = 5000
-MAX_ZIP_TOTAL_BYTES = 500 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_ZIP_TOTAL_BYTES = 100 * 1024 * 1024
+ZIP_LIMITS = uploads.ZipLimits(
+    max_entries=MAX_ZIP_MEMBERS,
+    max_entry_bytes=MAX_LOG_BYTES,
+    max_total_bytes=MAX_ZIP_TOTAL_BYTES,
+)
+# All files of one request to the upload page: a zip, or the logs themselves.
+MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
 
 # What nwipe's method labels (src/method.c nwipe_method_label) mean in NIST SP 800-88 terms.
 # Overwriting methods are Clear; the drive's own sanitize / secure-erase commands are Purge.
@@ -132,7 +139,8 @@ class _Refused(Exception):
 def expand_uploads(files: Iterable[tuple[str, bytes]]) -> Iterator[LogFile | LogImportResult]:
     """Log files from uploaded files; a .zip archive stands for the logs inside it.
 
-    Yields a refused result for what cannot be read (a broken or oversized archive).
+    Yields a refused result for what cannot be read: a broken archive, one over a limit of
+    `ZIP_LIMITS` (the reason names it), a log over MAX_LOG_BYTES, or a file that is not text.
     """
     for name, content in files:
         if name.lower().endswith(".zip") or content[:4] == b"PK\x03\x04":
@@ -140,35 +148,41 @@ def expand_uploads(files: Iterable[tuple[str, bytes]]) -> Iterator[LogFile | Log
         elif len(content) > MAX_LOG_BYTES:
             yield LogImportResult(name, LogImportResult.REFUSED, _("Bestand is te groot."))
         else:
-            yield LogFile(name, content)
+            yield _checked(name, content)
 
 
 def _expand_zip(name: str, content: bytes) -> Iterator[LogFile | LogImportResult]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError):
-        yield LogImportResult(name, LogImportResult.REFUSED, _("Kapot zip-bestand."))
+        archive, members = uploads.open_zip(content, ZIP_LIMITS)
+    except uploads.UploadRefused as exc:
+        yield LogImportResult(name, LogImportResult.REFUSED, exc.message)
         return
     members = [m for m in members if not m.filename.rsplit("/", 1)[-1].startswith(".")]
     members = [m for m in members if not m.filename.startswith("__MACOSX/")]
-    total = sum(m.file_size for m in members)
-    if len(members) > MAX_ZIP_MEMBERS or total > MAX_ZIP_TOTAL_BYTES:
-        yield LogImportResult(
-            name,
-            LogImportResult.REFUSED,
-            _("Zip-bestand is te groot (maximaal %(n)d logs).") % {"n": MAX_ZIP_MEMBERS},
-        )
-        return
     for member in sorted(members, key=lambda m: m.filename):
         label = f"{name}/{member.filename}"
-        if member.file_size > MAX_LOG_BYTES:
-            yield LogImportResult(label, LogImportResult.REFUSED, _("Bestand is te groot."))
-            continue
         try:
-            yield LogFile(label, archive.read(member))
-        except (zipfile.BadZipFile, OSError, RuntimeError):
+            with archive.open(member) as opened:
+                data = opened.read(MAX_LOG_BYTES + 1)
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError):
             yield LogImportResult(label, LogImportResult.REFUSED, _("Kapot zip-bestand."))
+            continue
+        yield _checked(label, data)
+
+
+def _checked(name: str, content: bytes) -> LogFile | LogImportResult:
+    """The log, or its refusal when it is not text (an image, a web page, NUL bytes inside)."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return LogFile(name, content)  # UTF-16, as Windows tools write it; nwipe.py reads it
+    try:
+        # Trailing NUL bytes are the zero-filled end of a log cut off by a power loss.
+        uploads.decode_text(content.rstrip(b"\x00"), allow_controls=True)
+    except uploads.UploadRefused as exc:
+        where = [_("rij %(row)d") % {"row": exc.row}] if exc.row else []
+        where += [exc.column] if exc.column else []
+        reason = f"{exc.message} ({', '.join(where)})" if where else exc.message
+        return LogImportResult(name, LogImportResult.REFUSED, reason)
+    return LogFile(name, content)
 
 
 def erasure_logs_import(
@@ -220,6 +234,7 @@ def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, d
         log = parse_nwipe_log(log_file.content)
         if log.other_system_serials:
             raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
+        _refuse_formulas(log)
         with evidence_files_removed_on_failure(), transaction.atomic():
             _record(log, log_file, sha256, result, organisation, by, source, operator_name, device)
     except NotAnNwipeLog as exc:
@@ -234,6 +249,15 @@ def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, d
             raise
         return _duplicate(result, earlier)
     return result
+
+
+def _refuse_formulas(log: NwipeLog) -> None:
+    """What the log puts in records (serials, models) must not run as a spreadsheet formula."""
+    values = [log.system_serial, log.method, log.nwipe_version]
+    values += [value for drive in log.drives for value in (drive.model, drive.serial)]
+    for value in values:
+        if problem := uploads.formula_problem(value):
+            raise _Refused(f"{value[:40]!r}: {problem}")
 
 
 def _duplicate(result: LogImportResult, earlier: ErasureRecord) -> LogImportResult:

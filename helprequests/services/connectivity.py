@@ -295,6 +295,7 @@ def _fulfil_locked(
             "fulfilled_at",
             "fulfilled_by",
         ],
+        at=now,
         locked=True,
     )
     request = assignment.help_request

@@ -8,10 +8,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from allemaal.services import DomainError
+from allemaal.uploads import upload_limit
 from donations.vocabulary import normalise_serial
 
 from .. import selectors, services
-from ..erasure_logs import erasure_logs_import
+from ..erasure_logs import (
+    MAX_LOG_BYTES,
+    MAX_UPLOAD_REQUEST_BYTES,
+    erasure_logs_import,
+)
 from ..forms import DeviceFindForm, ErasureForm, InspectionForm, LogUploadForm, RecycleForm
 from ..models import ErasureSource
 from .common import own_device, refurbisher_required
@@ -84,6 +89,7 @@ def device(request, device_id):
     return _device_page(request, own_device(request, device_id))
 
 
+@upload_limit(MAX_LOG_BYTES)
 @refurbisher_required
 @require_POST
 def device_erasure(request, device_id):
@@ -98,6 +104,7 @@ def device_erasure(request, device_id):
     return _device_step(request, device_id, "erasure_form", ErasureForm, "erasure", apply)
 
 
+@upload_limit(MAX_LOG_BYTES)
 @refurbisher_required
 @require_POST
 def device_log(request, device_id):
@@ -150,6 +157,7 @@ def device_recycle(request, device_id):
 # --- Erasure logs ----------------------------------------------------------------------------
 
 
+@upload_limit(MAX_UPLOAD_REQUEST_BYTES)
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def log_upload(request):
@@ -159,10 +167,11 @@ def log_upload(request):
         bound = request.method == "POST"
         form = LogUploadForm(request.POST if bound else None, request.FILES if bound else None)
     except TooManyFilesSent:
-        form = LogUploadForm()
-        form.add_error(
-            "logs",
-            _("Te veel bestanden tegelijk. Stop de logs in één zip-bestand en upload dat."),
+        # Normally answered by UploadLimitMiddleware; a bound, empty form can carry the error.
+        form = LogUploadForm({}, {})
+        form.is_valid()
+        form.errors["logs"] = form.error_class(
+            [_("Te veel bestanden tegelijk. Stop de logs in één zip-bestand en upload dat.")]
         )
     if form.is_bound and form.is_valid():
         results = erasure_logs_import(

@@ -11,10 +11,12 @@ from django.views.decorators.http import require_http_methods
 
 from allemaal.access import get_for_organisation
 from allemaal.services import DomainError
+from allemaal.uploads import upload_limit
 from donations.models import Device, Donation
 
 from .. import selectors, services
 from ..asset_tags import format_asset_tag
+from ..erasure_logs import MAX_LOG_BYTES
 from ..forms import BulkGradeForm, ErasureForm, RecycleForm, ScanForm
 from ..pdf import labels_pdf
 from .common import own_donation, refurbisher_required, selected_ids
@@ -198,6 +200,7 @@ def _workbench(request, *, donation=None, state: str = ""):
     )
 
 
+@upload_limit(MAX_LOG_BYTES)  # the erasure step's evidence file
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def donation_devices(request, donation_id):
@@ -210,6 +213,7 @@ def donation_devices(request, donation_id):
     return _workbench(request, donation=donation)
 
 
+@upload_limit(MAX_LOG_BYTES)  # the erasure step's evidence file
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def device_list(request):

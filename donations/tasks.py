@@ -1,0 +1,11 @@
+"""Thin Celery adapters around the donation services."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def manifest_import_run(job_id: int) -> str:
+    """Read and import a large asset list (see services.manifest_import_run); idempotent."""
+    return services.manifest_import_run(job_id).status
