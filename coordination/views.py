@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from allemaal.access import get_for_organisation, organisation_required, staff_group_required
 from allemaal.exports import export_view
 from allemaal.models import Organisation
+from distribution.selectors import request_wait_explanation
 from donations import selectors as donation_selectors
 from helprequests.models import HelpRequest
 from helprequests.views import request_limits
@@ -160,8 +161,7 @@ def request_detail(request, pk: int):
     help_request = _with_progress([own])[0]
     events = help_request.events.select_related("by").order_by("at", "id")
     internet = help_request.connectivity_assignments.counting().select_related("provider")
-    return render(
-        request,
-        "helprequests/detail.html",
-        {"help_request": help_request, "events": events, "internet": internet},
-    )
+    context = {"help_request": help_request, "events": events, "internet": internet}
+    if help_request.status == HelpRequest.Status.APPROVED:
+        context["waiting_why"] = request_wait_explanation(help_request)
+    return render(request, "helprequests/detail.html", context)

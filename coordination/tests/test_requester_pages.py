@@ -89,3 +89,17 @@ def test_the_dashboard_links_to_shipments_and_hand_out(client, carla):
         reverse("distribution:shipments")
         in client.get(reverse("coordination:requester_overview")).content.decode()
     )
+
+
+def test_the_request_page_says_kindly_why_the_latest_run_left_it_without_a_device(
+    client, carla, school_board_org
+):
+    from distribution import services as distribution
+    from distribution.models import AllocationRun
+
+    request = HelpRequestFactory(organisation=school_board_org, approved=True, laptops=2)
+    distribution.allocation_run(trigger=AllocationRun.Trigger.MANUAL)  # no device is ready
+    page = client.get(reverse("coordination:request_detail", args=[request.pk])).content.decode()
+    assert 'id="waiting-why"' in page
+    assert "plaats 1 van de wachtrij voor laptops" in page
+    assert "er zijn nu geen geschikte laptops vrij" in page
