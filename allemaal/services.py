@@ -44,18 +44,25 @@ class NotificationDeliveryError(Exception):
 _jitter = secrets.SystemRandom()
 
 
+def enqueue(task, args=(), kwargs=None, **options) -> bool:
+    """Queue a task with one connection attempt and no retry loop; False when the broker cannot
+    be reached. Web requests call this, so a stopped broker costs them milliseconds, not
+    kombu's retry loop (2 s per call); the work is then picked up by its periodic owner (the
+    outbox relay, the next run check). Workers keep retrying their own connection."""
+    try:
+        with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            task.apply_async(args, kwargs, connection=connection, **options)
+    except Exception:  # a stopped broker must not break or slow down the caller
+        log.warning("Could not enqueue %s; the broker is unreachable", task.name)
+        return False
+    return True
+
+
 def _enqueue_notification(notification_id: int) -> None:
     from .tasks import send_notification
 
-    try:
-        # One connection attempt without kombu's retry loop (which waited 2 s per mail with the
-        # broker down); only here, since workers must keep retrying their own connection.
-        with send_notification.app.connection_for_write(
-            transport_options={"max_retries": 0}
-        ) as connection:
-            send_notification.apply_async((notification_id,), connection=connection)
-    except Exception:  # a stopped broker must not lose the change; the relay sends it later
-        log.warning("Could not enqueue notification %s; it stays pending", notification_id)
+    # A mail that cannot be queued stays pending: the relay sends it later.
+    enqueue(send_notification, (notification_id,))
 
 
 def _lease() -> timezone.timedelta:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
 from allemaal.postcodes import normalise_postcode, province_for_postcode
-from allemaal.services import DomainError
+from allemaal.services import DomainError, enqueue
 from allemaal.transitions import transition, transition_many
 
 from .manifest import (
@@ -538,7 +538,7 @@ def manifest_import_enqueue(
     job = ManifestImport(donation=donation, uploaded_by=by, file_name=name)
     job.file.save(f"{uuid.uuid4().hex}.upload", uploaded_file, save=False)
     job.save()
-    transaction.on_commit(lambda: tasks.manifest_import_run.delay(job.pk))
+    transaction.on_commit(lambda: enqueue(tasks.manifest_import_run, (job.pk,)))
     return job
 
 

@@ -137,6 +137,31 @@ def test_with_the_broker_down_a_request_queueing_twenty_mails_answers_fast_and_l
     assert len(mail.outbox) == 20 and len({m.to[0] for m in mail.outbox}) == 20
 
 
+def test_with_the_broker_down_scheduling_a_run_costs_one_try_and_is_tried_again_later(
+    db, monkeypatch
+):
+    from django.core.cache import cache
+
+    cache.delete(runs.DEBOUNCE_CACHE_KEY)
+    with broker_at(DEAD_REDIS):
+        attempts = count_broker_attempts(monkeypatch)
+        assert runs.allocation_request_run_soon() is False
+    assert attempts == {"connects": 1, "sleeps": 0}
+    # The debounce is released, so the next event (with the broker back) schedules the run.
+    assert cache.get(runs.DEBOUNCE_CACHE_KEY) is None
+
+
+def test_with_the_broker_down_recomputing_the_dashboard_answers_instead_of_a_500(
+    db, client, coordinator, monkeypatch, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    with broker_at(DEAD_REDIS), django_capture_on_commit_callbacks(execute=True):
+        attempts = count_broker_attempts(monkeypatch)
+        response = client.post(reverse("coordination:refresh"))
+    assert response.status_code == 302
+    assert attempts == {"connects": 1, "sleeps": 0}
+
+
 @pytest.mark.usefixtures("dead_cache")
 def test_with_the_cache_down_pages_that_do_not_need_it_answer(db, client):
     assert client.get(reverse("home")).status_code == 200

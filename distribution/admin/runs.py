@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.admin_speed import FastChangeListMixin
-from allemaal.services import DomainError
+from allemaal.services import DomainError, enqueue
 
 from .. import selectors, services
 from ..forms import PolicyForm
@@ -155,7 +155,13 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
     def approve_all(self, request, queryset):
         for run in queryset:
             if run.proposals > APPROVE_IN_REQUEST_MAX:
-                approve_run.delay(run.pk, request.user.pk)
+                if not enqueue(approve_run, (run.pk, request.user.pk)):
+                    self.message_user(
+                        request,
+                        _("De achtergrondtaak kon niet worden gestart; probeer het zo opnieuw."),
+                        messages.ERROR,
+                    )
+                    continue
                 self.message_user(
                     request,
                     _("%(run)s wordt op de achtergrond goedgekeurd (%(n)d voorstellen).")

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allemaal.models import User
-from allemaal.services import DomainError
+from allemaal.services import DomainError, enqueue
 
 from .. import selectors
 from ..models import Allocation, AllocationRun, UnservedRequest
@@ -282,12 +282,10 @@ def allocation_request_run_soon() -> bool:
     seconds = debounce_seconds()
     if not cache.add(DEBOUNCE_CACHE_KEY, timezone.now().isoformat(), timeout=seconds):
         return False
-    try:
-        run_allocation.apply_async(
-            kwargs={"trigger": AllocationRun.Trigger.AUTOMATIC}, countdown=seconds
-        )
-    except Exception:  # a stopped broker must not break the caller; the next event retries
-        log.warning("Could not schedule an allocation run", exc_info=True)
+    # A stopped broker must not break or slow down the caller; the next event schedules again.
+    if not enqueue(
+        run_allocation, kwargs={"trigger": AllocationRun.Trigger.AUTOMATIC}, countdown=seconds
+    ):
         cache.delete(DEBOUNCE_CACHE_KEY)
         return False
     return True

@@ -454,11 +454,14 @@ def test_the_debounce_schedules_the_task_the_setting_ahead(settings, monkeypatch
     settings.ALLOCATION_DEBOUNCE_MINUTES = 7
     calls = []
     monkeypatch.setattr(
-        run_allocation, "apply_async", lambda **kwargs: calls.append(kwargs), raising=False
+        run_allocation,
+        "apply_async",
+        lambda args, kwargs, connection, **options: calls.append((kwargs, options)),
+        raising=False,
     )
     services.allocation_request_run_soon()
     services.allocation_request_run_soon()
-    assert calls == [{"kwargs": {"trigger": "automatic"}, "countdown": 420}]
+    assert calls == [({"trigger": "automatic"}, {"countdown": 420})]
 
 
 # --- Issue #15: decisions stick, proposals stay, every unserved request has a reason ------------
