@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from allemaal.models import Notification, hash_token
 from donations.demo import OLD_BATCH_PREFIX, manifest_file, received_donation
-from donations.models import Device, Donation
+from donations.models import Device, Donation, DonationPolicy
 
 from . import services
 from .erasure_logs import erasure_logs_import
@@ -126,7 +126,8 @@ def _demo_token(refurbisher, user) -> StationToken:
 
 def _donation(personas, key: str, brands: str, prefix: str, count: int) -> Donation | None:
     """A donation of `count` listed laptops of demo donor `key`, counted in at the demo
-    refurbisher two weeks ago (pledged one or two more: at least the minimum batch)."""
+    refurbisher two weeks ago. The donor pledged at least the minimum batch; a shortfall is
+    recorded when the batch is counted in, as it would be."""
     if Donation.objects.filter(brands=brands).exists():
         return None
     organisations, users = personas["organisations"], personas["users"]
@@ -135,7 +136,7 @@ def _donation(personas, key: str, brands: str, prefix: str, count: int) -> Donat
         make, model = MODELS[index % len(MODELS)]
         serial = f"{prefix}{index + 1:03d}"
         rows.append((serial, "laptop", make, model, 2018 + index % 4, "Intel Core i5", 8, 256))
-    pledged = max(count, 10)
+    pledged = max(count, DonationPolicy.current().effective_min_batch_size)
     return received_donation(
         organisations[key],
         by=users[key],
