@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import Invitation, Membership, Notification, Organisation, User, hash_token
 from .postcodes import province_for_postcode
@@ -51,8 +52,8 @@ def enqueue(task, args=(), kwargs=None, **options) -> bool:
     outbox relay, the next run check). Workers keep retrying their own connection."""
     try:
         with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            task.apply_async(args, kwargs, connection=connection, **options)
-    except Exception:  # a stopped broker must not break or slow down the caller
+            task.apply_async(args=args, kwargs=kwargs, connection=connection, **options)
+    except (KombuOperationalError, OSError):  # a stopped broker must not break the caller
         log.warning("Could not enqueue %s; the broker is unreachable", task.name)
         return False
     return True
