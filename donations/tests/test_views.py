@@ -107,6 +107,14 @@ def test_a_donor_registers_a_donation(client, donor, donor_org):
     assert Notification.objects.filter(kind="donation_registered").count() == 1
 
 
+def test_the_donation_page_names_each_step_of_its_history(client, donor):
+    client.force_login(donor)
+    client.post(reverse("donations:create"), FORM)
+    page = client.get(reverse("donations:detail", args=[Donation.objects.get().pk]))
+    history = page.content.decode().split('class="history"')[1].split("</ul>")[0]
+    assert "Aangemeld" in history, history
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
