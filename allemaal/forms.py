@@ -43,6 +43,13 @@ class OrganisationForm(forms.ModelForm):
     )
 
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    # Room for the spaces people type ("6123 4567"): they are taken out before the model's
+    # eight-digit rule; the model field's max_length of 8 would cut the input in the browser.
+    kvk_number = forms.CharField(
+        label=_("KvK-nummer"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
 
     class Meta:
         model = Organisation
@@ -60,14 +67,13 @@ class OrganisationForm(forms.ModelForm):
         ]
         widgets = {
             "kind": forms.RadioSelect,
-            "kvk_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "postcode": forms.TextInput(attrs={"autocomplete": "postal-code"}),
             "street": forms.TextInput(attrs={"autocomplete": "address-line1"}),
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
         }
 
     def clean_kvk_number(self):
-        return (self.cleaned_data.get("kvk_number") or "").replace(" ", "")
+        return "".join((self.cleaned_data.get("kvk_number") or "").split())
 
     def clean_brin_code(self):
         return (self.cleaned_data.get("brin_code") or "").strip().upper()

@@ -45,10 +45,18 @@ def test_it_creates_an_organisation_awaiting_verification_with_its_creator_as_ad
     ).exists()
 
 
+def test_a_kvk_number_typed_with_spaces_is_taken_whole(client, newcomer):
+    page = client.get(reverse("organisation_create")).content.decode()
+    assert 'maxlength="8"' not in page  # the browser would cut "6123 4567" to "6123 456"
+    client.post(reverse("organisation_create"), {**VALID, "kvk_number": " 6123 4567 "})
+    assert Organisation.objects.get().kvk_number == "61234567"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("kvk_number", "1234567", "precies 8 cijfers"),
+        ("kvk_number", "6123 456", "precies 8 cijfers"),
         ("kvk_number", "1234567a", "precies 8 cijfers"),
         ("postcode", "123 AB", "geldige Nederlandse postcode"),
         ("phone", "12345", "geldig Nederlands telefoonnummer"),
