@@ -257,6 +257,20 @@ def test_allocating_by_hand_with_a_reason(admin_client):
     assert "is toegewezen aan hulpaanvraag" in response.content.decode()
 
 
+def test_allocating_by_hand_takes_the_code_as_printed_on_the_label(admin_client):
+    from refurbish.asset_tags import format_asset_tag
+
+    request = ApprovedRequestFactory(laptops=2)
+    for device, spell in zip(ready_devices(2), (str.upper, str.lower), strict=True):
+        printed = format_asset_tag(device.asset_tag)  # with its dash, as on the label
+        assert "-" in printed
+        admin_client.post(
+            BY_HAND,
+            {"device": spell(printed), "help_request": request.reference, "reason": "Spoed"},
+        )
+        assert Allocation.objects.get(device=device).request == request
+
+
 @pytest.mark.parametrize(
     "data, field, message",
     [
