@@ -15,8 +15,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from allemaal.models import Membership, Organisation, User
+from allemaal.models import Membership, Notification, Organisation, User
 from allemaal.postcodes import province_for_postcode
+from allemaal.services import organisation_verify
 
 DEMO_APPS = ["donations", "helprequests", "refurbish", "distribution", "coordination"]
 DEMO_PASSWORD = "demo-allemaal-2026"  # noqa: S105 - demo data, printed on purpose
@@ -154,12 +155,15 @@ class Command(BaseCommand):
                 kind=data["kind"],
                 kvk_number=data["kvk_number"],
                 brin_code=data.get("brin_code", ""),
-                defaults={
-                    **data,
-                    "status": status,
-                    "province": province_for_postcode(data["postcode"]),
-                },
+                defaults={**data, "province": province_for_postcode(data["postcode"])},
             )
+            if status == Organisation.Status.VERIFIED and not org.is_verified:
+                # Verified by the demo coordinator through the service (history row and all);
+                # its welcome mail is not sent for demo data.
+                mails = set(Notification.objects.values_list("pk", flat=True))
+                organisation_verify(org, by=personas["users"]["coordinator"])
+                org.refresh_from_db()
+                Notification.objects.exclude(pk__in=mails).delete()  # before commit: never sent
             user = self.user(f"{key.replace('_', '-')}@demo.allemaal-digitaal.nl")
             Membership.objects.get_or_create(
                 user=user, defaults={"organisation": org, "role": Membership.Role.ADMIN}
