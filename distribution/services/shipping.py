@@ -31,6 +31,7 @@ from ..models import (
     Shipment,
     ShipmentEvent,
     ShipmentItem,
+    normalise_tracking_code,
 )
 from ..selectors.shipping import waiting_allocations
 from .decisions import lock_devices, lock_requests
@@ -241,7 +242,7 @@ def shipment_cancel(shipment_id: int, *, by: User, reason: str) -> Shipment:
 
 
 def _clean_carrier(carrier: str, tracking_code: str) -> tuple[str, str]:
-    tracking_code = "".join((tracking_code or "").split()).upper()
+    tracking_code = normalise_tracking_code(tracking_code)
     if carrier not in Carrier.values:
         raise DomainError(_("Kies een vervoerder."))
     if carrier not in CARRIERS_WITHOUT_TRACKING and not tracking_code:
