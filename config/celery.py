@@ -44,6 +44,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "kwargs": {"trigger": "automatic"},
     },
+    "helprequests-requeue-provision-uploads": {
+        "task": "helprequests.tasks.provision_uploads_requeue",
+        "schedule": 300.0,
+    },
     "reporting-refresh": {"task": "coordination.tasks.refresh_reporting", "schedule": 600.0},
     "reporting-nightly-rebuild": {
         "task": "coordination.tasks.rebuild_reporting",

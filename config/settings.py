@@ -246,6 +246,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 # An asset list larger than this is read by a background job, its progress on the page.
 MANIFEST_BACKGROUND_BYTES = env_int("MANIFEST_BACKGROUND_BYTES", 64 * 1024)
+# A telecom provider's CSV with more filled-in lines than this is recorded by a background job.
+TELECOM_BACKGROUND_ROWS = env_int("TELECOM_BACKGROUND_ROWS", 100)
 # Form fields and raw bodies read into memory (the station API reads its body in chunks).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Wiping stations' logs may arrive as many files in one upload (a zip works too).

@@ -16,6 +16,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from allemaal.jobs import UploadJob
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable
@@ -629,3 +630,23 @@ class ConnectivityReminder(models.Model):
 
     def __str__(self):
         return f"{self.provider} {self.week}"
+
+
+class ProvisionUpload(UploadJob):
+    """A telecom provider's filled-in CSV too large to record within the upload request: a
+    background job reads it and records it all or nothing (see allemaal/jobs.py)."""
+
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="provision_uploads"
+    )
+    file = models.FileField(upload_to="internetopdrachten/", blank=True)
+    fulfilled = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ingevuld CSV-bestand in behandeling")
+        verbose_name_plural = _("ingevulde CSV-bestanden in behandeling")
+        indexes = [models.Index(fields=["status", "created_at"], name="provision_upload_status")]
+
+    def __str__(self):
+        return f"{self.provider}: {self.file_name} ({self.status})"

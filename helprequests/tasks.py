@@ -5,7 +5,7 @@ from datetime import date
 from celery import shared_task
 
 from . import services
-from .services import connectivity
+from .services import connectivity, provision_uploads
 
 
 @shared_task
@@ -24,3 +24,16 @@ def send_connectivity_bundle_reminders(day: str | None = None) -> int:
     Monday at 08:00); idempotent per provider and week. `day` is an ISO date; by default today.
     """
     return connectivity.connectivity_send_bundle_reminders(date.fromisoformat(day) if day else None)
+
+
+@shared_task
+def provision_upload_run(job_id: int) -> str:
+    """Record a telecom provider's large CSV (see services.provision_uploads); idempotent."""
+    return provision_uploads.provision_upload_run(job_id).status
+
+
+@shared_task
+def provision_uploads_requeue() -> int:
+    """Queue again uploads that waited while the broker was down or lost their worker (beat:
+    every 5 minutes)."""
+    return provision_uploads.provision_uploads_requeue()

@@ -314,9 +314,10 @@ class ParsedUpload:
     assignment_column: str  # where the assignment numbers are, e.g. "A (opdracht)"
 
 
-def read_provisions(uploaded_file, *, today: date) -> ParsedUpload:
+def read_provisions(uploaded_file, *, today: date, progress=None) -> ParsedUpload:
     """The filled-in lines of an upload, and every problem with their values (nothing is
-    looked up: which assignment a line is about is checked by the service)."""
+    looked up: which assignment a line is about is checked by the service). `progress` is
+    called with the number of lines read, every 1,000 lines."""
     lines = _rows(uploaded_file)
     try:
         header = next(lines)
@@ -334,6 +335,8 @@ def read_provisions(uploaded_file, *, today: date) -> ParsedUpload:
                 raise _file_error(
                     _("Het bestand heeft meer dan %(max)d regels.") % {"max": MAX_ROWS}
                 )
+            if progress and number % 1000 == 0:
+                progress(number - 1)
             reader = _RowReader(cells, number, columns)
             row = _read_line(reader, today)
             parsed.errors += reader.errors
@@ -346,11 +349,22 @@ def read_provisions(uploaded_file, *, today: date) -> ParsedUpload:
     return parsed
 
 
-def import_provisions(uploaded_file, *, provider: Organisation, by: User):
+def import_provisions(
+    uploaded_file,
+    *,
+    provider: Organisation,
+    by: User,
+    parsed: ParsedUpload | None = None,
+    progress=None,
+    before_recording=None,
+):
     """Record every filled-in line of an upload, or nothing: raises `UploadInvalid` with all
     problems (values, unknown or other providers' assignments, withdrawn ones, provided ones
-    with other values). Returns the service's `FulfilResult`."""
-    parsed = read_provisions(uploaded_file, today=timezone.localdate())
+    with other values). Returns the service's `FulfilResult`. `parsed` is the upload already
+    read by `read_provisions`; a background job passes `progress` (lines read) and
+    `before_recording` (the file is clean) to show how far it is."""
+    if parsed is None:
+        parsed = read_provisions(uploaded_file, today=timezone.localdate(), progress=progress)
     column = parsed.assignment_column
     problems = connectivity.connectivity_check_rows(provider, parsed.rows)
     errors = parsed.errors + [UploadError(row, column, message) for row, message in problems]
@@ -363,6 +377,8 @@ def import_provisions(uploaded_file, *, provider: Organisation, by: User):
                 "hotspots en de einddatum van de databundel in."
             )
         )
+    if before_recording:
+        before_recording()
     try:
         return connectivity.connectivity_fulfil_many(provider=provider, by=by, rows=parsed.rows)
     except connectivity.ConnectivityRowsInvalid as exc:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("internet/<int:pk>/", views.telecom_detail, name="telecom_detail"),
     path("internet/opdrachten.csv", views.telecom_csv_download, name="telecom_csv"),
     path("internet/uploaden/", views.telecom_upload, name="telecom_upload"),
+    path("internet/uploaden/<int:job_id>/", views.telecom_upload_job, name="telecom_upload_job"),
 ]

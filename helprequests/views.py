@@ -3,6 +3,7 @@
 The requester's overview and request page (progress, queue place) live in `coordination`.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -18,8 +19,8 @@ from allemaal.uploads import upload_limit
 
 from . import selectors, services, telecom_csv
 from .forms import HelpRequestForm, ProvisionForm, ProvisionUploadForm
-from .models import PUPIL_GROUPS, ConnectivityAssignment, HelpRequest
-from .services import connectivity
+from .models import PUPIL_GROUPS, ConnectivityAssignment, HelpRequest, ProvisionUpload
+from .services import connectivity, provision_uploads
 
 requester_required = organisation_required(Organisation.Kind.REQUESTER)
 telecom_required = organisation_required(Organisation.Kind.TELECOM)
@@ -253,29 +254,54 @@ def telecom_upload(request):
     form = ProvisionUploadForm(request.POST if posted else None, request.FILES if posted else None)
     failure = None
     if posted and form.is_valid():
+        uploaded = form.cleaned_data["file"]
         try:
+            # Reading is bounded by the file's limits; recording costs a change, its history
+            # and a mail per line, so a clean file of many lines goes to a background job.
+            parsed = telecom_csv.read_provisions(uploaded, today=timezone.localdate())
+            if not parsed.errors and len(parsed.rows) > settings.TELECOM_BACKGROUND_ROWS:
+                uploaded.seek(0)
+                job = provision_uploads.provision_upload_enqueue(
+                    provider=request.organisation, by=request.user, uploaded_file=uploaded
+                )
+                return redirect("helprequests:telecom_upload_job", job_id=job.pk)
             result = telecom_csv.import_provisions(
-                form.cleaned_data["file"], provider=request.organisation, by=request.user
+                uploaded, provider=request.organisation, by=request.user, parsed=parsed
             )
         except telecom_csv.UploadInvalid as exc:
             failure = exc
         else:
-            messages.success(request, _uploaded_message(result))
+            messages.success(request, _uploaded_message(len(result.fulfilled), result.unchanged))
             return redirect("helprequests:telecom_dashboard")
     return render(request, "helprequests/telecom/upload.html", {"form": form, "failure": failure})
 
 
-def _uploaded_message(result: connectivity.FulfilResult) -> str:
-    n = len(result.fulfilled)
+@telecom_required
+def telecom_upload_job(request, job_id: int):
+    job = get_for_organisation(
+        ProvisionUpload.objects, request.organisation, field="provider", pk=job_id
+    )
+    failure = None
+    if job.status == job.Status.FAILED:
+        failure = {"errors": job.errors, "total": job.total_errors}
+    done = _uploaded_message(job.fulfilled, job.unchanged) if job.status == job.Status.DONE else ""
+    return render(
+        request,
+        "helprequests/telecom/upload_job.html",
+        {"job": job, "failure": failure, "done": done},
+    )
+
+
+def _uploaded_message(n: int, unchanged: int) -> str:
     message = ngettext(
         "%(n)d opdracht is gemarkeerd als geleverd.",
         "%(n)d opdrachten zijn gemarkeerd als geleverd.",
         n,
     ) % {"n": n}
-    if result.unchanged:
+    if unchanged:
         message += " " + ngettext(
             "%(n)d regel was al eerder gemeld en is niet veranderd.",
             "%(n)d regels waren al eerder gemeld en zijn niet veranderd.",
-            result.unchanged,
-        ) % {"n": result.unchanged}
+            unchanged,
+        ) % {"n": unchanged}
     return message

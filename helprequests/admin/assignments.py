@@ -14,7 +14,12 @@ from allemaal.admin import ask_reason
 from allemaal.admin_speed import FastChangeListMixin, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 
-from ..models import ConnectivityAssignment, ConnectivityEvent, ConnectivityReminder
+from ..models import (
+    ConnectivityAssignment,
+    ConnectivityEvent,
+    ConnectivityReminder,
+    ProvisionUpload,
+)
 from ..services import connectivity
 
 ASSIGNMENT_RE = re.compile(r"^\s*INT-?0*(\d+)\s*$", re.IGNORECASE)
@@ -189,6 +194,34 @@ class ConnectivityReminderAdmin(admin.ModelAdmin):
     list_display = ["week", "provider", "bundles", "recipients", "created_at"]
     list_select_related = ["provider"]
     readonly_fields = [f.name for f in ConnectivityReminder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProvisionUpload)
+class ProvisionUploadAdmin(admin.ModelAdmin):
+    """Large CSV uploads of telecom providers and how their background job went (read only; a
+    job that waited or lost its worker is queued again by beat every 5 minutes)."""
+
+    list_display = [
+        "file_name",
+        "provider",
+        "status",
+        "rows_read",
+        "fulfilled",
+        "total_errors",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["provider"]
+    date_hierarchy = "created_at"
+    exclude = ["file"]
+    readonly_fields = [f.name for f in ProvisionUpload._meta.fields if f.name != "file"]
 
     def has_add_permission(self, request):
         return False
