@@ -312,3 +312,10 @@ def test_the_in_process_scheduler_runs_what_is_due_on_the_beat_schedule():
     last_run = {"relay": app.now() - timedelta(minutes=2)}
     assert scheduler.run_due(app, relay, last_run) == ["relay"]
     assert scheduler.run_due(app, relay, last_run) == []  # not due again for a minute
+
+
+def test_the_longest_task_is_held_to_the_limit_the_visibility_timeout_is_checked_against(settings):
+    from coordination.tasks import rebuild_reporting
+
+    assert rebuild_reporting.time_limit == settings.CELERY_LONGEST_TASK_LIMIT
+    assert rebuild_reporting.soft_time_limit < rebuild_reporting.time_limit
