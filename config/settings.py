@@ -380,3 +380,9 @@ if SENTRY_DSN:
         traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
         send_default_pii=False,
     )
+
+# Retention periods of the register of personal data (allemaal/privacy.py), in days.
+PRIVACY_INACTIVE_ACCOUNT_DAYS = env_int("PRIVACY_INACTIVE_ACCOUNT_DAYS", 2 * 365)
+PRIVACY_CLOSED_CONTACT_DAYS = env_int("PRIVACY_CLOSED_CONTACT_DAYS", 2 * 365)
+PRIVACY_OUTBOX_BODY_DAYS = env_int("PRIVACY_OUTBOX_BODY_DAYS", 90)
+PRIVACY_SECURITY_LOG_DAYS = env_int("PRIVACY_SECURITY_LOG_DAYS", 365)
