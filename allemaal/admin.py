@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import services
+from . import admin_privacy, services
 from .admin_speed import FastChangeListMixin, cached_choices
 from .forms import ReasonForm
 from .models import (
@@ -144,6 +144,7 @@ class UserAdmin(BaseUserAdmin):
         (_("Data"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = [admin_privacy.export_personal_data, admin_privacy.erase_personal_data]
 
 
 class NotificationKindFilter(admin.SimpleListFilter):

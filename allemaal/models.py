@@ -69,6 +69,8 @@ class User(AbstractUser):
         verbose_name_plural = _("gebruikers")
 
     def __str__(self):
+        if self.email.endswith("@verwijderd.invalid"):
+            return self.last_name  # erased (allemaal/personal_data.py): "een oud-medewerker van …"
         return self.email
 
     def in_group(self, name: str) -> bool:

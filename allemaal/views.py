@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -5,7 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import admin_privacy, personal_data, services
+from . import privacy as register
 from .access import organisation_required
 from .forms import InvitationForm, OrganisationForm
 from .models import Membership, Organisation
@@ -109,3 +111,49 @@ def invitation_accept(request, token):
             messages.success(request, _("Welkom! U bent nu lid van de organisatie."))
             return redirect("dashboard")
     return render(request, "allemaal/invitation_accept.html", {"token": token})
+
+
+def privacy(request):
+    """The privacy statement, generated from the register so that it never drifts from it."""
+    entries = [
+        {"entry": entry, "retention": register.RETENTION[entry.retention]}
+        for entry in register.REGISTER
+    ]
+    return render(
+        request,
+        "allemaal/privacy.html",
+        {
+            "entries": entries,
+            "controller": settings.PRIVACY_CONTROLLER,
+            "privacy_email": settings.PRIVACY_EMAIL,
+        },
+    )
+
+
+@login_required
+def personal_data_export(request):
+    """The person downloads everything the platform holds about them (AVG art. 15)."""
+    return admin_privacy._json_download(request.user)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personal_data_erase(request):
+    """The person asks for their data to be erased (AVG art. 17); staff accounts are erased by
+    a superuser, so that nobody locks the coordination out by accident."""
+    if request.user.is_staff:
+        messages.info(
+            request, _("Medewerkers van het coördinatieteam vragen dit aan de beheerder.")
+        )
+        return redirect("personal_data")
+    if request.method == "POST" and request.POST.get("email", "").strip().lower() == (
+        request.user.email.lower()
+    ):
+        personal_data.personal_data_erase(request.user, by=request.user)
+        return redirect("privacy")
+    return render(request, "allemaal/personal_data.html", {"erase": True})
+
+
+@login_required
+def personal_data_page(request):
+    return render(request, "allemaal/personal_data.html", {"erase": False})

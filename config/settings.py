@@ -381,6 +381,9 @@ if SENTRY_DSN:
         send_default_pii=False,
     )
 
+# Who is responsible for the personal data (the privacy page names them) and where to write.
+PRIVACY_CONTROLLER = env("PRIVACY_CONTROLLER", "Stichting #allemaaldigitaal")
+PRIVACY_EMAIL = env("PRIVACY_EMAIL", "privacy@allemaal-digitaal.nl")
 # Retention periods of the register of personal data (allemaal/privacy.py), in days.
 PRIVACY_INACTIVE_ACCOUNT_DAYS = env_int("PRIVACY_INACTIVE_ACCOUNT_DAYS", 2 * 365)
 PRIVACY_CLOSED_CONTACT_DAYS = env_int("PRIVACY_CLOSED_CONTACT_DAYS", 2 * 365)

@@ -20,6 +20,10 @@ urlpatterns = [
     path("healthz", health.liveness, name="healthz"),
     path("healthz/ready", health.readiness, name="healthz_ready"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("account/gegevens/", views.personal_data_page, name="personal_data"),
+    path("account/gegevens/download/", views.personal_data_export, name="personal_data_export"),
+    path("account/gegevens/wissen/", views.personal_data_erase, name="personal_data_erase"),
     path("organisatie/nieuw/", views.organisation_create, name="organisation_create"),
     path(
         "organisatie/wacht-op-controle/", views.awaiting_verification, name="awaiting_verification"
