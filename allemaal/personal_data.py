@@ -59,6 +59,10 @@ def _is_user_model(model) -> bool:
     return model is not None and model._meta.label == settings.AUTH_USER_MODEL
 
 
+def _has_user_field(model) -> bool:
+    return any(f.name == "user" for f in model._meta.concrete_fields)
+
+
 def registered_models() -> Iterator[RegisteredModel]:
     by_model: dict[str, list[str]] = {}
     for label in privacy.registered_fields():
@@ -83,9 +87,9 @@ def _about(registered: RegisteredModel, user) -> Q | None:
     for field in registered.email_fields():
         condition |= Q(**{f"{field.name}__iexact": user.email})
     for field in registered.fields:  # a row of the person's, e.g. the confirmation of an address
-        if field.is_relation and not _is_user_model(field.related_model):
-            if any(f.name == "user" for f in field.related_model._meta.concrete_fields):
-                condition |= Q(**{f"{field.name}__user": user.pk})
+        related = field.related_model if field.is_relation else None
+        if related and not _is_user_model(related) and _has_user_field(related):
+            condition |= Q(**{f"{field.name}__user": user.pk})
     name = _full_name(user)
     for field in registered.contact_name_fields():
         if name:
