@@ -58,6 +58,8 @@ class User(AbstractUser):
         default="nl",
         help_text=_("De taal van e-mails aan deze gebruiker."),
     )
+    # Retention (allemaal/retention.py): when the owner was told the account would be erased.
+    inactivity_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -28,3 +28,12 @@ def purge_old_notifications(days: int = 365) -> int:
         status=Notification.Status.SENT, sent_at__lt=cutoff
     ).delete()
     return deleted
+
+
+@shared_task
+def enforce_retention() -> dict:
+    """Every night: the register's retention periods (allemaal/retention.py); idempotent."""
+    from . import retention
+
+    report = retention.enforce_retention()
+    return {"outbox": report.outbox_bodies, "warned": report.warned, "erased": report.erased}

@@ -53,6 +53,10 @@ app.conf.beat_schedule = {
         "task": "coordination.tasks.rebuild_reporting",
         "schedule": crontab(hour=2, minute=30),
     },
+    "privacy-retention": {
+        "task": "allemaal.tasks.enforce_retention",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "purge-old-sent-notifications": {
         "task": "allemaal.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=30),
