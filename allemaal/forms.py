@@ -100,3 +100,64 @@ class InvitationForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reden"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FreeTextWidget(forms.Textarea):
+    """A text area that, after a warning, offers the box 'I checked it' beside the text."""
+
+    template_name = "allemaal/widgets/free_text.html"
+    warn = False
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["warn"] = self.warn
+        context["widget"]["checked_name"] = f"{name}{FreeTextCheck.CHECKED_SUFFIX}"
+        return context
+
+
+class FreeTextCheck:
+    """Mixin for forms with free text (motivations, notes, summaries): the notice not to name
+    children or clients beside each field, a cap on its length, and before saving a check for
+    what looks like personal data. The check warns (beside the field) and lets the writer save
+    after ticking 'nagekeken'; it never blocks."""
+
+    free_text_fields: tuple[str, ...] = ()
+    CHECKED_SUFFIX = "_nagekeken"
+
+    def __init__(self, *args, **kwargs):
+        from .privacy import FREE_TEXT_MAX_LENGTH, FREE_TEXT_NOTICE
+
+        super().__init__(*args, **kwargs)
+        for name in self.free_text_fields:
+            field = self.fields[name]
+            rows = field.widget.attrs.get("rows", 3)
+            field.widget = FreeTextWidget(attrs={**field.widget.attrs, "rows": rows})
+            if not getattr(field, "max_length", None):
+                field.max_length = FREE_TEXT_MAX_LENGTH
+                field.validators.append(
+                    forms.CharField(max_length=FREE_TEXT_MAX_LENGTH).validators[-1]
+                )
+            field.widget.attrs["maxlength"] = str(field.max_length)
+            notice = str(FREE_TEXT_NOTICE)
+            if notice not in str(field.help_text or ""):
+                field.help_text = f"{field.help_text} {notice}".strip()
+
+    def clean(self):
+        from .privacy import personal_data_hints
+
+        cleaned = super().clean()
+        for name in self.free_text_fields:
+            text = cleaned.get(name) or ""
+            hints = personal_data_hints(text) if text else []
+            if hints and not self.data.get(self.add_prefix(name) + self.CHECKED_SUFFIX):
+                self.fields[name].widget.warn = True
+                self.add_error(
+                    name,
+                    _(
+                        "Kijk dit nog even na: er staat %(what)s in. Noem geen namen of andere "
+                        "gegevens van kinderen of cliënten. Klopt het zo? Vink dan "
+                        "'nagekeken' aan en sla opnieuw op."
+                    )
+                    % {"what": ", ".join(str(h) for h in hints)},
+                )
+        return cleaned

@@ -284,3 +284,99 @@ def looks_personal(field) -> bool:
 
 def registered_fields() -> dict[str, Entry]:
     return {field: entry for entry in REGISTER for field in entry.fields}
+
+
+# --- Free text: a check before saving -------------------------------------------------------
+
+FREE_TEXT_NOTICE = _("Noem geen namen of andere gegevens van kinderen of cliënten.")
+FREE_TEXT_MAX_LENGTH = 2000
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\d+])(?:\+31|0031|0)[\s-]?(?:[1-9](?:[\s-]?\d){8})(?!\d)")
+_NINE_DIGITS = re.compile(r"(?<!\d)(\d{4})[.\s]?(\d{2})[.\s]?(\d{3})(?!\d)")
+_PARTICLES = (
+    r"(?:van der|van den|van de|van|de|den|der|ter|ten|te|in 't|op de|el|al|ben|bin|da|di|du|la|le)"
+)
+_NAME = re.compile(rf"(?<![.!?:]\s)(?<!^)\b([A-Z][a-zé]+)\s(?:{_PARTICLES}\s)?([A-Z][a-zé]+)\b")
+_PARTICLE_NAME = re.compile(rf"\b([A-Z][a-zé]+)\s{_PARTICLES}\s([A-Z][a-zé]+)\b")
+
+
+# Capitalised words that start a phrase rather than a name ("De Regenboog", "Groep Acht").
+_NOT_FIRST_NAMES = frozenset(
+    [
+        "De",
+        "Het",
+        "Een",
+        "Van",
+        "In",
+        "Op",
+        "Voor",
+        "Met",
+        "Bij",
+        "Onze",
+        "Deze",
+        "Die",
+        "Dit",
+        "Wij",
+        "Zij",
+        "Ze",
+        "Er",
+        "Maar",
+        "En",
+        "Ook",
+        "Geen",
+        "Alle",
+        "Basisschool",
+        "School",
+        "Stichting",
+        "Gemeente",
+        "Groep",
+        "Klas",
+        "Sint",
+        "Sint-Jan",
+        "Noord",
+        "Zuid",
+        "Oost",
+        "West",
+        "Maandag",
+        "Dinsdag",
+        "Woensdag",
+        "Donderdag",
+        "Vrijdag",
+        "Zaterdag",
+        "Zondag",
+        "The",
+        "Of",
+    ]
+)
+
+
+def _looks_like_a_name(match: re.Match) -> bool:
+    before = match.string[: match.start()].rstrip()
+    starts_sentence = not before or before[-1] in ".!?:;"
+    first, last = match.group(1), match.group(2)
+    if first in _NOT_FIRST_NAMES or last in _NOT_FIRST_NAMES:
+        return False
+    # At the start of a sentence the first word is capitalised anyway: a name needs a particle.
+    return not starts_sentence or match.re is _PARTICLE_NAME
+
+
+def _elfproef(digits: str) -> bool:
+    """The BSN check: 9·d1 + 8·d2 + … + 2·d8 − 1·d9 is a multiple of 11."""
+    total = sum(int(d) * w for d, w in zip(digits, [9, 8, 7, 6, 5, 4, 3, 2, -1], strict=True))
+    return total % 11 == 0 and total > 0
+
+
+def personal_data_hints(text: str) -> list[str]:
+    """What in `text` looks like personal data of someone (a warning, not a verdict): e-mail
+    addresses, phone numbers, BSN-shaped numbers, and a first name followed by a surname."""
+    hints = []
+    if _EMAIL.search(text):
+        hints.append(_("een e-mailadres"))
+    if _PHONE.search(text):
+        hints.append(_("een telefoonnummer"))
+    if any(_elfproef("".join(m.groups())) for m in _NINE_DIGITS.finditer(text)):
+        hints.append(_("een nummer dat op een BSN lijkt"))
+    if any(_looks_like_a_name(m) for m in (*_NAME.finditer(text), *_PARTICLE_NAME.finditer(text))):
+        hints.append(_("iets dat op een naam lijkt"))
+    return hints

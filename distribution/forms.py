@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.forms import FreeTextCheck
 from donations.admin_search import devices_with_code
 from donations.models import Device
 from donations.vocabulary import CATEGORIES
@@ -333,8 +334,10 @@ class ShipForm(forms.Form):
         return cleaned
 
 
-class DeliveryForm(forms.Form):
+class DeliveryForm(FreeTextCheck, forms.Form):
     """Per device of a shipment: received, damaged (say what) or missing."""
+
+    free_text_fields = ("note",)
 
     OUTCOMES = [
         (ShipmentItem.Outcome.RECEIVED, _("Ontvangen")),
@@ -382,7 +385,9 @@ class DeliveryForm(forms.Form):
         return {item.pk: self.cleaned_data.get(f"note_{item.pk}", "") for item in self.items}
 
 
-class HandoutForm(forms.Form):
+class HandoutForm(FreeTextCheck, forms.Form):
+    free_text_fields = ("note",)
+
     devices_handed_out = forms.IntegerField(
         label=_("Hoeveel apparaten heeft u uitgegeven?"), min_value=0
     )
@@ -408,7 +413,9 @@ class HandoutForm(forms.Form):
 # --- Helpdesk -------------------------------------------------------------------------------------
 
 
-class SupportContactForm(forms.Form):
+class SupportContactForm(FreeTextCheck, forms.Form):
+    free_text_fields = ("summary",)
+
     channel = forms.ChoiceField(
         label=_("Kanaal"),
         choices=SupportContact.Channel.choices,
@@ -432,7 +439,9 @@ class SupportContactForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(FreeTextCheck, forms.Form):
+    free_text_fields = ("reason",)
+
     reason = forms.CharField(
         label=_("Reden van de retour"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -445,7 +454,9 @@ class ReturnForm(forms.Form):
     contact = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(FreeTextCheck, forms.Form):
+    free_text_fields = ("note",)
+
     note = forms.CharField(
         label=_("Hoe is het opgelost?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from allemaal.forms import FreeTextCheck
 from allemaal.models import Organisation
 from allemaal.postcodes import normalise_postcode
 
@@ -15,12 +16,14 @@ from .services import connectivity
 DRAFT_BUTTON = "save_draft"
 
 
-class HelpRequestForm(forms.ModelForm):
+class HelpRequestForm(FreeTextCheck, forms.ModelForm):
     """One form for a new request, a draft and a submitted request.
 
     Saving a draft checks only what is filled in; going on to the confirmation page (or saving a
     submitted request) checks everything with the same rules as the submit service.
     """
+
+    free_text_fields = ("motivation",)
 
     contact_phone = PhoneNumberField(
         label=_("Telefoonnummer contactpersoon"),
