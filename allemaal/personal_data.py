@@ -147,6 +147,40 @@ def export_json(user) -> str:
     )
 
 
+def export_pdf(user) -> bytes:
+    """A readable summary of the export: per kind of record how many, and each record's
+    fields (Dutch and English headings; the JSON file is the complete export)."""
+    import io
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    data = personal_data_export(user)
+    styles = getSampleStyleSheet()
+    story = [
+        Paragraph("Uw gegevens bij #allemaaldigitaal / Your data", styles["Title"]),
+        Paragraph(escape(f"{data['person']} · {data['generated_at'][:16]}"), styles["Normal"]),
+        Spacer(1, 8),
+    ]
+    current = None
+    for record in data["records"]:
+        if record["model"] != current:
+            current = record["model"]
+            count = sum(1 for r in data["records"] if r["model"] == current)
+            story.append(Paragraph(escape(f"{current} ({count})"), styles["Heading3"]))
+        text = "; ".join(
+            f"{name}: {value}"
+            for name, value in record["fields"].items()
+            if value not in ("", None)
+        )
+        story.append(Paragraph(escape(f"#{record['id']} {text}")[:4000], styles["Normal"]))
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, title="Uw gegevens / Your data").build(story)
+    return buffer.getvalue()
+
+
 def _former_name(user) -> str:
     membership = getattr(user, "membership", None)
     if membership is not None:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -132,7 +133,14 @@ def privacy(request):
 
 @login_required
 def personal_data_export(request):
-    """The person downloads everything the platform holds about them (AVG art. 15)."""
+    """The person downloads everything the platform holds about them (AVG art. 15): the JSON
+    file, or with ?pdf=1 a readable summary."""
+    if request.GET.get("pdf"):
+        response = HttpResponse(
+            personal_data.export_pdf(request.user), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = 'attachment; filename="mijn-gegevens.pdf"'
+        return response
     return admin_privacy._json_download(request.user)
 
 

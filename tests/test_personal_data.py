@@ -176,6 +176,14 @@ def test_a_person_downloads_their_own_data_from_account(client, donor):
     assert any(r["model"] == "allemaal.User" for r in data["records"])
 
 
+def test_a_person_downloads_a_readable_pdf_summary_too(client, donor):
+    client.force_login(donor)
+    response = client.get(reverse("personal_data_export"), {"pdf": "1"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
 def test_anonymous_users_are_sent_to_log_in_for_the_export(client, db):
     response = client.get(reverse("personal_data_export"))
     assert response.status_code == 302
