@@ -30,7 +30,13 @@ from donations.vocabulary import normalise_serial
 from .models import DriveErasure, ErasureRecord, ErasureResult, ErasureSource
 from .models import ErasureStandard as Std
 from .models import ErasureTechnique as Tech
-from .nwipe import NotAnNwipeLog, NwipeLog, candidate_serials, parse_nwipe_log
+from .nwipe import (
+    NwipeLog,
+    NwipeLogRefused,
+    candidate_serials,
+    is_placeholder_serial,
+    parse_nwipe_log,
+)
 from .services import (
     ErasureInput,
     erasure_check,
@@ -49,6 +55,8 @@ ZIP_LIMITS = uploads.ZipLimits(
 )
 # All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
+
+LOG_SOURCES = [ErasureSource.UPLOAD, ErasureSource.API, ErasureSource.COMMAND]
 
 # What nwipe's method labels (src/method.c nwipe_method_label) mean in NIST SP 800-88 terms.
 # Overwriting methods are Clear; the drive's own sanitize / secure-erase commands are Purge.
@@ -222,33 +230,38 @@ def erasure_logs_import(
 def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device):
     result = LogImportResult(log_file.name, LogImportResult.REFUSED)
     sha256 = hashlib.sha256(log_file.content).hexdigest()
-    earlier = (
-        ErasureRecord.objects.filter(organisation=organisation, evidence_sha256=sha256)
-        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
-        .select_related("device")
-        .first()
-    )
+    earlier = _recorded_before(sha256)
     if earlier is not None:
-        return _duplicate(result, earlier)
+        return _duplicate(result, earlier, organisation, device)
     try:
         log = parse_nwipe_log(log_file.content)
+        if log.refusal:
+            raise _Refused(log.refusal)
         if log.other_system_serials:
             raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
         _refuse_formulas(log)
         with evidence_files_removed_on_failure(), transaction.atomic():
             _record(log, log_file, sha256, result, organisation, by, source, operator_name, device)
-    except NotAnNwipeLog as exc:
+    except NwipeLogRefused as exc:
         result.reason = str(exc)  # Dutch, then English: "... geen nwipe-log. / ..."
     except _Refused as exc:
         result.reason, result.device = exc.reason, exc.device
     except IntegrityError:  # the same log recorded a moment ago by a concurrent import
-        earlier = ErasureRecord.objects.filter(
-            organisation=organisation, evidence_sha256=sha256
-        ).first()
+        earlier = _recorded_before(sha256)
         if earlier is None:
             raise
-        return _duplicate(result, earlier)
+        return _duplicate(result, earlier, organisation, device)
     return result
+
+
+def _recorded_before(sha256: str) -> ErasureRecord | None:
+    """The record this exact log file already counts for, whoever recorded it."""
+    return (
+        ErasureRecord.objects.filter(evidence_sha256=sha256)
+        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
+        .select_related("device")
+        .first()
+    )
 
 
 def _refuse_formulas(log: NwipeLog) -> None:
@@ -260,7 +273,22 @@ def _refuse_formulas(log: NwipeLog) -> None:
             raise _Refused(f"{value[:40]!r}: {problem}")
 
 
-def _duplicate(result: LogImportResult, earlier: ErasureRecord) -> LogImportResult:
+def _duplicate(result, earlier: ErasureRecord, organisation, chosen) -> LogImportResult:
+    """The same log never counts for two devices: a repeat for the same device is told it is
+    there already; for another device (or another refurbisher's) it is refused."""
+    if earlier.organisation_id != organisation.pk:
+        result.reason = _(
+            "Deze log is al vastgelegd als bewijs voor een ander apparaat; dezelfde log telt "
+            "maar voor één apparaat."
+        )
+        return result
+    if chosen is not None and earlier.device_id != chosen.pk:
+        result.device = earlier.device
+        result.reason = _(
+            "Deze log telt al als bewijs voor apparaat %(serial)s; dezelfde log telt maar "
+            "voor één apparaat."
+        ) % {"serial": earlier.device.serial_number}
+        return result
     result.status = LogImportResult.DUPLICATE
     result.device = earlier.device
     result.reason = _("Deze log is al eerder vastgelegd (op %(date)s).") % {
@@ -290,6 +318,12 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
         sha256=sha256,
         log_outcome=str(log.outcome),
         log_system_serial=log.system_serial or "",
+        details={
+            "rounds": log.rounds if log.rounds is not None and log.rounds < 32768 else None,
+            "prng": (log.prng or "")[:50],
+            "blanking": log.blanking,
+            "flags": _drives_seen_elsewhere(log, device, organisation),
+        },
         data=ErasureInput(
             standard=standard,
             technique=technique,
@@ -317,6 +351,7 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
             verify_errors=drive.verify_errors,
             fdatasync_errors=drive.fdatasync_errors,
             duration=drive.duration,
+            throughput=(drive.throughput or "")[:20],
             result=ErasureResult.PASSED if drive.erased and not verify_only else "failed",
         )
         for drive in log.drives
@@ -326,6 +361,33 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
     result.reason = reason
     result.device, result.record, result.drives = device, record, drives
     result.device_erased = erased
+    if record.flags:
+        result.reason = " ".join(part for part in (reason, record.flags) if part)
+
+
+def _drives_seen_elsewhere(log: NwipeLog, device: Device, organisation: Organisation) -> str:
+    """A flag (not a refusal: drives do move between machines) when a drive of this log was
+    erased before as part of another device of this refurbisher."""
+    serials = {drive.serial for drive in log.drives if drive.serial}
+    if not serials:
+        return ""
+    seen = (
+        DriveErasure.objects.filter(
+            serial__in=serials, record__organisation=organisation, record__source__in=LOG_SOURCES
+        )
+        .exclude(record__device=device)
+        .values_list("serial", "record__device__serial_number")
+        .distinct()
+        .order_by("serial")
+    )
+    return " ".join(
+        _(
+            "Let op: schijf %(drive)s is eerder gewist als deel van apparaat %(other)s; "
+            "controleer of de schijf verhuisd is."
+        )
+        % {"drive": drive, "other": other}
+        for drive, other in seen
+    )
 
 
 def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | None) -> Device:
@@ -337,6 +399,20 @@ def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | No
         .order_by("pk")
     )
     if chosen is not None:
+        named = log.dmi.get("system-serial-number", "")
+        if not is_placeholder_serial(named) and normalise_serial(named) != normalise_serial(
+            chosen.serial_number
+        ):
+            # Evidence belongs to one machine: only a log that names no machine (a missing or
+            # placeholder system serial) may be attached by hand.
+            raise _Refused(
+                _(
+                    "Deze log noemt een andere computer (serienummer %(named)s), niet "
+                    "%(chosen)s. Alleen een log zonder bruikbaar systeemserienummer kan met de "
+                    "hand gekoppeld worden."
+                )
+                % {"named": named.strip()[:100], "chosen": chosen.serial_number}
+            )
         others = [d for d in matches if d.pk != chosen.pk]
         if others:
             raise _Refused(
