@@ -215,13 +215,12 @@ class NwipeLog:
     def refusal(self) -> str | None:
         """Why this log cannot count as evidence at all (Dutch / English), or None."""
         if self.no_error_summary_version:
-            version = f" ({self.nwipe_version})" if self.nwipe_version else ""
+            version = f" (nwipe {self.nwipe_version})" if self.nwipe_version else ""
             return (
-                f"Deze nwipe-versie{version} schrijft geen foutoverzicht (Error Summary), "
-                "dus de log toont niet dat het wissen foutloos was; wis opnieuw met nwipe "
-                f"0.31 of nieuwer. / This nwipe version's log{version} has no error summary, "
-                "so it cannot show the erasure had no errors; erase again with nwipe 0.31 "
-                "or later."
+                f"Deze nwipe-versie schrijft geen foutoverzicht{version}: de log toont niet dat "
+                "het wissen zonder fouten ging. Wis opnieuw met nwipe 0.31 of nieuwer. / "
+                f"This nwipe version's log has no error summary{version}: it cannot show that "
+                "the erasure had no errors. Erase again with nwipe 0.31 or later."
             )
         return None
 
