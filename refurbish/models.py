@@ -75,7 +75,7 @@ class ErasureRecord(models.Model):
         _("methode"), max_length=100, blank=True, help_text=_("Bijvoorbeeld PRNG Stream.")
     )
     verification = models.CharField(_("controle"), max_length=100, blank=True)
-    rounds = models.PositiveSmallIntegerField(_("rondes"), null=True, blank=True)
+    rounds = models.PositiveSmallIntegerField(_("wisrondes"), null=True, blank=True)
     prng = models.CharField(_("toevalsgenerator (PRNG)"), max_length=50, blank=True)
     blanking = models.BooleanField(_("slotronde met nullen"), null=True, blank=True)
     started_at = models.DateTimeField(_("begonnen op"), null=True, blank=True)

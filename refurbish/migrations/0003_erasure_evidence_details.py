@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='erasurerecord',
             name='rounds',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='rondes'),
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='wisrondes'),
         ),
         migrations.AddConstraint(
             model_name='erasurerecord',
