@@ -44,6 +44,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=6, minute=0),
         "kwargs": {"trigger": "automatic"},
     },
+    "erasure-log-jobs-resume": {
+        "task": "refurbish.tasks.resume_erasure_log_jobs",
+        "schedule": 300.0,
+    },
     "reporting-refresh": {"task": "coordination.tasks.refresh_reporting", "schedule": 600.0},
     "reporting-nightly-rebuild": {
         "task": "coordination.tasks.rebuild_reporting",

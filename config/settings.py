@@ -246,6 +246,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 # An asset list larger than this is read by a background job, its progress on the page.
 MANIFEST_BACKGROUND_BYTES = env_int("MANIFEST_BACKGROUND_BYTES", 64 * 1024)
+# An nwipe-log upload larger than this (bytes, or logs counting a zip's entries) is recorded
+# by a background job, its progress on the page.
+ERASURE_LOG_BACKGROUND_BYTES = env_int("ERASURE_LOG_BACKGROUND_BYTES", 1024 * 1024)
+ERASURE_LOG_BACKGROUND_FILES = env_int("ERASURE_LOG_BACKGROUND_FILES", 50)
 # Form fields and raw bodies read into memory (the station API reads its body in chunks).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Wiping stations' logs may arrive as many files in one upload (a zip works too).

@@ -14,7 +14,7 @@ unmatched, without saying whose it is.
 
 import hashlib
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,6 +55,8 @@ ZIP_LIMITS = uploads.ZipLimits(
 )
 # All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
+
+PROGRESS_EVERY = 25
 
 LOG_SOURCES = [ErasureSource.UPLOAD, ErasureSource.API, ErasureSource.COMMAND]
 
@@ -119,6 +121,7 @@ class LogImportResult:
             "device": None
             if device is None
             else {
+                "id": device.pk,
                 "serial_number": device.serial_number,
                 "asset_tag": device.asset_tag,
                 "state": device.state,
@@ -201,11 +204,13 @@ def erasure_logs_import(
     source: str,
     operator_name: str = "",
     device: Device | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[LogImportResult]:
     """Record each nwipe log for the device it belongs to; see the module docstring.
 
     `device` matches every log to that device by hand (for logs whose serials are
     placeholders); a log whose real serials point at another device is still refused.
+    `progress` is told the number of logs handled so far, every PROGRESS_EVERY logs.
     """
     if by is not None and not operator_name:
         operator_name = by.get_full_name() or by.email
@@ -213,17 +218,19 @@ def erasure_logs_import(
     for item in expand_uploads(files):
         if isinstance(item, LogImportResult):
             results.append(item)
-            continue
-        results.append(
-            _import_one(
-                item,
-                organisation=organisation,
-                by=by,
-                source=source,
-                operator_name=operator_name,
-                device=device,
+        else:
+            results.append(
+                _import_one(
+                    item,
+                    organisation=organisation,
+                    by=by,
+                    source=source,
+                    operator_name=operator_name,
+                    device=device,
+                )
             )
-        )
+        if progress is not None and len(results) % PROGRESS_EVERY == 0:
+            progress(len(results))
     return results
 
 

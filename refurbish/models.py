@@ -374,6 +374,46 @@ class ErasureCertificate(models.Model):
         return "-".join(groups)
 
 
+class ErasureLogImport(models.Model):
+    """A large upload of nwipe logs (many files, or a big zip): kept and processed by a
+    background job, so that no web request spends more than a moment on it. Each log is still
+    recorded all or nothing; the per-log results are kept for the job's page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in de wachtrij")
+        RUNNING = "running", _("wordt verwerkt")
+        DONE = "done", _("verwerkt")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("opknappartner")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The uploaded files as [{"name": original name, "path": name in private storage}].
+    files = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    logs_total = models.PositiveIntegerField(default=0)
+    logs_done = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)
+    queue_failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wislogs in behandeling")
+        verbose_name_plural = _("wislogs in behandeling")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.logs_done}/{self.logs_total} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+
 class DeviceTrail(Device):
     """A device seen through its chain of custody (the coordinators' read-only admin view)."""
 
@@ -388,6 +428,7 @@ __all__ = [
     "DeviceTrail",
     "DriveErasure",
     "ErasureCertificate",
+    "ErasureLogImport",
     "ErasureRecord",
     "ErasureResult",
     "ErasureSource",
