@@ -1,7 +1,8 @@
 """Import of nwipe / ShredOS logs: the upload page, the wiping stations' API and the
 `import_erasure_logs` command all go through `erasure_logs_import`.
 
-Each log is all-or-nothing on its own, in its own transaction: it is either fully recorded
+Each log is all-or-nothing on its own (a savepoint; logs are committed in batches of 100,
+each log read and parsed once): it is either fully recorded
 (the evidence file, one erasure record for the device, one drive row per drive, and the
 device's move to erased when every drive was erased) or not at all. One bad log does not block
 the others: good logs are recorded, the others are listed with their reason.
@@ -56,7 +57,8 @@ ZIP_LIMITS = uploads.ZipLimits(
 # All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
 
-PROGRESS_EVERY = 25
+# Logs recorded in one transaction (each log a savepoint inside it, all or nothing).
+BATCH_SIZE = 100
 
 LOG_SOURCES = [ErasureSource.UPLOAD, ErasureSource.API, ErasureSource.COMMAND]
 
@@ -85,6 +87,20 @@ def classify_method(method: str | None) -> tuple[str, str, bool]:
 class LogFile:
     name: str
     content: bytes
+    sha256: str = ""
+    log: NwipeLog | None = None  # parsed once, when its batch is prepared
+    refused: NwipeLogRefused | None = None
+
+
+@dataclass
+class _Batch:
+    """What one batch of logs needs from the database, read in a few queries up front."""
+
+    earlier: dict[str, ErasureRecord]  # SHA-256 -> the record this log already counts for
+    devices: dict[str, list[Device]]  # normalised serial -> this refurbisher's devices, locked
+    checked: set[int]  # devices whose earlier runs were looked up
+    with_runs: set[int]  # ... and of those, the ones that have erasure runs already
+    drives_seen: dict[str, set[tuple[int, str]]]  # drive serial -> {(device id, its serial)}
 
 
 @dataclass
@@ -210,45 +226,107 @@ def erasure_logs_import(
 
     `device` matches every log to that device by hand (for logs whose serials are
     placeholders); a log whose real serials point at another device is still refused.
-    `progress` is told the number of logs handled so far, every PROGRESS_EVERY logs.
+    Logs are recorded in batches of BATCH_SIZE, one transaction each; `progress` is told the
+    number of logs handled after each batch.
     """
     if by is not None and not operator_name:
         operator_name = by.get_full_name() or by.email
-    results = []
-    for item in expand_uploads(files):
-        if isinstance(item, LogImportResult):
-            results.append(item)
-        else:
-            results.append(
-                _import_one(
-                    item,
-                    organisation=organisation,
-                    by=by,
-                    source=source,
-                    operator_name=operator_name,
-                    device=device,
+    results: list[LogImportResult] = []
+    batch: list[LogFile | LogImportResult] = []
+
+    def flush() -> None:
+        # One transaction per batch; each log inside it is a savepoint, all or nothing.
+        with evidence_files_removed_on_failure(), transaction.atomic():
+            known = _prepare(batch, organisation)
+            for item in batch:
+                if isinstance(item, LogImportResult):
+                    results.append(item)
+                    continue
+                results.append(
+                    _import_one(
+                        item,
+                        organisation=organisation,
+                        by=by,
+                        source=source,
+                        operator_name=operator_name,
+                        device=device,
+                        batch=known,
+                    )
                 )
-            )
-        if progress is not None and len(results) % PROGRESS_EVERY == 0:
+        batch.clear()
+        if progress is not None:
             progress(len(results))
+
+    for item in expand_uploads(files):
+        batch.append(item)
+        if len(batch) >= BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
     return results
 
 
-def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device):
+def _prepare(items, organisation: Organisation) -> _Batch:
+    """Hash and parse each log once, then read what the batch needs in four queries."""
+    logs = [item for item in items if isinstance(item, LogFile)]
+    serials: set[str] = set()
+    for log_file in logs:
+        log_file.sha256 = hashlib.sha256(log_file.content).hexdigest()
+        try:
+            log_file.log = parse_nwipe_log(log_file.content)
+        except NwipeLogRefused as exc:
+            log_file.refused = exc
+            continue
+        serials.update(normalise_serial(serial) for serial in candidate_serials(log_file.log))
+    earlier = {
+        record.evidence_sha256: record
+        for record in ErasureRecord.objects.filter(
+            evidence_sha256__in=[log_file.sha256 for log_file in logs]
+        )
+        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
+        .select_related("device")
+    }
+    devices: dict[str, list[Device]] = {}
+    for found in (
+        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=serials)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    ):
+        devices.setdefault(found.serial_number, []).append(found)
+    ids = [found.pk for group in devices.values() for found in group]
+    with_runs = set(
+        ErasureRecord.objects.filter(device_id__in=ids)
+        .exclude(standard=Std.DESTROY)
+        .values_list("device_id", flat=True)
+    )
+    drive_serials = {
+        drive.serial for log_file in logs if log_file.log for drive in log_file.log.drives
+    } - {None}
+    drives_seen: dict[str, set[tuple[int, str]]] = {}
+    for serial, device_id, device_serial in DriveErasure.objects.filter(
+        serial__in=drive_serials, record__organisation=organisation, record__source__in=LOG_SOURCES
+    ).values_list("serial", "record__device_id", "record__device__serial_number"):
+        drives_seen.setdefault(serial, set()).add((device_id, device_serial))
+    return _Batch(earlier, devices, set(ids), with_runs, drives_seen)
+
+
+def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device, batch):
     result = LogImportResult(log_file.name, LogImportResult.REFUSED)
-    sha256 = hashlib.sha256(log_file.content).hexdigest()
-    earlier = _recorded_before(sha256)
+    sha256 = log_file.sha256
+    earlier = batch.earlier.get(sha256)
     if earlier is not None:
         return _duplicate(result, earlier, organisation, device)
     try:
-        log = parse_nwipe_log(log_file.content)
+        if log_file.refused is not None:
+            raise log_file.refused
+        log = log_file.log
         if log.refusal:
             raise _Refused(log.refusal)
         if log.other_system_serials:
             raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
         _refuse_formulas(log)
         with evidence_files_removed_on_failure(), transaction.atomic():
-            _record(log, log_file, sha256, result, organisation, by, source, operator_name, device)
+            _record(log, log_file, result, organisation, by, source, operator_name, device, batch)
     except NwipeLogRefused as exc:
         result.reason = str(exc)  # Dutch, then English: "... geen nwipe-log. / ..."
     except _Refused as exc:
@@ -258,6 +336,8 @@ def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, d
         if earlier is None:
             raise
         return _duplicate(result, earlier, organisation, device)
+    else:
+        batch.earlier[sha256] = result.record
     return result
 
 
@@ -304,8 +384,8 @@ def _duplicate(result, earlier: ErasureRecord, organisation, chosen) -> LogImpor
     return result
 
 
-def _record(log, log_file, sha256, result, organisation, by, source, operator_name, device):
-    device = _match_device(log, organisation, device)
+def _record(log, log_file, result, organisation, by, source, operator_name, device, batch):
+    device = _match_device(log, organisation, device, batch)
     problem = erasure_check(device)
     if problem:
         raise _Refused(f"{device.serial_number}: {problem}", device)
@@ -322,14 +402,14 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
         operator=by,
         operator_name=operator_name,
         source=source,
-        sha256=sha256,
+        sha256=log_file.sha256,
         log_outcome=str(log.outcome),
         log_system_serial=log.system_serial or "",
         details={
             "rounds": log.rounds if log.rounds is not None and log.rounds < 32768 else None,
             "prng": (log.prng or "")[:50],
             "blanking": log.blanking,
-            "flags": _drives_seen_elsewhere(log, device, organisation),
+            "flags": _drives_seen_elsewhere(log, device, batch),
         },
         data=ErasureInput(
             standard=standard,
@@ -363,7 +443,16 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
         )
         for drive in log.drives
     )
-    erased = erasure_mark_device(device, record, by=by, organisation=organisation)
+    # A device's first run decides alone: no need to read its history back.
+    record._prefetched_objects_cache = {"drives": drives}
+    first_run = device.pk in batch.checked and device.pk not in batch.with_runs
+    history = [record] if first_run else None
+    erased = erasure_mark_device(device, record, by=by, organisation=organisation, history=history)
+    batch.checked.add(device.pk)
+    batch.with_runs.add(device.pk)
+    for drive in drives:
+        if drive.serial:
+            batch.drives_seen.setdefault(drive.serial, set()).add((device.pk, device.serial_number))
     result.status = LogImportResult.RECORDED_ERASED if passed else LogImportResult.RECORDED_FAILED
     result.reason = reason
     result.device, result.record, result.drives = device, record, drives
@@ -372,20 +461,15 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
         result.reason = " ".join(part for part in (reason, record.flags) if part)
 
 
-def _drives_seen_elsewhere(log: NwipeLog, device: Device, organisation: Organisation) -> str:
+def _drives_seen_elsewhere(log: NwipeLog, device: Device, batch: _Batch) -> str:
     """A flag (not a refusal: drives do move between machines) when a drive of this log was
     erased before as part of another device of this refurbisher."""
-    serials = {drive.serial for drive in log.drives if drive.serial}
-    if not serials:
-        return ""
-    seen = (
-        DriveErasure.objects.filter(
-            serial__in=serials, record__organisation=organisation, record__source__in=LOG_SOURCES
-        )
-        .exclude(record__device=device)
-        .values_list("serial", "record__device__serial_number")
-        .distinct()
-        .order_by("serial")
+    seen = sorted(
+        (drive.serial, other_serial)
+        for drive in log.drives
+        if drive.serial
+        for other_id, other_serial in batch.drives_seen.get(drive.serial, ())
+        if other_id != device.pk
     )
     return " ".join(
         _(
@@ -393,17 +477,18 @@ def _drives_seen_elsewhere(log: NwipeLog, device: Device, organisation: Organisa
             "controleer of de schijf verhuisd is."
         )
         % {"drive": drive, "other": other}
-        for drive, other in seen
+        for drive, other in dict.fromkeys(seen)
     )
 
 
-def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | None) -> Device:
+def _match_device(
+    log: NwipeLog, organisation: Organisation, chosen: Device | None, batch
+) -> Device:
     candidates = candidate_serials(log)
     serials = {normalise_serial(serial) for serial in candidates}
-    matches = list(
-        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=serials)
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    matches = sorted(
+        {found.pk: found for s in serials for found in batch.devices.get(s, ())}.values(),
+        key=lambda found: found.pk,
     )
     if chosen is not None:
         named = log.dmi.get("system-serial-number", "")

@@ -110,12 +110,18 @@ def save_erasure_record(
     return record
 
 
-def erasure_mark_device(device: Device, record: ErasureRecord, *, by, organisation) -> bool:
+def erasure_mark_device(
+    device: Device, record: ErasureRecord, *, by, organisation, history=None
+) -> bool:
     """The device's latest erasure evidence decides its state: a received device whose
     evidence holds becomes erased; an erased device whose latest run failed goes back to
-    received (it must be erased again). Returns whether it became erased."""
-    records = device.erasure_records.exclude(standard=ErasureStandard.DESTROY)
-    holds = erasure_evidence_holds(records.prefetch_related("drives"))
+    received (it must be erased again). Returns whether it became erased.
+
+    `history`: the device's runs (drives prefetched) when the caller already knows them."""
+    if history is None:
+        records = device.erasure_records.exclude(standard=ErasureStandard.DESTROY)
+        history = records.prefetch_related("drives")
+    holds = erasure_evidence_holds(history)
     if holds is not None and device.state == Device.State.RECEIVED:
         device_transition(
             device,

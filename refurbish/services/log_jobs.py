@@ -1,13 +1,13 @@
 """Large uploads of nwipe logs, processed by a background job (its progress on a page)."""
 
 import uuid
-import zipfile
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from allemaal import uploads
 from allemaal.models import Organisation, User
 from allemaal.services import enqueue
 
@@ -17,12 +17,17 @@ from ..storage import private_storage
 
 def erasure_log_upload_is_large(files) -> bool:
     """More logs or bytes than a web request should parse: the upload goes to a job. A zip
-    counts by its entries (read from its directory only, without unpacking)."""
-    files = list(files)
-    size = sum(getattr(f, "size", 0) or 0 for f in files)
-    if size > settings.ERASURE_LOG_BACKGROUND_BYTES:
-        return True
-    return count_logs(files) > settings.ERASURE_LOG_BACKGROUND_FILES
+    counts by its entries (read from its directory only, without unpacking); a zip over a
+    limit counts for nothing, since the request refuses it at once with the limit's message."""
+    logs, size = 0, 0
+    for uploaded in files:
+        entries = _zip_entries(uploaded) if uploaded.name.lower().endswith(".zip") else 1
+        if entries:
+            logs += entries
+            size += getattr(uploaded, "size", 0) or 0
+    return (
+        size > settings.ERASURE_LOG_BACKGROUND_BYTES or logs > settings.ERASURE_LOG_BACKGROUND_FILES
+    )
 
 
 def count_logs(files) -> int:
@@ -33,14 +38,17 @@ def count_logs(files) -> int:
 
 
 def _zip_entries(uploaded) -> int:
+    """Its entries from the zip's directory; 0 for a zip over a limit or broken."""
+    from ..erasure_logs import ZIP_LIMITS
+
     try:
         uploaded.seek(0)
-        with zipfile.ZipFile(uploaded) as archive:
-            return sum(1 for info in archive.infolist() if not info.is_dir())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return 1  # refused with its reason by the import itself
+        _archive, entries = uploads.open_zip(uploaded.read(), ZIP_LIMITS)
+    except uploads.UploadRefused:
+        return 0
     finally:
         uploaded.seek(0)
+    return len(entries)
 
 
 def erasure_log_job_enqueue(files, *, organisation: Organisation, by: User) -> ErasureLogImport:
