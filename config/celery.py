@@ -48,6 +48,10 @@ app.conf.beat_schedule = {
         "task": "helprequests.tasks.provision_uploads_requeue",
         "schedule": 300.0,
     },
+    "erasure-log-jobs-resume": {
+        "task": "refurbish.tasks.resume_erasure_log_jobs",
+        "schedule": 300.0,
+    },
     "reporting-refresh": {"task": "coordination.tasks.refresh_reporting", "schedule": 600.0},
     "reporting-nightly-rebuild": {
         "task": "coordination.tasks.rebuild_reporting",

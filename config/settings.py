@@ -248,6 +248,10 @@ FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 MANIFEST_BACKGROUND_BYTES = env_int("MANIFEST_BACKGROUND_BYTES", 64 * 1024)
 # A telecom provider's CSV with more filled-in lines than this is recorded by a background job.
 TELECOM_BACKGROUND_ROWS = env_int("TELECOM_BACKGROUND_ROWS", 100)
+# An nwipe-log upload larger than this (bytes, or logs counting a zip's entries) is recorded
+# by a background job, its progress on the page.
+ERASURE_LOG_BACKGROUND_BYTES = env_int("ERASURE_LOG_BACKGROUND_BYTES", 1024 * 1024)
+ERASURE_LOG_BACKGROUND_FILES = env_int("ERASURE_LOG_BACKGROUND_FILES", 50)
 # Form fields and raw bodies read into memory (the station API reads its body in chunks).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 # Wiping stations' logs may arrive as many files in one upload (a zip works too).

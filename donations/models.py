@@ -360,12 +360,13 @@ class Device(models.Model):
         RECYCLED = "recycled", _("Gerecycled")
 
     # Every allowed move (../shared/DESIGN.md). Recycled is terminal; a delivered unit that
-    # comes back through the support line re-enters at received. Each move is a custody event.
+    # comes back through the support line re-enters at received, and so does an erased unit
+    # whose latest erasure run failed (it must be erased again). Each move is a custody event.
     transitions = TransitionTable(
         {
             State.ANNOUNCED: {State.RECEIVED},
             State.RECEIVED: {State.ERASED, State.RECYCLED},
-            State.ERASED: {State.READY, State.RECYCLED},
+            State.ERASED: {State.READY, State.RECYCLED, State.RECEIVED},
             State.READY: {State.ALLOCATED, State.RECYCLED},
             State.ALLOCATED: {State.SHIPPED, State.READY},
             State.SHIPPED: {State.DELIVERED, State.RECEIVED},

@@ -1,7 +1,8 @@
 """Import of nwipe / ShredOS logs: the upload page, the wiping stations' API and the
 `import_erasure_logs` command all go through `erasure_logs_import`.
 
-Each log is all-or-nothing on its own, in its own transaction: it is either fully recorded
+Each log is all-or-nothing on its own (a savepoint; logs are committed in batches of 100,
+each log read and parsed once): it is either fully recorded
 (the evidence file, one erasure record for the device, one drive row per drive, and the
 device's move to erased when every drive was erased) or not at all. One bad log does not block
 the others: good logs are recorded, the others are listed with their reason.
@@ -14,7 +15,7 @@ unmatched, without saying whose it is.
 
 import hashlib
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,7 +31,13 @@ from donations.vocabulary import normalise_serial
 from .models import DriveErasure, ErasureRecord, ErasureResult, ErasureSource
 from .models import ErasureStandard as Std
 from .models import ErasureTechnique as Tech
-from .nwipe import NotAnNwipeLog, NwipeLog, candidate_serials, parse_nwipe_log
+from .nwipe import (
+    NwipeLog,
+    NwipeLogRefused,
+    candidate_serials,
+    is_placeholder_serial,
+    parse_nwipe_log,
+)
 from .services import (
     ErasureInput,
     erasure_check,
@@ -49,6 +56,11 @@ ZIP_LIMITS = uploads.ZipLimits(
 )
 # All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
+
+# Logs recorded in one transaction (each log a savepoint inside it, all or nothing).
+BATCH_SIZE = 100
+
+LOG_SOURCES = [ErasureSource.UPLOAD, ErasureSource.API, ErasureSource.COMMAND]
 
 # What nwipe's method labels (src/method.c nwipe_method_label) mean in NIST SP 800-88 terms.
 # Overwriting methods are Clear; the drive's own sanitize / secure-erase commands are Purge.
@@ -75,6 +87,20 @@ def classify_method(method: str | None) -> tuple[str, str, bool]:
 class LogFile:
     name: str
     content: bytes
+    sha256: str = ""
+    log: NwipeLog | None = None  # parsed once, when its batch is prepared
+    refused: NwipeLogRefused | None = None
+
+
+@dataclass
+class _Batch:
+    """What one batch of logs needs from the database, read in a few queries up front."""
+
+    earlier: dict[str, ErasureRecord]  # SHA-256 -> the record this log already counts for
+    devices: dict[str, list[Device]]  # normalised serial -> this refurbisher's devices, locked
+    checked: set[int]  # devices whose earlier runs were looked up
+    with_runs: set[int]  # ... and of those, the ones that have erasure runs already
+    drives_seen: dict[str, set[tuple[int, str]]]  # drive serial -> {(device id, its serial)}
 
 
 @dataclass
@@ -111,6 +137,7 @@ class LogImportResult:
             "device": None
             if device is None
             else {
+                "id": device.pk,
                 "serial_number": device.serial_number,
                 "asset_tag": device.asset_tag,
                 "state": device.state,
@@ -193,62 +220,135 @@ def erasure_logs_import(
     source: str,
     operator_name: str = "",
     device: Device | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[LogImportResult]:
     """Record each nwipe log for the device it belongs to; see the module docstring.
 
     `device` matches every log to that device by hand (for logs whose serials are
     placeholders); a log whose real serials point at another device is still refused.
+    Logs are recorded in batches of BATCH_SIZE, one transaction each; `progress` is told the
+    number of logs handled after each batch.
     """
     if by is not None and not operator_name:
         operator_name = by.get_full_name() or by.email
-    results = []
+    results: list[LogImportResult] = []
+    batch: list[LogFile | LogImportResult] = []
+
+    def flush() -> None:
+        # One transaction per batch; each log inside it is a savepoint, all or nothing.
+        with evidence_files_removed_on_failure(), transaction.atomic():
+            known = _prepare(batch, organisation)
+            for item in batch:
+                if isinstance(item, LogImportResult):
+                    results.append(item)
+                    continue
+                results.append(
+                    _import_one(
+                        item,
+                        organisation=organisation,
+                        by=by,
+                        source=source,
+                        operator_name=operator_name,
+                        device=device,
+                        batch=known,
+                    )
+                )
+        batch.clear()
+        if progress is not None:
+            progress(len(results))
+
     for item in expand_uploads(files):
-        if isinstance(item, LogImportResult):
-            results.append(item)
-            continue
-        results.append(
-            _import_one(
-                item,
-                organisation=organisation,
-                by=by,
-                source=source,
-                operator_name=operator_name,
-                device=device,
-            )
-        )
+        batch.append(item)
+        if len(batch) >= BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
     return results
 
 
-def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device):
-    result = LogImportResult(log_file.name, LogImportResult.REFUSED)
-    sha256 = hashlib.sha256(log_file.content).hexdigest()
-    earlier = (
-        ErasureRecord.objects.filter(organisation=organisation, evidence_sha256=sha256)
+def _prepare(items, organisation: Organisation) -> _Batch:
+    """Hash and parse each log once, then read what the batch needs in four queries."""
+    logs = [item for item in items if isinstance(item, LogFile)]
+    serials: set[str] = set()
+    for log_file in logs:
+        log_file.sha256 = hashlib.sha256(log_file.content).hexdigest()
+        try:
+            log_file.log = parse_nwipe_log(log_file.content)
+        except NwipeLogRefused as exc:
+            log_file.refused = exc
+            continue
+        serials.update(normalise_serial(serial) for serial in candidate_serials(log_file.log))
+    earlier = {
+        record.evidence_sha256: record
+        for record in ErasureRecord.objects.filter(
+            evidence_sha256__in=[log_file.sha256 for log_file in logs]
+        )
         .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
         .select_related("device")
-        .first()
+    }
+    devices: dict[str, list[Device]] = {}
+    for found in (
+        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=serials)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    ):
+        devices.setdefault(found.serial_number, []).append(found)
+    ids = [found.pk for group in devices.values() for found in group]
+    with_runs = set(
+        ErasureRecord.objects.filter(device_id__in=ids)
+        .exclude(standard=Std.DESTROY)
+        .values_list("device_id", flat=True)
     )
+    drive_serials = {
+        drive.serial for log_file in logs if log_file.log for drive in log_file.log.drives
+    } - {None}
+    drives_seen: dict[str, set[tuple[int, str]]] = {}
+    for serial, device_id, device_serial in DriveErasure.objects.filter(
+        serial__in=drive_serials, record__organisation=organisation, record__source__in=LOG_SOURCES
+    ).values_list("serial", "record__device_id", "record__device__serial_number"):
+        drives_seen.setdefault(serial, set()).add((device_id, device_serial))
+    return _Batch(earlier, devices, set(ids), with_runs, drives_seen)
+
+
+def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device, batch):
+    result = LogImportResult(log_file.name, LogImportResult.REFUSED)
+    sha256 = log_file.sha256
+    earlier = batch.earlier.get(sha256)
     if earlier is not None:
-        return _duplicate(result, earlier)
+        return _duplicate(result, earlier, organisation, device)
     try:
-        log = parse_nwipe_log(log_file.content)
+        if log_file.refused is not None:
+            raise log_file.refused
+        log = log_file.log
+        if log.refusal:
+            raise _Refused(log.refusal)
         if log.other_system_serials:
             raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
         _refuse_formulas(log)
         with evidence_files_removed_on_failure(), transaction.atomic():
-            _record(log, log_file, sha256, result, organisation, by, source, operator_name, device)
-    except NotAnNwipeLog as exc:
+            _record(log, log_file, result, organisation, by, source, operator_name, device, batch)
+    except NwipeLogRefused as exc:
         result.reason = str(exc)  # Dutch, then English: "... geen nwipe-log. / ..."
     except _Refused as exc:
         result.reason, result.device = exc.reason, exc.device
     except IntegrityError:  # the same log recorded a moment ago by a concurrent import
-        earlier = ErasureRecord.objects.filter(
-            organisation=organisation, evidence_sha256=sha256
-        ).first()
+        earlier = _recorded_before(sha256)
         if earlier is None:
             raise
-        return _duplicate(result, earlier)
+        return _duplicate(result, earlier, organisation, device)
+    else:
+        batch.earlier[sha256] = result.record
     return result
+
+
+def _recorded_before(sha256: str) -> ErasureRecord | None:
+    """The record this exact log file already counts for, whoever recorded it."""
+    return (
+        ErasureRecord.objects.filter(evidence_sha256=sha256)
+        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
+        .select_related("device")
+        .first()
+    )
 
 
 def _refuse_formulas(log: NwipeLog) -> None:
@@ -260,7 +360,22 @@ def _refuse_formulas(log: NwipeLog) -> None:
             raise _Refused(f"{value[:40]!r}: {problem}")
 
 
-def _duplicate(result: LogImportResult, earlier: ErasureRecord) -> LogImportResult:
+def _duplicate(result, earlier: ErasureRecord, organisation, chosen) -> LogImportResult:
+    """The same log never counts for two devices: a repeat for the same device is told it is
+    there already; for another device (or another refurbisher's) it is refused."""
+    if earlier.organisation_id != organisation.pk:
+        result.reason = _(
+            "Deze log is al vastgelegd als bewijs voor een ander apparaat; dezelfde log telt "
+            "maar voor één apparaat."
+        )
+        return result
+    if chosen is not None and earlier.device_id != chosen.pk:
+        result.device = earlier.device
+        result.reason = _(
+            "Deze log telt al als bewijs voor apparaat %(serial)s; dezelfde log telt maar "
+            "voor één apparaat."
+        ) % {"serial": earlier.device.serial_number}
+        return result
     result.status = LogImportResult.DUPLICATE
     result.device = earlier.device
     result.reason = _("Deze log is al eerder vastgelegd (op %(date)s).") % {
@@ -269,8 +384,8 @@ def _duplicate(result: LogImportResult, earlier: ErasureRecord) -> LogImportResu
     return result
 
 
-def _record(log, log_file, sha256, result, organisation, by, source, operator_name, device):
-    device = _match_device(log, organisation, device)
+def _record(log, log_file, result, organisation, by, source, operator_name, device, batch):
+    device = _match_device(log, organisation, device, batch)
     problem = erasure_check(device)
     if problem:
         raise _Refused(f"{device.serial_number}: {problem}", device)
@@ -287,9 +402,15 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
         operator=by,
         operator_name=operator_name,
         source=source,
-        sha256=sha256,
+        sha256=log_file.sha256,
         log_outcome=str(log.outcome),
         log_system_serial=log.system_serial or "",
+        details={
+            "rounds": log.rounds if log.rounds is not None and log.rounds < 32768 else None,
+            "prng": (log.prng or "")[:50],
+            "blanking": log.blanking,
+            "flags": _drives_seen_elsewhere(log, device, batch),
+        },
         data=ErasureInput(
             standard=standard,
             technique=technique,
@@ -317,26 +438,73 @@ def _record(log, log_file, sha256, result, organisation, by, source, operator_na
             verify_errors=drive.verify_errors,
             fdatasync_errors=drive.fdatasync_errors,
             duration=drive.duration,
+            throughput=(drive.throughput or "")[:20],
             result=ErasureResult.PASSED if drive.erased and not verify_only else "failed",
         )
         for drive in log.drives
     )
-    erased = erasure_mark_device(device, record, by=by, organisation=organisation)
+    # A device's first run decides alone: no need to read its history back.
+    record._prefetched_objects_cache = {"drives": drives}
+    first_run = device.pk in batch.checked and device.pk not in batch.with_runs
+    history = [record] if first_run else None
+    erased = erasure_mark_device(device, record, by=by, organisation=organisation, history=history)
+    batch.checked.add(device.pk)
+    batch.with_runs.add(device.pk)
+    for drive in drives:
+        if drive.serial:
+            batch.drives_seen.setdefault(drive.serial, set()).add((device.pk, device.serial_number))
     result.status = LogImportResult.RECORDED_ERASED if passed else LogImportResult.RECORDED_FAILED
     result.reason = reason
     result.device, result.record, result.drives = device, record, drives
     result.device_erased = erased
+    if record.flags:
+        result.reason = " ".join(part for part in (reason, record.flags) if part)
 
 
-def _match_device(log: NwipeLog, organisation: Organisation, chosen: Device | None) -> Device:
+def _drives_seen_elsewhere(log: NwipeLog, device: Device, batch: _Batch) -> str:
+    """A flag (not a refusal: drives do move between machines) when a drive of this log was
+    erased before as part of another device of this refurbisher."""
+    seen = sorted(
+        (drive.serial, other_serial)
+        for drive in log.drives
+        if drive.serial
+        for other_id, other_serial in batch.drives_seen.get(drive.serial, ())
+        if other_id != device.pk
+    )
+    return " ".join(
+        _(
+            "Let op: schijf %(drive)s is eerder gewist als deel van apparaat %(other)s; "
+            "controleer of de schijf verhuisd is."
+        )
+        % {"drive": drive, "other": other}
+        for drive, other in dict.fromkeys(seen)
+    )
+
+
+def _match_device(
+    log: NwipeLog, organisation: Organisation, chosen: Device | None, batch
+) -> Device:
     candidates = candidate_serials(log)
     serials = {normalise_serial(serial) for serial in candidates}
-    matches = list(
-        Device.objects.filter(donation__refurbisher=organisation, serial_number__in=serials)
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    matches = sorted(
+        {found.pk: found for s in serials for found in batch.devices.get(s, ())}.values(),
+        key=lambda found: found.pk,
     )
     if chosen is not None:
+        named = log.dmi.get("system-serial-number", "")
+        if not is_placeholder_serial(named) and normalise_serial(named) != normalise_serial(
+            chosen.serial_number
+        ):
+            # Evidence belongs to one machine: only a log that names no machine (a missing or
+            # placeholder system serial) may be attached by hand.
+            raise _Refused(
+                _(
+                    "Deze log noemt een andere computer (serienummer %(named)s), niet "
+                    "%(chosen)s. Alleen een log zonder bruikbaar systeemserienummer kan met de "
+                    "hand gekoppeld worden."
+                )
+                % {"named": named.strip()[:100], "chosen": chosen.serial_number}
+            )
         others = [d for d in matches if d.pk != chosen.pk]
         if others:
             raise _Refused(

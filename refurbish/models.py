@@ -75,6 +75,9 @@ class ErasureRecord(models.Model):
         _("methode"), max_length=100, blank=True, help_text=_("Bijvoorbeeld PRNG Stream.")
     )
     verification = models.CharField(_("controle"), max_length=100, blank=True)
+    rounds = models.PositiveSmallIntegerField(_("wisrondes"), null=True, blank=True)
+    prng = models.CharField(_("toevalsgenerator (PRNG)"), max_length=50, blank=True)
+    blanking = models.BooleanField(_("slotronde met nullen"), null=True, blank=True)
     started_at = models.DateTimeField(_("begonnen op"), null=True, blank=True)
     ended_at = models.DateTimeField(_("klaar op"), null=True, blank=True)
     result = models.CharField(_("resultaat"), max_length=10, choices=ErasureResult.choices)
@@ -100,6 +103,9 @@ class ErasureRecord(models.Model):
     evidence_sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     log_outcome = models.CharField(_("uitkomst van de log"), max_length=20, blank=True)
     log_system_serial = models.CharField(_("serienummer in de log"), max_length=100, blank=True)
+    # What the refurbisher should look at although the run counts (a drive seen in another
+    # machine before); shown on the device page.
+    flags = models.TextField(_("let op"), blank=True)
     created_at = models.DateTimeField(_("vastgelegd op"), default=timezone.now)
 
     class Meta:
@@ -108,12 +114,12 @@ class ErasureRecord(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["device", "result"])]
         constraints = [
-            # The same log file is recorded once per refurbisher (a station that resends it,
-            # or an upload repeated by hand, is told it is already there).
+            # The same log file is recorded once, for one device of one refurbisher (a station
+            # that resends it, or an upload repeated by hand, is told it is already there).
             models.UniqueConstraint(
-                fields=["organisation", "evidence_sha256"],
+                fields=["evidence_sha256"],
                 condition=~Q(evidence_sha256="") & Q(source__in=["upload", "api", "command"]),
-                name="erasure_log_recorded_once",
+                name="erasure_log_counts_once",
             ),
             models.CheckConstraint(
                 condition=Q(standard="destroy", technique="physical_destruction")
@@ -139,6 +145,21 @@ class ErasureRecord(models.Model):
     def passed(self) -> bool:
         return self.result == ErasureResult.PASSED
 
+    @property
+    def nist_category(self) -> str:
+        """The NIST SP 800-88 category this run's evidence supports, whatever was claimed.
+
+        Destroy for destroyed storage. Purge only for a drive's own sanitize, secure-erase or
+        crypto-erase command shown in an evidence file. Any overwrite is Clear at most: on an
+        SSD or NVMe drive an overwrite does not reach spare and remapped cells, so it is never
+        Purge, and on a hard disk it is Clear."""
+        if self.technique == ErasureTechnique.PHYSICAL_DESTRUCTION:
+            return ErasureStandard.DESTROY
+        purge_techniques = (ErasureTechnique.CRYPTO_ERASE, ErasureTechnique.FIRMWARE_SANITIZE)
+        if self.technique in purge_techniques and self.evidence_sha256:
+            return ErasureStandard.PURGE
+        return ErasureStandard.CLEAR
+
 
 class DriveErasure(models.Model):
     """One drive of an erasure run, as the Drive Status and Error Summary tables report it."""
@@ -153,6 +174,7 @@ class DriveErasure(models.Model):
     verify_errors = models.BigIntegerField(_("controlefouten"), default=0)
     fdatasync_errors = models.BigIntegerField(_("fdatasync-fouten"), default=0)
     duration = models.DurationField(_("duur"), null=True, blank=True)
+    throughput = models.CharField(_("snelheid"), max_length=20, blank=True)
     result = models.CharField(_("resultaat"), max_length=10, choices=ErasureResult.choices)
 
     class Meta:
@@ -352,6 +374,46 @@ class ErasureCertificate(models.Model):
         return "-".join(groups)
 
 
+class ErasureLogImport(models.Model):
+    """A large upload of nwipe logs (many files, or a big zip): kept and processed by a
+    background job, so that no web request spends more than a moment on it. Each log is still
+    recorded all or nothing; the per-log results are kept for the job's page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("in de wachtrij")
+        RUNNING = "running", _("wordt verwerkt")
+        DONE = "done", _("verwerkt")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("opknappartner")
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The uploaded files as [{"name": original name, "path": name in private storage}].
+    files = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    logs_total = models.PositiveIntegerField(default=0)
+    logs_done = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)
+    queue_failed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wislogs in behandeling")
+        verbose_name_plural = _("wislogs in behandeling")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.logs_done}/{self.logs_total} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status == self.Status.DONE
+
+
 class DeviceTrail(Device):
     """A device seen through its chain of custody (the coordinators' read-only admin view)."""
 
@@ -366,6 +428,7 @@ __all__ = [
     "DeviceTrail",
     "DriveErasure",
     "ErasureCertificate",
+    "ErasureLogImport",
     "ErasureRecord",
     "ErasureResult",
     "ErasureSource",

@@ -49,8 +49,10 @@ from donations.vocabulary import normalise_serial
 
 __all__ = [
     "PLACEHOLDER_SERIALS",
+    "TablesWithoutLog",
     "DriveResult",
     "NotAnNwipeLog",
+    "NwipeLogRefused",
     "NwipeLog",
     "NwipeOutcome",
     "candidate_serials",
@@ -59,8 +61,17 @@ __all__ = [
 ]
 
 
-class NotAnNwipeLog(ValueError):
-    """The text is not an nwipe log. The message is Dutch, then English after " / "."""
+class NwipeLogRefused(ValueError):
+    """The text is not usable as erasure evidence. The message is Dutch, then English after
+    " / "."""
+
+
+class NotAnNwipeLog(NwipeLogRefused):
+    """The text is not an nwipe log."""
+
+
+class TablesWithoutLog(NwipeLogRefused):
+    """Only nwipe's summary tables, without the log lines that produced them (pasted)."""
 
 
 class NwipeOutcome(StrEnum):
@@ -186,7 +197,7 @@ class NwipeLog:
     rounds: int | None
     blanking: bool | None  # final zero (blank) pass on or off, when logged
     prng: str | None
-    started_at: datetime | None  # first timestamp in the log
+    started_at: datetime | None  # when the wipe started (first "Invoking method" line)
     ended_at: datetime | None  # last timestamp in the log
     drives: list[DriveResult]
     dmi: dict[str, str]  # every dmidecode keyword nwipe logged, first value, as logged
@@ -195,6 +206,23 @@ class NwipeLog:
     final_message: str | None  # "completed", "aborted" or "errors": nwipe's closing line
     other_system_serials: list[str]  # further *different* real system serials (merged logs)
     warnings: list[str]
+    log_started_at: datetime | None = None  # first timestamp in the log
+    # nwipe before 0.31 (2019-2020) wrote no Error Summary table: its log cannot show that
+    # the drive had no pass or verification errors.
+    no_error_summary_version: bool = False
+
+    @property
+    def refusal(self) -> str | None:
+        """Why this log cannot count as evidence at all (Dutch / English), or None."""
+        if self.no_error_summary_version:
+            version = f" (nwipe {self.nwipe_version})" if self.nwipe_version else ""
+            return (
+                f"Deze nwipe-versie schrijft geen foutoverzicht{version}: de log toont niet dat "
+                "het wissen zonder fouten ging. Wis opnieuw met nwipe 0.31 of nieuwer. / "
+                f"This nwipe version's log has no error summary{version}: it cannot show that "
+                "the erasure had no errors. Erase again with nwipe 0.31 or later."
+            )
+        return None
 
     @property
     def all_erased(self) -> bool:
@@ -313,7 +341,24 @@ def parse_nwipe_log(text: str | bytes) -> NwipeLog:
     text = _normalise(text)
     if not _looks_like_nwipe(text):
         raise NotAnNwipeLog(_rejection_message(text))
-    return _Parser(text).parse()
+    log = _Parser(text).parse()
+    if (log.summary_found or log.error_summary_found) and not _tables_have_log_lines(text, log):
+        raise TablesWithoutLog(
+            "Dit zijn alleen de samenvattingstabellen van nwipe, zonder de logregels die ze "
+            "maakten; dat is geen bewijs. Upload het hele logbestand. / These are only nwipe's "
+            "summary tables, without the log lines that produced them; that is not evidence. "
+            "Upload the whole log file."
+        )
+    return log
+
+
+def _tables_have_log_lines(text: str, log: NwipeLog) -> bool:
+    """Every drive in the tables is named by a timestamped nwipe line (found, wiped...)."""
+    for drive in log.drives:
+        name = drive.device.rsplit("/", 1)[-1]
+        if not any(_LEVEL_LINE_RE.match(line) for _, line in _lines_containing(text, name)):
+            return False
+    return bool(_LEVEL_LINE_RE.search(text))
 
 
 # --------------------------------------------------------------------------- internals
@@ -334,6 +379,15 @@ _PREFIX_RE = re.compile(
 )
 _KEY_VALUE_RE = re.compile(r"([A-Za-z][\w-]*)[ \t]*=[ \t]*(.*)")
 _BANNER_RE = re.compile(r"(?:banner[ \t]*=[ \t]*)?nwipe v?(\d+\.\d+[0-9A-Za-z.+_-]*)")
+# ShredOS replaces nwipe's banner: "ShredOS v<buildroot>_<release>_<arch>_<nwipe version>".
+_SHREDOS_BANNER_RE = re.compile(
+    r"(?:banner[ \t]*=[ \t]*)?ShredOS v?[0-9][\w.-]*_v?(\d+\.\d+[0-9A-Za-z.+-]*)"
+)
+_OLD_PREFIX_RE = re.compile(
+    r"^\[\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}:\d{2}\] nwipe: (?:" + _LEVELS + r"):", re.M
+)
+# The Drive Status column titles; nwipe 0.29-0.30 printed them without the table's title.
+_STATUS_TITLES_RE = re.compile(r"^!?[ \t]*Device[ \t]*\|[ \t]*Status[ \t]*\|[ \t]*Thru-put", re.M)
 _SIZE_RE = re.compile(r"\d+(?:[.,]\d+)?[ \t]*[KMGTPE]?i?B", re.IGNORECASE)
 _SERIAL_LINE_RE = re.compile(r"(?:Device[ \t]+)?(\S+)[ \t]+has serial number[ \t]*(.*)")
 _SECT_BLK_DEV_RE = re.compile(r"(\S+?),?[ \t]+sect/blk/dev[ \t]+-?\d+/-?\d+/(\d{1,20})")
@@ -486,6 +540,10 @@ def _header_positions(text: str, title: str) -> list[int]:
     ]
 
 
+def _column_title_positions(text: str) -> list[int]:
+    return [match.start() for match in _STATUS_TITLES_RE.finditer(text)]
+
+
 def _stamp_to_datetime(match: re.Match[str]) -> datetime | None:
     year, month, day, hour, minute, second = (int(part) for part in match.groups())
     try:
@@ -626,6 +684,7 @@ class _Parser:
         elif total:
             rounds = int(total[2])
 
+        version = self._version(options)
         blanking = None
         if total:
             blanking = total[3] == "B"
@@ -636,14 +695,15 @@ class _Parser:
             system_serial=system_serial,
             system_manufacturer=_real_or_none(dmi.get("system-manufacturer"), vendor=True),
             system_product=_real_or_none(dmi.get("system-product-name"), vendor=True),
-            nwipe_version=self._version(options),
+            nwipe_version=version,
             method=method,
             verification=verification,
             rounds=rounds,
             blanking=blanking,
             prng=options.get("prng") or None,
-            started_at=self._first_timestamp(),
+            started_at=self._wipe_start(),
             ended_at=self._last_timestamp(),
+            log_started_at=self._first_timestamp(),
             drives=drives,
             dmi=dmi,
             summary_found=summary_found,
@@ -651,6 +711,8 @@ class _Parser:
             final_message=self._final_message(last_summary),
             other_system_serials=other_system_serials,
             warnings=self.warnings,
+            no_error_summary_version=not error_summary_found
+            and self._before_error_summary(version, summary_found),
         )
 
     # -- simple lines -------------------------------------------------------------------
@@ -677,15 +739,35 @@ class _Parser:
         return dmi, system_serials, options, flags
 
     def _version(self, options: dict[str, str]) -> str | None:
-        banner = options.get("banner", "")
-        match = _BANNER_RE.fullmatch(banner)
-        if match:
-            return match.group(1)
-        for _, line in _lines_containing(self.text, "nwipe "):
-            match = _BANNER_RE.fullmatch(_message(line))
+        """nwipe's banner: "nwipe 0.38", or ShredOS's "ShredOS v2021.08.2_21_x86-64_0.32.023"
+        whose last part is the nwipe version."""
+        banners = [options.get("banner", "")]
+        banners += [_message(line) for _, line in _lines_containing(self.text, "nwipe ")]
+        banners += [_message(line) for _, line in _lines_containing(self.text, "ShredOS v")]
+        for banner in banners:
+            match = _BANNER_RE.fullmatch(banner) or _SHREDOS_BANNER_RE.fullmatch(banner)
             if match:
                 return match.group(1)
         return None
+
+    def _wipe_start(self) -> datetime | None:
+        """The moment the first drive's wipe began, not the log's first line."""
+        for needle in ("Invoking method '", "Starting round ", "Starting pass "):
+            for _, line in _lines_containing(self.text, needle):
+                match = _STAMP_RE.search(line)
+                if match and (stamp := _stamp_to_datetime(match)) is not None:
+                    return stamp
+        return None
+
+    def _before_error_summary(self, version: str | None, summary_found: bool) -> bool:
+        """nwipe from before the Error Summary table (0.31, mid-2021)."""
+        if _OLD_PREFIX_RE.search(self.text):
+            return True  # "[...] nwipe: info:" lines: nwipe up to 0.28 (2019-2020)
+        numbers = re.match(r"(\d+)\.(\d+)", version or "")
+        if numbers and (int(numbers.group(1)), int(numbers.group(2))) < (0, 31):
+            return True
+        # nwipe 0.29-0.30 printed the Drive Status table without its title
+        return not summary_found and bool(_column_title_positions(self.text))
 
     def _found_devices(self) -> dict[str, _Found]:
         """check_device(): "Found /dev/sda, ATA, <model>, <size>, S/N=<serial>"."""
@@ -810,6 +892,8 @@ class _Parser:
     ) -> tuple[list[DriveResult], bool, bool, int]:
         error_headers = _header_positions(self.text, "Error Summary")
         status_headers = _header_positions(self.text, "Drive Status")
+        if not status_headers:
+            status_headers = _column_title_positions(self.text)  # nwipe 0.29-0.30
 
         # Pair each Drive Status table with the Error Summary printed just before it.
         runs: list[tuple[int | None, int | None]] = []

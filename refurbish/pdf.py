@@ -109,6 +109,24 @@ OUTCOMES = {
 }
 
 
+def run_details(entry: dict) -> list[str]:
+    """What the log said about the run, as short bilingual lines (empty for typed records)."""
+    lines = []
+    if entry.get("rounds") is not None:
+        lines.append(f"{entry['rounds']} ronde(s) / round(s)")
+    if entry.get("prng"):
+        lines.append(f"PRNG {entry['prng']}")
+    if entry.get("blanking") is not None:
+        lines.append(
+            "slotronde nullen / blanking" if entry["blanking"] else "geen slotronde / no blanking"
+        )
+    if entry.get("started_at"):
+        lines.append(f"start {entry['started_at'].replace('T', ' ')[:16]}")
+    if entry.get("sha256"):
+        lines.append(f"SHA-256 {entry['sha256'][:16]}…")
+    return lines
+
+
 def _pair(dutch: str, english: str) -> str:
     return f"{escape(dutch)}<br/><font color='#555555'><i>{escape(english)}</i></font>"
 
@@ -152,18 +170,21 @@ def _device_row(entry: dict, style) -> list:
             "",
         ]
     technique = TECHNIQUES.get(entry["technique"], (entry["technique"], entry["technique"]))
-    tool = " ".join(part for part in (entry.get("tool"), entry.get("tool_version")) if part)
+    tool = escape(" ".join(part for part in (entry.get("tool"), entry.get("tool_version")) if part))
     if entry.get("method"):
-        tool = f"{tool}, {entry['method']}" if tool else entry["method"]
+        tool = f"{tool}, {escape(entry['method'])}" if tool else escape(entry["method"])
+    tool += "".join(f"<br/>{escape(line)}" for line in run_details(entry))
+    # Certificates issued before the category was stored show the standard recorded then.
+    category = entry.get("category") or entry["standard"]
     result = RESULTS.get(entry["result"], (entry["result"], entry["result"]))
     return [
         Paragraph(device_text, style),
         Paragraph(
-            f"{escape(STANDARDS.get(entry['standard'], entry['standard']))}<br/>" + _pair(*outcome),
+            f"{escape(STANDARDS.get(category, category))}<br/>" + _pair(*outcome),
             style,
         ),
         Paragraph(_pair(*technique), style),
-        Paragraph(escape(tool or "-"), style),
+        Paragraph(tool or "-", style),
         Paragraph(escape(date.fromisoformat(entry["date"]).strftime("%d-%m-%Y")), style),
         Paragraph(escape(entry.get("verification") or "-"), style),
         Paragraph(_pair(*result), style),
@@ -219,10 +240,16 @@ def certificate_pdf(certificate, *, verify_url: str) -> bytes:
             _pair(
                 "De opknappartner verklaart dat de gegevens op de opslag van onderstaande "
                 "apparaten zijn verwijderd volgens NIST SP 800-88 Rev. 1, of dat de opslag is "
-                "vernietigd.",
+                "vernietigd. Per apparaat staat de categorie die het bewijs draagt: Clear voor "
+                "overschrijven (bij SSD en NVMe nooit meer dan Clear), Purge alleen voor een "
+                "sanitize- of secure-erase-opdracht van de schijf zelf, Destroy voor vernietigde "
+                "opslag. Alleen apparaten waarvan de laatste wisrun geslaagd is, staan als gewist.",
                 "The refurbisher declares that the data on the storage of the devices below "
                 "was sanitized according to NIST SP 800-88 Rev. 1, or that the storage was "
-                "destroyed.",
+                "destroyed. Each device shows the category its evidence supports: Clear for an "
+                "overwrite (never more than Clear on SSD and NVMe), Purge only for the drive's own "
+                "sanitize or secure-erase command, Destroy for destroyed storage. Only devices "
+                "whose latest erasure run passed are listed as erased.",
             ),
             styles["body"],
         ),

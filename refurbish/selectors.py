@@ -238,23 +238,64 @@ def device_detail(device: Device) -> dict:
     }
 
 
+# --- Erasure evidence ----------------------------------------------------------------------
+
+
+def erasure_moment(record: ErasureRecord):
+    """When the run happened: its end, else its start, else when it was recorded."""
+    return record.ended_at or record.started_at or record.created_at
+
+
+def latest_erasure(records) -> ErasureRecord | None:
+    """The run that decides: the latest by when it happened (an old pass uploaded after a new
+    failure does not win), then by when it was recorded."""
+    return max(records, key=lambda r: (erasure_moment(r), r.created_at, r.pk or 0), default=None)
+
+
+def erasure_evidence_holds(records) -> ErasureRecord | None:
+    """The latest run when the device's evidence says it is erased, else None.
+
+    The latest run decides, and per drive too: a drive whose latest run failed keeps the
+    device from being erased even when a later run of the machine left that drive out.
+    Each record needs its drives prefetched (or they are queried)."""
+    records = list(records)
+    latest = latest_erasure(records)
+    if latest is None or not latest.passed:
+        return None
+    per_drive: dict[str, tuple] = {}
+    for record in records:
+        for drive in record.drives.all():
+            if not drive.serial:
+                continue
+            key = (erasure_moment(record), record.created_at, record.pk or 0)
+            if drive.serial not in per_drive or per_drive[drive.serial][0] < key:
+                per_drive[drive.serial] = (key, drive.result)
+    if any(result != ErasureResult.PASSED for _key, result in per_drive.values()):
+        return None
+    return latest
+
+
 # --- Certificate -----------------------------------------------------------------------------
 
 
 def _certifying_records(donation: Donation) -> dict[int, ErasureRecord]:
-    """Per device the passed erasure that the certificate states: a destruction of the storage
-    if there is one (recycled devices list as destroyed), otherwise the latest passed run."""
+    """Per device the erasure that the certificate states: a destruction of the storage if
+    there is one (recycled devices list as destroyed), otherwise the latest run, and only
+    when the device's latest evidence (per run and per drive) passed."""
     records = (
-        ErasureRecord.objects.filter(device__donation=donation, result=ErasureResult.PASSED)
+        ErasureRecord.objects.filter(device__donation=donation)
         .prefetch_related(Prefetch("drives"))
         .order_by("device_id", "-created_at", "-id")
     )
-    chosen: dict[int, ErasureRecord] = {}
+    per_device: dict[int, list[ErasureRecord]] = {}
     for record in records:
-        current = chosen.get(record.device_id)
-        destroys = record.standard == ErasureStandard.DESTROY
-        if current is None or (destroys and current.standard != ErasureStandard.DESTROY):
-            chosen[record.device_id] = record
+        per_device.setdefault(record.device_id, []).append(record)
+    chosen: dict[int, ErasureRecord] = {}
+    for device_id, runs in per_device.items():
+        destroyed = [r for r in runs if r.standard == ErasureStandard.DESTROY and r.passed]
+        holds = destroyed[0] if destroyed else erasure_evidence_holds(runs)
+        if holds is not None:
+            chosen[device_id] = holds
     return chosen
 
 
@@ -279,6 +320,16 @@ def certificate_summary(donation: Donation) -> dict:
             entry.update(
                 outcome="destroyed" if record.standard == ErasureStandard.DESTROY else "erased",
                 standard=record.standard,
+                category=record.nist_category,
+                rounds=record.rounds,
+                prng=record.prng,
+                blanking=record.blanking,
+                started_at=(
+                    timezone.localtime(record.started_at).isoformat(timespec="minutes")
+                    if record.started_at
+                    else ""
+                ),
+                sha256=record.evidence_sha256,
                 technique=record.technique,
                 tool=record.tool,
                 tool_version=record.tool_version,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("apparaat/<int:device_id>/recyclen/", views.device_recycle, name="device_recycle"),
     path("labels/", views.labels, name="labels"),
     path("wislogs/", views.log_upload, name="log_upload"),
+    path("wislogs/taak/<int:job_id>/", views.log_job, name="log_job"),
     path("wisbewijs/<int:record_id>/", views.erasure_evidence, name="erasure_evidence"),
     path("wisstations/", views.station_tokens, name="station_tokens"),
     path(

@@ -20,6 +20,7 @@ from ..models import (
     ErasureStandard,
     ErasureTechnique,
 )
+from ..selectors import erasure_evidence_holds
 from .steps import run_step, written_files
 
 
@@ -73,6 +74,7 @@ def save_erasure_record(
     sha256: str = "",
     log_outcome: str = "",
     log_system_serial: str = "",
+    details: dict | None = None,
 ) -> ErasureRecord:
     """Write one erasure record (and its evidence file) for a locked device; no transition."""
     record = ErasureRecord(
@@ -94,6 +96,7 @@ def save_erasure_record(
         evidence_name=data.evidence_name[:255],
         log_outcome=log_outcome,
         log_system_serial=log_system_serial[:100],
+        **(details or {}),
     )
     if data.evidence_content is not None:
         record.evidence_sha256 = sha256 or hashlib.sha256(data.evidence_content).hexdigest()
@@ -107,9 +110,19 @@ def save_erasure_record(
     return record
 
 
-def erasure_mark_device(device: Device, record: ErasureRecord, *, by, organisation) -> bool:
-    """A passed erasure moves a received device to erased; returns whether it moved."""
-    if record.passed and device.state == Device.State.RECEIVED:
+def erasure_mark_device(
+    device: Device, record: ErasureRecord, *, by, organisation, history=None
+) -> bool:
+    """The device's latest erasure evidence decides its state: a received device whose
+    evidence holds becomes erased; an erased device whose latest run failed goes back to
+    received (it must be erased again). Returns whether it became erased.
+
+    `history`: the device's runs (drives prefetched) when the caller already knows them."""
+    if history is None:
+        records = device.erasure_records.exclude(standard=ErasureStandard.DESTROY)
+        history = records.prefetch_related("drives")
+    holds = erasure_evidence_holds(history)
+    if holds is not None and device.state == Device.State.RECEIVED:
         device_transition(
             device,
             Device.State.ERASED,
@@ -119,6 +132,15 @@ def erasure_mark_device(device: Device, record: ErasureRecord, *, by, organisati
             % {"standard": record.get_standard_display(), "tool": record.tool or "-"},
         )
         return True
+    if holds is None and device.state == Device.State.ERASED:
+        device_transition(
+            device,
+            Device.State.RECEIVED,
+            by=by,
+            organisation=organisation,
+            note=_("Opnieuw wissen: de laatste wisrun is mislukt (%(reason)s)")
+            % {"reason": record.failure_reason or record.get_result_display()},
+        )
     return False
 
 

@@ -95,6 +95,9 @@ written_files: ContextVar[list[str] | None] = ContextVar("refurbish_written_file
 
 @contextmanager
 def evidence_files_removed_on_failure():
+    """Nested (a log inside a batch's transaction), a step that succeeds hands its files to the
+    enclosing step, which removes them too if it fails as a whole."""
+    outer = written_files.get(None)
     written: list[str] = []
     token = written_files.set(written)
     try:
@@ -103,5 +106,8 @@ def evidence_files_removed_on_failure():
         for name in written:
             private_storage.delete(name)
         raise
+    else:
+        if outer is not None:
+            outer.extend(written)
     finally:
         written_files.reset(token)

@@ -40,3 +40,11 @@ def standard_label(value):
         return ErasureStandard(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def run_details(entry):
+    """What the log said about a certified run (rounds, PRNG, blanking, start, SHA-256)."""
+    from ..pdf import run_details as details
+
+    return details(entry) if isinstance(entry, dict) else []

@@ -60,7 +60,8 @@ def test_it_accepts_a_log_where_the_only_drive_was_erased():
     assert log.rounds == 1
     assert log.blanking is True
     assert log.prng == "XORoshiro-256"
-    assert log.started_at == datetime(2025, 3, 14, 9, 58, 12)
+    assert log.started_at == datetime(2025, 3, 14, 9, 58, 53)  # "Invoking method"
+    assert log.log_started_at == datetime(2025, 3, 14, 9, 58, 12)
     assert log.ended_at == datetime(2025, 3, 14, 10, 37, 53)
     assert log.final_message == "completed"
     assert log.drives == [

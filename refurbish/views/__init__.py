@@ -11,6 +11,7 @@ from .device import (
     device_inspection,
     device_log,
     device_recycle,
+    log_job,
     log_upload,
 )
 from .documents import (
@@ -39,6 +40,7 @@ __all__ = [
     "erasure_evidence",
     "intake",
     "labels",
+    "log_job",
     "log_upload",
     "station_token_revoke",
     "station_tokens",

@@ -3,7 +3,7 @@ page and finding a device by its tag."""
 
 from django.contrib import messages
 from django.core.exceptions import TooManyFilesSent
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,7 +18,8 @@ from ..erasure_logs import (
     erasure_logs_import,
 )
 from ..forms import DeviceFindForm, ErasureForm, InspectionForm, LogUploadForm, RecycleForm
-from ..models import ErasureSource
+from ..models import ErasureLogImport, ErasureSource
+from ..services import log_jobs
 from .common import own_device, refurbisher_required
 
 # --- One device ------------------------------------------------------------------------------
@@ -174,10 +175,24 @@ def log_upload(request):
             [_("Te veel bestanden tegelijk. Stop de logs in één zip-bestand en upload dat.")]
         )
     if form.is_bound and form.is_valid():
+        files = form.cleaned_data["logs"]
+        if log_jobs.erasure_log_upload_is_large(files):
+            job = log_jobs.erasure_log_job_enqueue(
+                files, organisation=request.organisation, by=request.user
+            )
+            return redirect("refurbish:log_job", job.pk)
         results = erasure_logs_import(
-            ((f.name, f.read()) for f in form.cleaned_data["logs"]),
+            ((f.name, f.read()) for f in files),
             organisation=request.organisation,
             by=request.user,
             source=ErasureSource.UPLOAD,
         )
     return render(request, "refurbish/log_upload.html", {"form": form, "results": results})
+
+
+@refurbisher_required
+@require_GET
+def log_job(request, job_id):
+    """A large log upload being recorded in the background; the page refreshes itself."""
+    job = get_object_or_404(ErasureLogImport, pk=job_id, organisation=request.organisation)
+    return render(request, "refurbish/log_job.html", {"job": job})
