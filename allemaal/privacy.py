@@ -165,6 +165,7 @@ REGISTER: list[Entry] = [
         + _f("helprequests.ConnectivityAssignment", "assigned_by", "fulfilled_by", "withdrawn_by")
         + _f("helprequests.ConnectivityEvent", "by", "note")
         + _f("helprequests.ProvisionUpload", "uploaded_by")
+        + _f("refurbish.ErasureLogImport", "uploaded_by")
         + _f("refurbish.IntakeScan", "by")
         + _f("refurbish.DeviceInspection", "by")
         + _f("refurbish.StationToken", "created_by", "revoked_by")
@@ -250,6 +251,7 @@ NOT_PERSONAL: dict[str, str] = {
     "admin.LogEntry.object_id": "the id of the changed object",
     "refurbish.StationToken.name": "a wiping station's name (a machine)",
     "refurbish.ErasureCertificate.summary": "counts per device type and method, no names",
+    "refurbish.ErasureRecord.flags": "what the platform noticed in a log (a drive seen in two machines)",
     "distribution.AllocationRun.error": "a program error of a run",
     "distribution.Allocation.reasons": "codes the solver writes (group, region, grade)",
     "distribution.DeviceReturn.contact": "the support contact the return came from (its row)",
