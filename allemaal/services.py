@@ -389,3 +389,29 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         return Membership.objects.create(
             user=user, organisation=invitation.organisation, role=invitation.role
         )
+
+
+# --- Staff accounts ------------------------------------------------------------------------
+
+STAFF_ROLES = {"coordinator": "coordinators", "helpdesk": "helpdesk"}
+
+
+def staff_account_create(*, email: str, role: str) -> User:
+    """A superuser's act: a staff account in one staff group, without a usable password; the
+    person sets one through the reset link mailed to them, then sets up two-step verification
+    before any page opens."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import Group
+
+    if role not in STAFF_ROLES:
+        raise DomainError(_("Onbekende rol: %(role)s.") % {"role": role})
+    email = email.strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email=email).exists():
+            raise DomainError(_("Er bestaat al een account met dit e-mailadres."))
+        if EmailAddress.objects.filter(email__iexact=email).exists():
+            raise DomainError(_("Er bestaat al een account met dit e-mailadres."))
+        user = User.objects.create_user(email=email, password=None, is_staff=True)
+        user.groups.add(Group.objects.get_or_create(name=STAFF_ROLES[role])[0])
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user

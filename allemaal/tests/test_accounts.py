@@ -100,7 +100,7 @@ def test_staff_without_totp_are_sent_to_set_it_up_first(client, db):
     client.force_login(user)
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert response.url == reverse("mfa_activate_totp")
+    assert response.url == reverse("mfa_index")
 
 
 def test_a_coordinator_with_totp_reaches_the_branded_admin(client, coordinator):
