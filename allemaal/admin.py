@@ -219,7 +219,25 @@ class NotificationAdmin(FastChangeListMixin, admin.ModelAdmin):
     # An address as typed and in lower case, on the index of addresses (never a LIKE).
     exact_search = {"to_email": lambda term: list({term.strip(), term.strip().lower()} - {""})}
     search_help_text = _("Het e-mailadres, precies.")
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # Never the sealed copy: it holds the one-time link until the mail is sent.
+    fields = [
+        "created_at",
+        "kind",
+        "to_email",
+        "recipient",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+        "next_attempt_at",
+        "give_up_at",
+        "last_error",
+        "one_time_link",
+        "subject",
+        "body_text",
+        "body_html",
+    ]
+    readonly_fields = fields
     actions = ["requeue"]
     date_hierarchy = None
 
@@ -229,7 +247,10 @@ class NotificationAdmin(FastChangeListMixin, admin.ModelAdmin):
     @admin.action(description=_("Opnieuw versturen"), permissions=["change"])
     def requeue(self, request, queryset):
         for notification in queryset:
-            services.notification_requeue(notification)
+            try:
+                services.notification_requeue(notification, request=request)
+            except services.DomainError as exc:
+                self.message_user(request, f"{notification}: {exc}", messages.ERROR)
         self.message_user(request, _("Opnieuw in de wachtrij gezet."), messages.SUCCESS)
 
 
