@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -260,3 +262,14 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["=email", "organisation__name"]
     readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at"]
+
+
+# allauth's e-mail addresses: marking one verified is a change, never a view-only action.
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class VerifiedEmailAddressAdmin(EmailAddressAdmin):
+    @admin.action(description=_("Markeren als bevestigd"), permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)

@@ -321,3 +321,13 @@ def test_organisation_users_are_not_forced_to_two_step(client, donor):
     client.force_login(donor)
     assert client.get(reverse("dashboard")).status_code in (200, 302)
     assert client.get(reverse("organisation_detail")).status_code == 200
+
+
+def test_a_refurbisher_admin_is_asked_to_switch_two_step_on_until_it_does(client, refurbisher):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    client.force_login(refurbisher)
+    notice = "Zet tweestapsverificatie aan"
+    assert notice in client.get(reverse("refurbish:log_upload")).content.decode()
+    TOTP.activate(refurbisher, generate_totp_secret())
+    assert notice not in client.get(reverse("refurbish:log_upload")).content.decode()
