@@ -184,8 +184,9 @@ def _ran(response) -> bool:
         return True
     if not response.redirect_chain:
         return "cl" not in response.context
+    django_text = translation.gettext  # Django's own message, not one of ours to translate
     with translation.override("nl"):
-        refused = translation.gettext("No action selected.")
+        refused = django_text("No action selected.")
     return refused not in [str(m) for m in response.context["messages"]]
 
 
