@@ -172,7 +172,9 @@ class UserAdmin(BaseUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         if request.user.is_superuser:
             return super().get_readonly_fields(request, obj)
-        return ["last_login", "date_joined"]
+        # The address is the log-in and where reset links go: changing it would hand the
+        # account to whoever chose the new one.
+        return ["email", "last_login", "date_joined"]
 
     def get_list_display(self, request):
         if request.user.is_superuser:
