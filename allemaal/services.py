@@ -418,7 +418,7 @@ def invitation_renew_link(*, email: str) -> Invitation:
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("organisation", "invited_by")
             .filter(email=email.strip().lower(), accepted_at__isnull=True)
             .order_by("-created_at")
