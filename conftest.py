@@ -58,6 +58,25 @@ def _isolated_run(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_passes_second_factor():
+    """`client.force_login` stands for a whole log-in: for a user with a second factor, the
+    session records that it was verified, as allauth's log-in does. Tests of a session without
+    it pop `MFA_SESSION_KEY` (see allemaal/tests/test_staff_security.py)."""
+    from django.contrib.auth.signals import user_logged_in
+    from django.http import HttpRequest
+
+    from allemaal.middleware import MFA_SESSION_KEY, has_second_factor
+
+    def mark(sender, request, user, **kwargs):
+        if type(request) is HttpRequest and user.is_staff and has_second_factor(user):
+            request.session[MFA_SESSION_KEY] = True
+
+    user_logged_in.connect(mark, dispatch_uid="test_force_login_mfa")
+    yield
+    user_logged_in.disconnect(dispatch_uid="test_force_login_mfa")
+
+
 @pytest.fixture
 def coordinator(db):
     return staff_user("coordinators", email="coordinator@example.org")

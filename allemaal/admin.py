@@ -1,9 +1,12 @@
 from pathlib import Path
 
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -103,7 +106,7 @@ class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
     actions = ["verify", "reject"]
     list_select_related = ["status_changed_by"]
 
-    @admin.action(description=_("Controleren en goedkeuren"))
+    @admin.action(description=_("Controleren en goedkeuren"), permissions=["change"])
     def verify(self, request, queryset):
         for organisation in queryset:
             services.organisation_verify(organisation, by=request.user)
@@ -118,7 +121,7 @@ class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Afwijzen (met reden)"))
+    @admin.action(description=_("Afwijzen (met reden)"), permissions=["change"])
     def reject(self, request, queryset):
         return ask_reason(
             self,
@@ -133,6 +136,9 @@ class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    """Superusers manage staff; coordinators see organisation users only, and only the fields
+    they need: never rights, groups, staff or superuser flags, nor anyone's password."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_active", "groups"]
@@ -143,8 +149,51 @@ class UserAdmin(BaseUserAdmin):
         (_("Rechten"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Data"), {"fields": ["last_login", "date_joined"]}),
     ]
+    coordinator_fieldsets = [
+        (None, {"fields": ["email", "language"]}),
+        (_("Persoon"), {"fields": ["first_name", "last_name"]}),
+        (_("Toegang"), {"fields": ["is_active"]}),
+        (_("Data"), {"fields": ["last_login", "date_joined"]}),
+    ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     actions = [admin_privacy.export_personal_data, admin_privacy.erase_personal_data]
+
+    def get_queryset(self, request):
+        users = super().get_queryset(request)
+        if request.user.is_superuser:
+            return users
+        # Staff accounts are out of a coordinator's reach: not listed, not found, not changed.
+        return users.filter(is_staff=False, is_superuser=False)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.coordinator_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        # The address is the log-in and where reset links go: changing it would hand the
+        # account to whoever chose the new one.
+        return ["email", "last_login", "date_joined"]
+
+    def get_list_display(self, request):
+        if request.user.is_superuser:
+            return self.list_display
+        return ["email", "first_name", "last_name", "is_active", "last_login"]
+
+    def get_list_filter(self, request):
+        return self.list_filter if request.user.is_superuser else ["is_active"]
+
+    def has_add_permission(self, request):
+        # New accounts: organisation users sign up; staff are made by a superuser
+        # (here or with `manage.py create_staff`).
+        return request.user.is_superuser
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 class NotificationKindFilter(admin.SimpleListFilter):
@@ -175,17 +224,38 @@ class NotificationAdmin(FastChangeListMixin, admin.ModelAdmin):
     # An address as typed and in lower case, on the index of addresses (never a LIKE).
     exact_search = {"to_email": lambda term: list({term.strip(), term.strip().lower()} - {""})}
     search_help_text = _("Het e-mailadres, precies.")
-    readonly_fields = [f.name for f in Notification._meta.fields]
+    # Never the sealed copy: it holds the one-time link until the mail is sent.
+    fields = [
+        "created_at",
+        "kind",
+        "to_email",
+        "recipient",
+        "language",
+        "status",
+        "attempts",
+        "sent_at",
+        "next_attempt_at",
+        "give_up_at",
+        "last_error",
+        "one_time_link",
+        "subject",
+        "body_text",
+        "body_html",
+    ]
+    readonly_fields = fields
     actions = ["requeue"]
     date_hierarchy = None
 
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description=_("Opnieuw versturen"))
+    @admin.action(description=_("Opnieuw versturen"), permissions=["change"])
     def requeue(self, request, queryset):
         for notification in queryset:
-            services.notification_requeue(notification)
+            try:
+                services.notification_requeue(notification, request=request)
+            except services.DomainError as exc:
+                self.message_user(request, f"{notification}: {exc}", messages.ERROR)
         self.message_user(request, _("Opnieuw in de wachtrij gezet."), messages.SUCCESS)
 
 
@@ -195,3 +265,14 @@ class InvitationAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["=email", "organisation__name"]
     readonly_fields = ["token_hash", "invited_by", "created_at", "accepted_at"]
+
+
+# allauth's e-mail addresses: marking one verified is a change, never a view-only action.
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class VerifiedEmailAddressAdmin(EmailAddressAdmin):
+    @admin.action(description=_("Markeren als bevestigd"), permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)

@@ -15,4 +15,10 @@ class AllemaalConfig(AppConfig):
             if request is not None and hasattr(request, "session"):
                 request.session.pop(MFA_SESSION_KEY, None)
 
+        def remember_mfa_check(sender, request=None, **kwargs):
+            # Setting up a factor proves it: the session goes on without a second log-in.
+            if request is not None and hasattr(request, "session"):
+                request.session[MFA_SESSION_KEY] = True
+
         mfa_signals.authenticator_removed.connect(forget_mfa_check, weak=False)
+        mfa_signals.authenticator_added.connect(remember_mfa_check, weak=False)

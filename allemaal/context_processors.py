@@ -10,7 +10,22 @@ def platform(request):
             from .models import Membership
 
             membership = Membership.objects.select_related("organisation").filter(user=user).first()
+
+    def ask_second_factor() -> bool:
+        # Refurbisher admins hold erasure evidence and station tokens: asked (not forced) to
+        # switch two-step verification on. Called only by templates that show the notice.
+        from .middleware import has_second_factor
+        from .models import Organisation
+
+        return bool(
+            membership
+            and membership.is_admin
+            and membership.organisation.kind == Organisation.Kind.REFURBISHER
+            and not has_second_factor(user)
+        )
+
     return {
+        "ask_second_factor": ask_second_factor,
         "SUPPORT_PHONE": settings.SUPPORT_PHONE,
         "SUPPORT_HOURS": settings.SUPPORT_HOURS,
         "current_membership": membership,

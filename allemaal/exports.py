@@ -251,11 +251,18 @@ class ExportMixin:
             ]
         return response
 
-    @admin.action(description=gettext_lazy("Geselecteerde exporteren (CSV)"))
+    def has_export_permission(self, request):
+        return can_export(request.user, self.model)
+
+    @admin.action(
+        description=gettext_lazy("Geselecteerde exporteren (CSV)"), permissions=["export"]
+    )
     def export_selected_csv(self, request, queryset):
         return self._export_selected(request, queryset, "csv")
 
-    @admin.action(description=gettext_lazy("Geselecteerde exporteren (Excel)"))
+    @admin.action(
+        description=gettext_lazy("Geselecteerde exporteren (Excel)"), permissions=["export"]
+    )
     def export_selected_xlsx(self, request, queryset):
         return self._export_selected(request, queryset, "xlsx")
 

@@ -8,9 +8,28 @@ from django.utils.translation import gettext as _
 from .uploads import REQUEST_OVERHEAD_BYTES, number_text, too_large_message
 
 MFA_SESSION_KEY = "allemaal_staff_mfa_ok"
-# Pages that staff must reach while they have no TOTP yet.
-_MFA_FREE_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/media/")
-_STAFF_PREFIXES = ("/admin/", "/helpdesk/", "/coordinatie/")
+# The only pages a staff user reaches before a second factor is verified in the session: the
+# set-up of that factor (allauth's mfa pages), log-out, re-authentication, the language switch.
+# Static files and the health checks are answered before this middleware.
+MFA_FREE_URL_NAMES = frozenset(
+    {
+        "account_logout",
+        "account_reauthenticate",
+        "set_language",
+        "mfa_index",
+        "mfa_authenticate",
+        "mfa_reauthenticate",
+        "mfa_activate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "mfa_download_recovery_codes",
+        "mfa_list_webauthn",
+        "mfa_add_webauthn",
+        "mfa_reauthenticate_webauthn",
+    }
+)
+# A second factor: an authenticator app or a passkey (recovery codes only back them up).
+SECOND_FACTOR_TYPES = ("totp", "webauthn")
 
 
 class ContentSecurityPolicyMiddleware:
@@ -24,40 +43,52 @@ class ContentSecurityPolicyMiddleware:
 
 
 class StaffMfaRequiredMiddleware:
-    """Staff (coordinators, helpdesk) must set up TOTP before the admin or staff pages open.
+    """Every staff session needs a verified second factor, on every URL (allow-list, not a list
+    of staff prefixes): staff without one get only the pages to set it up or to confirm it.
 
-    The check is remembered in the session so that admin pages do not pay a query for it; the
-    session flag is dropped when the user's authenticators change (see signals).
+    Verified means allauth recorded an MFA step in this session (at log-in or re-authentication),
+    or the factor was set up in this session. The outcome is remembered in the session, so that
+    pages do not pay a query for it; the flag is dropped when an authenticator is removed (see
+    AllemaalConfig.ready). Staff groups open nothing without `is_staff`, so the flag decides.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = request.user
-        if (
-            user.is_authenticated
-            and user.is_staff
-            and request.path.startswith(_STAFF_PREFIXES)
-            and not request.session.get(MFA_SESSION_KEY)
-        ):
-            if not has_totp(user):
-                messages.warning(
-                    request,
-                    _(
-                        "Stel eerst tweestapsverificatie (een authenticator-app) in. "
-                        "Daarna opent het beheer."
-                    ),
-                )
-                return redirect("mfa_activate_totp")
-            request.session[MFA_SESSION_KEY] = True
         return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not (user.is_authenticated and user.is_staff) or request.session.get(MFA_SESSION_KEY):
+            return None
+        if mfa_verified_in_session(request):
+            request.session[MFA_SESSION_KEY] = True
+            return None
+        if request.resolver_match.url_name in MFA_FREE_URL_NAMES:
+            return None
+        if has_second_factor(user):
+            return redirect("mfa_reauthenticate")
+        messages.warning(
+            request,
+            _(
+                "Stel eerst tweestapsverificatie in: een authenticator-app of een passkey. "
+                "Daarna opent de rest van de site."
+            ),
+        )
+        return redirect("mfa_index")
 
-def has_totp(user) -> bool:
+
+def mfa_verified_in_session(request) -> bool:
+    from allauth.account.authentication import get_authentication_records
+
+    return any(r.get("method") == "mfa" for r in get_authentication_records(request, request.user))
+
+
+def has_second_factor(user) -> bool:
     from allauth.mfa.models import Authenticator
 
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return Authenticator.objects.filter(user=user, type__in=SECOND_FACTOR_TYPES).exists()
 
 
 class UploadLimitMiddleware:

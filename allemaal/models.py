@@ -1,6 +1,7 @@
 """The platform core: users, organisations, memberships, invitations and the notification outbox."""
 
 import hashlib
+import re
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -218,6 +219,18 @@ class Membership(models.Model):
         return self.role == self.Role.ADMIN
 
 
+# The paths of one-time links; a mail's copy for staff shows a placeholder instead.
+ONE_TIME_LINK = re.compile(
+    r"(?:https?://[^\s\"'<>/]+)?/(?:accounts/password/reset/key|accounts/confirm-email|uitnodiging)"
+    r"/[^\s\"'<>]*"
+)
+ONE_TIME_LINK_PLACEHOLDER = "[eenmalige link verborgen]"
+
+
+def redact_one_time_links(text: str) -> str:
+    return ONE_TIME_LINK.sub(ONE_TIME_LINK_PLACEHOLDER, text)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -268,8 +281,14 @@ class Notification(models.Model):
     language = models.CharField(_("taal"), max_length=5, default="nl")
     kind = models.CharField(_("soort"), max_length=100)
     subject = models.CharField(_("onderwerp"), max_length=250)
+    # What staff see: a one-time link (password reset, e-mail confirmation, invitation) is
+    # replaced by a placeholder. The mail as sent waits in the sealed fields, which no page or
+    # export shows, and which are emptied once it is sent or given up.
     body_text = models.TextField(_("tekst"))
     body_html = models.TextField(_("HTML"), blank=True)
+    one_time_link = models.BooleanField(_("bevat eenmalige link"), default=False)
+    sealed_text = models.TextField(blank=True, editable=False)
+    sealed_html = models.TextField(blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -20,7 +20,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from .models import Invitation, Membership, Notification, Organisation, User, hash_token
+from .models import (
+    Invitation,
+    Membership,
+    Notification,
+    Organisation,
+    User,
+    hash_token,
+    redact_one_time_links,
+)
 from .postcodes import province_for_postcode
 from .transitions import transition
 
@@ -122,13 +130,19 @@ def notification_queue_rendered(
     recipient: User | None = None,
     language: str = "nl",
 ) -> Notification:
-    """Write an already rendered e-mail to the outbox and send it after commit."""
+    """Write an already rendered e-mail to the outbox and send it after commit; a one-time link
+    in it is kept only in the sealed copy until it is sent."""
+    shown_text, shown_html = redact_one_time_links(body_text), redact_one_time_links(body_html)
+    sealed = (shown_text, shown_html) != (body_text, body_html)
     notification = Notification.objects.create(
         kind=kind,
         to_email=to_email,
         subject=subject[:250],
-        body_text=body_text,
-        body_html=body_html,
+        body_text=shown_text,
+        body_html=shown_html,
+        one_time_link=sealed,
+        sealed_text=body_text if sealed else "",
+        sealed_html=body_html if sealed else "",
         recipient=recipient,
         language=language,
         # The send queued on commit holds the row until then; if that enqueue is lost (the
@@ -169,14 +183,14 @@ def notification_send(notification_id: int) -> bool:
         )
         if notification is None:
             return False
+        text, html = notification.body_text, notification.body_html
+        if notification.one_time_link:
+            text, html = notification.sealed_text, notification.sealed_html
         message = EmailMultiAlternatives(
-            notification.subject,
-            notification.body_text,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.to_email],
+            notification.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.to_email]
         )
-        if notification.body_html:
-            message.attach_alternative(notification.body_html, "text/html")
+        if html:
+            message.attach_alternative(html, "text/html")
         notification.attempts += 1
         try:
             message.send()
@@ -187,8 +201,13 @@ def notification_send(notification_id: int) -> bool:
             notification.status = Notification.Status.SENT
             notification.sent_at = timezone.now()
             notification.last_error = ""
+        if notification.status != Notification.Status.PENDING:
+            # Sent or given up: the one-time link is not kept (a re-send issues a fresh one).
+            notification.sealed_text = notification.sealed_html = ""
         notification.save(
             update_fields=[
+                "sealed_text",
+                "sealed_html",
                 "attempts",
                 "last_error",
                 "status",
@@ -229,8 +248,12 @@ def _notification_schedule_retry(notification: Notification, error: str) -> None
     )
 
 
-def notification_requeue(notification: Notification) -> None:
-    """Give a failed notification a new series of attempts (coordinators, from the admin)."""
+def notification_requeue(notification: Notification, *, request=None) -> None:
+    """Give a failed notification a new series of attempts (coordinators, from the admin). A
+    mail with a one-time link is never sent twice: a fresh link is issued in a new mail."""
+    if notification.one_time_link:
+        _notification_reissue_link(notification, request=request)
+        return
     with transaction.atomic():
         locked = Notification.objects.select_for_update().get(pk=notification.pk)
         if locked.status == Notification.Status.SENT:
@@ -241,6 +264,28 @@ def notification_requeue(notification: Notification) -> None:
         locked.next_attempt_at = timezone.now() + _lease()
         locked.save(update_fields=["status", "attempts", "give_up_at", "next_attempt_at"])
         transaction.on_commit(lambda: _enqueue_notification(locked.pk))
+
+
+def _notification_reissue_link(notification: Notification, *, request) -> None:
+    from allauth.account.forms import ResetPasswordForm
+    from allauth.account.models import EmailAddress
+
+    kind = notification.kind
+    if kind.startswith("password_reset"):
+        form = ResetPasswordForm(data={"email": notification.to_email})
+        if form.is_valid():
+            form.save(request)
+    elif kind.startswith("email_confirmation"):
+        address = EmailAddress.objects.filter(
+            email__iexact=notification.to_email, verified=False
+        ).first()
+        if address is None:
+            raise DomainError(_("Dit adres is al bevestigd; er is niets opnieuw te sturen."))
+        address.send_confirmation(request)
+    elif kind == "invitation":
+        invitation_renew_link(email=notification.to_email)
+    else:
+        raise DomainError(_("Deze e-mail kan niet opnieuw worden verstuurd."))
 
 
 def notifications_resend_stuck(limit: int = 500) -> int:
@@ -367,6 +412,36 @@ def invitation_create(*, organisation: Organisation, by: User, email: str, role:
     return CreatedInvitation(invitation=invitation, url=url)
 
 
+def invitation_renew_link(*, email: str) -> Invitation:
+    """A new one-time link for the open invitation of `email` (the old link stops working),
+    mailed again; for a coordinator re-sending an invitation mail from the outbox."""
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("organisation", "invited_by")
+            .filter(email=email.strip().lower(), accepted_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if invitation is None:
+            raise DomainError(_("Er staat geen openstaande uitnodiging voor dit adres."))
+        invitation.token_hash = hash_token(token)
+        invitation.save(update_fields=["token_hash"])
+        inviter = invitation.invited_by
+        notification_queue(
+            kind="invitation",
+            to_email=invitation.email,
+            language=inviter.language if inviter else None,
+            context={
+                "organisation": invitation.organisation,
+                "invited_by": inviter,
+                "url": settings.SITE_URL + reverse("invitation_accept", args=[token]),
+            },
+        )
+    return invitation
+
+
 def invitation_accept(*, token: str, user: User) -> Membership:
     """The invited person, logged in with the invited (verified) address, joins."""
     with transaction.atomic():
@@ -389,3 +464,29 @@ def invitation_accept(*, token: str, user: User) -> Membership:
         return Membership.objects.create(
             user=user, organisation=invitation.organisation, role=invitation.role
         )
+
+
+# --- Staff accounts ------------------------------------------------------------------------
+
+STAFF_ROLES = {"coordinator": "coordinators", "helpdesk": "helpdesk"}
+
+
+def staff_account_create(*, email: str, role: str) -> User:
+    """A superuser's act: a staff account in one staff group, without a usable password; the
+    person sets one through the reset link mailed to them, then sets up two-step verification
+    before any page opens."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.models import Group
+
+    if role not in STAFF_ROLES:
+        raise DomainError(_("Onbekende rol: %(role)s.") % {"role": role})
+    email = email.strip().lower()
+    with transaction.atomic():
+        if User.objects.filter(email=email).exists():
+            raise DomainError(_("Er bestaat al een account met dit e-mailadres."))
+        if EmailAddress.objects.filter(email__iexact=email).exists():
+            raise DomainError(_("Er bestaat al een account met dit e-mailadres."))
+        user = User.objects.create_user(email=email, password=None, is_staff=True)
+        user.groups.add(Group.objects.get_or_create(name=STAFF_ROLES[role])[0])
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user

@@ -211,10 +211,12 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[#allemaaldigitaal] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Two-step verification: an authenticator app (TOTP) or a passkey (WebAuthn), with recovery codes.
+# Every staff session needs one before any page opens (allemaal.middleware.StaffMfaRequired...).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "allemaal-digitaal"
-# Groups whose members must use TOTP before reaching the admin or the helpdesk.
-MFA_REQUIRED_GROUPS = ["coordinators", "helpdesk"]
+# Browsers allow passkeys on http only for localhost: `make run` with DEBUG.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]

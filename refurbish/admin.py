@@ -242,7 +242,7 @@ class StationTokenAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Intrekken"))
+    @admin.action(description=_("Intrekken"), permissions=["change"])
     def revoke(self, request, queryset):
         for token in queryset:
             services.station_token_revoke(token, by=request.user)

@@ -111,7 +111,7 @@ def test_the_helpdesk_is_for_helpdesk_staff_and_coordinators_with_two_step_verif
     assert client.get(url).status_code == 403
     client.force_login(staff_user("helpdesk", with_totp=False, email="nieuw@example.org"))
     response = client.get(url)
-    assert response.status_code == 302 and response.url == reverse("mfa_activate_totp")
+    assert response.status_code == 302 and response.url == reverse("mfa_index")
     for user in (helpdesk, coordinator):
         client.force_login(user)
         assert client.get(url).status_code == 200
