@@ -251,7 +251,7 @@ NOT_PERSONAL: dict[str, str] = {
     "admin.LogEntry.object_id": "the id of the changed object",
     "refurbish.StationToken.name": "a wiping station's name (a machine)",
     "refurbish.ErasureCertificate.summary": "counts per device type and method, no names",
-    "refurbish.ErasureRecord.flags": "what the platform noticed in a log (a drive seen in two machines)",
+    "refurbish.ErasureRecord.flags": "what the platform noticed in a log (a drive in two machines)",
     "distribution.AllocationRun.error": "a program error of a run",
     "distribution.Allocation.reasons": "codes the solver writes (group, region, grade)",
     "distribution.DeviceReturn.contact": "the support contact the return came from (its row)",

@@ -29,7 +29,7 @@ def redact_stored_links(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allemaal', '0006_organisation_history'),
+        ('allemaal', '0007_user_inactivity_warned_at'),
     ]
 
     operations = [
