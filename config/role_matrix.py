@@ -54,6 +54,11 @@ SITE = {
     "refurbish:certificate_verify": EVERYONE,
     "distribution:help": EVERYONE,
     "distribution:help_kind": EVERYONE,
+    "privacy": EVERYONE,
+    # A person's own data (AVG): download or erase; staff accounts ask a superuser to erase
+    "personal_data": LOGGED_IN,
+    "personal_data_export": LOGGED_IN,
+    "personal_data_erase": LOGGED_IN,
     # Accounts (allauth): log-in, sign-up, reset and confirmation are open; the rest needs a log-in
     "account_login": EVERYONE,
     "account_signup": EVERYONE,
@@ -118,6 +123,7 @@ SITE = {
     "helprequests:telecom_detail": members("telecom"),
     "helprequests:telecom_csv": members("telecom"),
     "helprequests:telecom_upload": members("telecom"),
+    "helprequests:telecom_upload_job": members("telecom"),
     # Refurbishment (the workshop)
     "refurbish:dashboard": members("refurbisher"),
     "refurbish:donation": members("refurbisher"),
@@ -131,6 +137,7 @@ SITE = {
     "refurbish:device_recycle": members("refurbisher"),
     "refurbish:labels": members("refurbisher"),
     "refurbish:log_upload": members("refurbisher"),
+    "refurbish:log_job": members("refurbisher"),
     "refurbish:station_tokens": admins("refurbisher"),
     "refurbish:station_token_revoke": admins("refurbisher"),
     "refurbish:api_erasure_logs": NOBODY,  # a wiping station with its token, no user
@@ -213,6 +220,7 @@ ADMIN_MODELS = {
     "helprequests.ConnectivityAssignment": rights(),
     "helprequests.ConnectivityReminder": rights(change=NOBODY),
     "helprequests.CoordinatorDigest": rights(change=NOBODY),
+    "helprequests.ProvisionUpload": READ_ONLY,
     "refurbish.DeviceTrail": READ_ONLY,
     "refurbish.ErasureRecord": READ_ONLY,
     "refurbish.DeviceInspection": READ_ONLY,
@@ -236,6 +244,9 @@ ADMIN_ACTIONS = {
     "allemaal.Organisation.verify": COORD,
     "allemaal.Organisation.reject": COORD,
     "allemaal.Notification.requeue": COORD,  # a one-time link is issued afresh
+    # A person's data (AVG): coordinators for organisation users; staff accounts are superusers'.
+    "allemaal.User.export_personal_data": COORD,
+    "allemaal.User.erase_personal_data": COORD,
     "refurbish.StationToken.revoke": COORD,
     "donations.Donation.schedule_pickup": COORD,
     "donations.Donation.decline": COORD,

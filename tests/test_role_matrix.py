@@ -43,7 +43,7 @@ def test_every_url_name_is_in_the_matrix():
         if name in matrix.SITE or (match and (match[1], match[2]) in models):
             continue
         missing.append(name)
-    assert missing == [], "URLs missing from config/role_matrix.py"
+    assert missing == [], f"URLs missing from config/role_matrix.py: {missing}"
     assert set(matrix.SITE) - names == set(), "the matrix names URLs that do not exist"
 
 
