@@ -321,6 +321,8 @@ DONATION_MIN_BATCH_SIZE = env_int("DONATION_MIN_BATCH_SIZE", 10)
 HELPREQUEST_MAX_OPEN_PER_ORGANISATION = env_int("HELPREQUEST_MAX_OPEN_PER_ORGANISATION", 3)
 HELPREQUEST_MAX_DEVICES = env_int("HELPREQUEST_MAX_DEVICES", 500)
 ALLOCATION_DEBOUNCE_MINUTES = env_int("ALLOCATION_DEBOUNCE_MINUTES", 15)
+# Days an invitation to join an organisation stays valid.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 # Days after delivery before an organisation is reminded of its missing hand-out report.
 HANDOUT_REMINDER_DAYS = env_int("HANDOUT_REMINDER_DAYS", 14)
 # The delivery window promised to an organisation once its allocation is approved.
