@@ -182,14 +182,17 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Password rules (README, "Passwords"): length, not composition. At least 12 characters; not a
+# common password, not like the user's own address or name; not one repeated character or a
+# keyboard run (allemaal/passwords.py). No "one digit, one capital" rules.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "allemaal.passwords.RepeatAndKeyboardRunValidator"},
 ]
 if env_bool("FAST_PASSWORD_HASHER"):  # tests only: hashing dominates an otherwise quick suite
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
