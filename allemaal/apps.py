@@ -10,6 +10,9 @@ class AllemaalConfig(AppConfig):
         from allauth.mfa import signals as mfa_signals
 
         from .middleware import MFA_SESSION_KEY
+        from .sessions import connect_signals
+
+        connect_signals()
 
         def forget_mfa_check(sender, request=None, **kwargs):
             if request is not None and hasattr(request, "session"):

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "phonenumber_field",
     "allemaal",
     "donations",
@@ -104,8 +105,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: an idle, too old or deactivated session ends (with a
+    # message) before anything else looks at the user.
+    "allemaal.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "allemaal.middleware.StaffMfaRequiredMiddleware",
     # A dead database, cache or broker: a plain 503 page instead of a 500.
     "config.resilience.ServiceUnavailableMiddleware",
@@ -196,6 +201,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if env_bool("FAST_PASSWORD_HASHER"):  # tests only: hashing dominates an otherwise quick suite
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Sessions (README, "Sessions"): an idle session ends after 30 minutes for staff and 2 hours for
+# everyone else; any session ends 12 hours after its log-in (allemaal/sessions.py).
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
+SESSION_MAX_AGE_HOURS = env_int("SESSION_MAX_AGE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
+# The user's sessions are listed on the Account page (allauth.usersessions) from their log-in;
+# tracking every request there would cost a write per page.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
