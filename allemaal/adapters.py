@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import translation
 
+from .clientip import client_ip
 from .services import notification_queue_rendered
 
 
@@ -29,6 +30,10 @@ class AccountAdapter(DefaultAccountAdapter):
             recipient=user if getattr(user, "pk", None) else None,
             language=translation.get_language() or "nl",
         )
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits and session list count by the client behind our proxies."""
+        return client_ip(request) or super().get_client_ip(request)
 
     def save_user(self, request, user, form, commit=True):
         user.language = (translation.get_language() or "nl")[:2]

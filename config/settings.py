@@ -229,6 +229,11 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[#allemaaldigitaal] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Reverse proxies in front of the app that append to X-Forwarded-For (Caddy in
+# docker-compose.yml: 1). The per-IP limits take the client address that many entries from the
+# right (allemaal/clientip.py); with 0 the header is ignored. README, "Behind a proxy".
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "allemaal-digitaal"
 # Groups whose members must use TOTP before reaching the admin or the helpdesk.
