@@ -22,6 +22,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import Invitation, Membership, Notification, Organisation, User, hash_token
 from .postcodes import province_for_postcode
+from .security_log import security_event
 from .transitions import transition
 
 log = logging.getLogger(__name__)
@@ -300,6 +301,7 @@ def _organisation_set_status(
             locked=True,
         )
         notify_organisation(org, kind=kind, context={"reason": reason})
+    security_event(kind, actor=by, organisation=org, obj=org)
     return org
 
 
@@ -446,5 +448,8 @@ def invitation_withdraw(invitation: Invitation, *, by: User) -> Invitation:
     _require_admin(
         invitation.organisation, by, _("Alleen een beheerder van de organisatie kan dit doen.")
     )
-    transition(invitation, Invitation.Status.WITHDRAWN, by=by)
+    if transition(invitation, Invitation.Status.WITHDRAWN, by=by):
+        security_event(
+            "invitation_withdrawn", actor=by, organisation=invitation.organisation, obj=invitation
+        )
     return invitation

@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "allemaal.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every refused (403) or rate-limited (429) request: a line in the security log.
+    "allemaal.security_log.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication and messages: an idle, too old or deactivated session ends (with a
     # message) before anything else looks at the user.
@@ -382,9 +384,19 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"message": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # The security log: bare JSON lines on stdout (allemaal/security_log.py, README).
+        "security": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "message",
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        "allemaal.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         # In-process (eager) jobs would log every task at INFO; keep `make run` readable.
         # Workers log each task's start, success, retry and failure themselves (config/celery.py).
