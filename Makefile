@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint format messages worker beat clean
+.PHONY: run test install lint format messages requirements worker beat clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -39,6 +39,16 @@ format: install
 messages: install
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=bench
 	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
+
+# Pin again after editing requirements.in or requirements-dev.in (the human-edited sources):
+# every package with its version and hashes. `make requirements UPGRADE=--upgrade` takes the
+# newest versions the .in files allow.
+PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(UPGRADE)
+requirements: install
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(PIP_COMPILE) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file=requirements-dev.txt requirements.in requirements-dev.in
 
 worker: install
 	$(BIN)/celery -A config worker --loglevel=INFO

@@ -6,9 +6,11 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 
 from .models import Membership, Organisation
+from .security_log import security_event
 
 
 def organisation_required(*kinds: str, verified: bool = True, admin: bool = False):
@@ -48,8 +50,23 @@ def organisation_required(*kinds: str, verified: bool = True, admin: bool = Fals
 def get_for_organisation(
     queryset: QuerySet, organisation: Organisation, *, field: str = "organisation", **lookup
 ):
-    """The object matching `lookup` owned by `organisation` (through `field`), or 404."""
-    return get_object_or_404(queryset.filter(**{field: organisation}), **lookup)
+    """The object matching `lookup` owned by `organisation` (through `field`), or 404.
+
+    A 404 for an object that exists but belongs to another organisation goes to the security
+    log: it is someone trying another organisation's address (one query, only on refusal)."""
+    try:
+        return get_object_or_404(queryset.filter(**{field: organisation}), **lookup)
+    except Http404:
+        other = queryset.filter(**lookup).first()
+        if other is not None:
+            security_event(
+                "access_refused",
+                outcome="refused",
+                organisation=organisation,
+                obj=other,
+                status=404,
+            )
+        raise
 
 
 def staff_group_required(*groups: str):

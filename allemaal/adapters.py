@@ -1,6 +1,8 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils import translation
 
+from .clientip import client_ip
+from .security_log import security_event
 from .services import notification_queue_rendered
 
 
@@ -29,6 +31,15 @@ class AccountAdapter(DefaultAccountAdapter):
             recipient=user if getattr(user, "pk", None) else None,
             language=translation.get_language() or "nl",
         )
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits and session list count by the client behind our proxies."""
+        return client_ip(request) or super().get_client_ip(request)
+
+    def validation_error(self, code, *args):
+        if code == "too_many_login_attempts":
+            security_event("lockout", outcome="refused")
+        return super().validation_error(code, *args)
 
     def save_user(self, request, user, form, commit=True):
         user.language = (translation.get_language() or "nl")[:2]

@@ -9,7 +9,11 @@ class AllemaalConfig(AppConfig):
     def ready(self):
         from allauth.mfa import signals as mfa_signals
 
+        from . import security_log, sessions
         from .middleware import MFA_SESSION_KEY
+
+        sessions.connect_signals()
+        security_log.connect_signals()
 
         def forget_mfa_check(sender, request=None, **kwargs):
             if request is not None and hasattr(request, "session"):

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -235,8 +236,35 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Pending and not yet expired (INVITATION_MAX_AGE_DAYS)."""
+        return self.filter(
+            status=Invitation.Status.PENDING, created_at__gte=Invitation.oldest_valid()
+        )
+
+
 class Invitation(models.Model):
-    """An invitation by e-mail to join an organisation; only the token's hash is stored."""
+    """An invitation by e-mail to join an organisation; only the token's hash is stored.
+
+    Single use: accepting or withdrawing it ends it. Expiry is not a stored status: it follows
+    from `created_at` and INVITATION_MAX_AGE_DAYS, so a changed setting applies at once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Verstuurd")
+        ACCEPTED = "accepted", _("Aangenomen")
+        WITHDRAWN = "withdrawn", _("Ingetrokken")
+
+    transitions = TransitionTable(
+        {
+            Status.PENDING: {Status.ACCEPTED, Status.WITHDRAWN},
+            Status.ACCEPTED: set(),
+            Status.WITHDRAWN: set(),
+        },
+        refused=_("Deze uitnodiging is al aangenomen of ingetrokken."),
+        history="InvitationEvent",
+    )
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="invitations"
@@ -250,7 +278,12 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("uitnodiging")
@@ -259,6 +292,14 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.organisation}"
+
+    @staticmethod
+    def oldest_valid():
+        return timezone.now() - timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return self.created_at < self.oldest_valid()
 
 
 class Notification(models.Model):
@@ -365,3 +406,16 @@ class OrganisationEvent(StatusEvent):
     class Meta(StatusEvent.Meta):
         verbose_name = _("statuswijziging organisatie")
         verbose_name_plural = _("statuswijzigingen organisaties")
+
+
+class InvitationEvent(StatusEvent):
+    """History of an invitation: when it was accepted or withdrawn, and by whom."""
+
+    subject = "invitation"
+    statuses = Invitation.Status
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
+
+    class Meta(StatusEvent.Meta):
+        verbose_name = _("statuswijziging uitnodiging")
+        verbose_name_plural = _("statuswijzigingen uitnodigingen")

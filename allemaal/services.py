@@ -30,6 +30,7 @@ from .models import (
     redact_one_time_links,
 )
 from .postcodes import province_for_postcode
+from .security_log import security_event
 from .transitions import transition
 
 log = logging.getLogger(__name__)
@@ -345,6 +346,7 @@ def _organisation_set_status(
             locked=True,
         )
         notify_organisation(org, kind=kind, context={"reason": reason})
+    security_event(kind, actor=by, organisation=org, obj=org)
     return org
 
 
@@ -382,17 +384,17 @@ class CreatedInvitation:
 
 
 def invitation_create(*, organisation: Organisation, by: User, email: str, role: str):
-    """An organisation admin invites a colleague by e-mail; the link holds a one-time token."""
-    membership = getattr(by, "membership", None)
-    if (
-        membership is None
-        or membership.organisation_id != organisation.pk
-        or not membership.is_admin
-    ):
-        raise DomainError(_("Alleen een beheerder van de organisatie kan collega's uitnodigen."))
+    """An organisation admin invites a colleague by e-mail; the link holds a one-time token.
+
+    Whether the address belongs to another organisation is not said: the invitation is sent
+    either way, and only its addressee learns, on accepting, that it cannot be used.
+    """
+    _require_admin(
+        organisation, by, _("Alleen een beheerder van de organisatie kan collega's uitnodigen.")
+    )
     email = email.strip().lower()
-    if Membership.objects.filter(user__email=email).exists():
-        raise ValidationError({"email": _("Dit e-mailadres hoort al bij een organisatie.")})
+    if organisation.memberships.filter(user__email=email).exists():
+        raise ValidationError({"email": _("Deze collega is al lid van uw organisatie.")})
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         invitation = Invitation.objects.create(
@@ -407,7 +409,12 @@ def invitation_create(*, organisation: Organisation, by: User, email: str, role:
             kind="invitation",
             to_email=email,
             language=by.language,
-            context={"organisation": organisation, "invited_by": by, "url": url},
+            context={
+                "organisation": organisation,
+                "invited_by": by,
+                "url": url,
+                "max_age_days": settings.INVITATION_MAX_AGE_DAYS,
+            },
         )
     return CreatedInvitation(invitation=invitation, url=url)
 
@@ -420,14 +427,16 @@ def invitation_renew_link(*, email: str) -> Invitation:
         invitation = (
             Invitation.objects.select_for_update(of=("self",))
             .select_related("organisation", "invited_by")
-            .filter(email=email.strip().lower(), accepted_at__isnull=True)
+            .filter(email=email.strip().lower(), status=Invitation.Status.PENDING)
             .order_by("-created_at")
             .first()
         )
         if invitation is None:
             raise DomainError(_("Er staat geen openstaande uitnodiging voor dit adres."))
+        # A fresh link is valid for the full period again (INVITATION_MAX_AGE_DAYS).
         invitation.token_hash = hash_token(token)
-        invitation.save(update_fields=["token_hash"])
+        invitation.created_at = timezone.now()
+        invitation.save(update_fields=["token_hash", "created_at"])
         inviter = invitation.invited_by
         notification_queue(
             kind="invitation",
@@ -442,28 +451,85 @@ def invitation_renew_link(*, email: str) -> Invitation:
     return invitation
 
 
-def invitation_accept(*, token: str, user: User) -> Membership:
-    """The invited person, logged in with the invited (verified) address, joins."""
-    with transaction.atomic():
-        invitation = (
-            Invitation.objects.select_for_update()
-            .filter(token_hash=hash_token(token), accepted_at__isnull=True)
-            .first()
-        )
-        if invitation is None:
-            raise DomainError(_("Deze uitnodiging is ongeldig of al gebruikt."))
-        if invitation.email != user.email.lower():
-            raise DomainError(
-                _("Deze uitnodiging is voor %(email)s. Log in met dat e-mailadres.")
-                % {"email": invitation.email}
+def _require_admin(organisation: Organisation, user: User, message: str) -> None:
+    membership = getattr(user, "membership", None)
+    if (
+        membership is None
+        or membership.organisation_id != organisation.pk
+        or not membership.is_admin
+    ):
+        raise DomainError(message)
+
+
+def invitation_for_token(*, token: str, user: User) -> Invitation:
+    """The invitation behind `token` when `user` may accept it now; otherwise a domain error.
+
+    The address comes first: to anyone else the link says only that it is not theirs, not
+    whether it was used, withdrawn or expired, nor the address or organisation behind it.
+    """
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise DomainError(_("Deze uitnodiging bestaat niet. Controleer de link in de e-mail."))
+    if invitation.email != user.email.lower():
+        raise DomainError(
+            _(
+                "Deze uitnodiging is voor een ander e-mailadres. Log in met het e-mailadres "
+                "waarop u de uitnodiging kreeg."
             )
+        )
+    if invitation.status == Invitation.Status.ACCEPTED:
+        raise DomainError(_("Deze uitnodiging is al gebruikt."))
+    if invitation.status == Invitation.Status.WITHDRAWN:
+        raise DomainError(
+            _(
+                "Deze uitnodiging is ingetrokken. Vraag de beheerder van de organisatie om "
+                "een nieuwe."
+            )
+        )
+    if invitation.is_expired:
+        raise DomainError(
+            _("Deze uitnodiging is verlopen. Vraag de beheerder van de organisatie om een nieuwe.")
+        )
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> Membership:
+    """The invited person, logged in with the invited (verified) address, joins; once."""
+    with transaction.atomic():
+        invitation = invitation_for_token(token=token, user=user)
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if invitation.status != Invitation.Status.PENDING:  # taken by a parallel request
+            raise DomainError(_("Deze uitnodiging is al gebruikt."))
         if Membership.objects.filter(user=user).exists():
             raise DomainError(_("U hoort al bij een organisatie."))
         invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["accepted_at"])
+        transition(
+            invitation,
+            Invitation.Status.ACCEPTED,
+            by=user,
+            at=invitation.accepted_at,
+            update_fields=["accepted_at"],
+            locked=True,
+        )
         return Membership.objects.create(
             user=user, organisation=invitation.organisation, role=invitation.role
         )
+
+
+def invitation_withdraw(invitation: Invitation, *, by: User) -> Invitation:
+    """An organisation admin withdraws an invitation not yet accepted; its link stops working."""
+    _require_admin(
+        invitation.organisation, by, _("Alleen een beheerder van de organisatie kan dit doen.")
+    )
+    if transition(invitation, Invitation.Status.WITHDRAWN, by=by):
+        security_event(
+            "invitation_withdrawn", actor=by, organisation=invitation.organisation, obj=invitation
+        )
+    return invitation
 
 
 # --- Staff accounts ------------------------------------------------------------------------

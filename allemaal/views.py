@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import admin_privacy, personal_data, services
 from . import privacy as register
-from .access import organisation_required
+from .access import get_for_organisation, organisation_required
 from .forms import InvitationForm, OrganisationForm
-from .models import Membership, Organisation
+from .models import Invitation, Membership, Organisation
 
 # Where each kind of organisation lands after log-in (URL names only: no import goes up a layer).
 DASHBOARDS = {
@@ -87,7 +87,7 @@ def organisation_detail(request):
                 messages.success(request, _("De uitnodiging is verstuurd."))
                 return redirect("organisation_detail")
     members = request.organisation.memberships.select_related("user").order_by("user__email")
-    invitations = request.organisation.invitations.filter(accepted_at__isnull=True)
+    invitations = request.organisation.invitations.filter(status=Invitation.Status.PENDING)
     return render(
         request,
         "allemaal/organisation_detail.html",
@@ -99,19 +99,36 @@ def organisation_detail(request):
     )
 
 
+@organisation_required(admin=True)
+@require_POST
+def invitation_withdraw(request, pk):
+    invitation = get_for_organisation(Invitation.objects.all(), request.organisation, pk=pk)
+    try:
+        services.invitation_withdraw(invitation, by=request.user)
+    except services.DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("De uitnodiging is ingetrokken; de link werkt niet meer."))
+    return redirect("organisation_detail")
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
+    """Only the invited address learns what the invitation is for; anyone else sees a log-in
+    page (anonymous) or a refusal (another account), never the address or organisation."""
     if not request.user.is_authenticated:
         return render(request, "allemaal/invitation_login.html", {"token": token})
-    if request.method == "POST":
-        try:
+    try:
+        invitation = services.invitation_for_token(token=token, user=request.user)
+        if request.method == "POST":
             services.invitation_accept(token=token, user=request.user)
-        except services.DomainError as exc:
-            messages.error(request, str(exc))
-        else:
             messages.success(request, _("Welkom! U bent nu lid van de organisatie."))
             return redirect("dashboard")
-    return render(request, "allemaal/invitation_accept.html", {"token": token})
+    except services.DomainError as exc:
+        return render(
+            request, "allemaal/invitation_refused.html", {"message": str(exc)}, status=403
+        )
+    return render(request, "allemaal/invitation_accept.html", {"invitation": invitation})
 
 
 def privacy(request):

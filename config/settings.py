@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "phonenumber_field",
     "allemaal",
     "donations",
@@ -103,9 +104,15 @@ MIDDLEWARE = [
     "allemaal.middleware.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every refused (403) or rate-limited (429) request: a line in the security log.
+    "allemaal.security_log.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication and messages: an idle, too old or deactivated session ends (with a
+    # message) before anything else looks at the user.
+    "allemaal.sessions.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "allemaal.middleware.StaffMfaRequiredMiddleware",
     # A dead database, cache or broker: a plain 503 page instead of a 500.
     "config.resilience.ServiceUnavailableMiddleware",
@@ -182,17 +189,30 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# Password rules (README, "Passwords"): length, not composition. At least 12 characters; not a
+# common password, not like the user's own address or name; not one repeated character or a
+# keyboard run (allemaal/passwords.py). No "one digit, one capital" rules.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "allemaal.passwords.RepeatAndKeyboardRunValidator"},
 ]
 if env_bool("FAST_PASSWORD_HASHER"):  # tests only: hashing dominates an otherwise quick suite
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Sessions (README, "Sessions"): an idle session ends after 30 minutes for staff and 2 hours for
+# everyone else; any session ends 12 hours after its log-in (allemaal/sessions.py).
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
+SESSION_MAX_AGE_HOURS = env_int("SESSION_MAX_AGE_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
+# The user's sessions are listed on the Account page (allauth.usersessions) from their log-in;
+# tracking every request there would cost a write per page.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -211,6 +231,11 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[#allemaaldigitaal] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Reverse proxies in front of the app that append to X-Forwarded-For (Caddy in
+# docker-compose.yml: 1). The per-IP limits take the client address that many entries from the
+# right (allemaal/clientip.py); with 0 the header is ignored. README, "Behind a proxy".
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Two-step verification: an authenticator app (TOTP) or a passkey (WebAuthn), with recovery codes.
 # Every staff session needs one before any page opens (allemaal.middleware.StaffMfaRequired...).
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
@@ -329,6 +354,8 @@ DONATION_MIN_BATCH_SIZE = env_int("DONATION_MIN_BATCH_SIZE", 10)
 HELPREQUEST_MAX_OPEN_PER_ORGANISATION = env_int("HELPREQUEST_MAX_OPEN_PER_ORGANISATION", 3)
 HELPREQUEST_MAX_DEVICES = env_int("HELPREQUEST_MAX_DEVICES", 500)
 ALLOCATION_DEBOUNCE_MINUTES = env_int("ALLOCATION_DEBOUNCE_MINUTES", 15)
+# Days an invitation to join an organisation stays valid.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 14)
 # Days after delivery before an organisation is reminded of its missing hand-out report.
 HANDOUT_REMINDER_DAYS = env_int("HANDOUT_REMINDER_DAYS", 14)
 # The delivery window promised to an organisation once its allocation is approved.
@@ -365,9 +392,19 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"message": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # The security log: bare JSON lines on stdout (allemaal/security_log.py, README).
+        "security": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "message",
+        },
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
+        "allemaal.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         # In-process (eager) jobs would log every task at INFO; keep `make run` readable.
         # Workers log each task's start, success, retry and failure themselves (config/celery.py).

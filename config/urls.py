@@ -29,6 +29,11 @@ urlpatterns = [
         "organisatie/wacht-op-controle/", views.awaiting_verification, name="awaiting_verification"
     ),
     path("organisatie/", views.organisation_detail, name="organisation_detail"),
+    path(
+        "organisatie/uitnodiging/<int:pk>/intrekken/",
+        views.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
     path("uitnodiging/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("verify/<str:code>/", refurbish_views.certificate_verify, name="certificate_verify"),
     path("accounts/", include("allauth.urls")),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allemaal.models import User
+from allemaal.security_log import security_event
 from allemaal.services import DomainError
 from allemaal.transitions import transition_many
 from donations.models import Device
@@ -232,7 +233,20 @@ def allocations_approve(allocation_ids: Iterable[int], *, by: User, notify: bool
                 notify_allocations_approved(decision.done)
     except IntegrityError as exc:
         raise DomainError(_integrity_message()) from exc
+    _log_decision("approved", decision, by=by)
     return decision
+
+
+def _log_decision(outcome: str, decision: Decision, *, by) -> None:
+    """One security log line per decision (a national run approves thousands at once)."""
+    if decision.done:
+        ids = [allocation.pk for allocation in decision.done]
+        security_event(
+            "allocation_decision",
+            outcome=outcome,
+            actor=by,
+            obj={"type": "distribution.allocation", "count": len(ids), "ids": ids[:100]},
+        )
 
 
 def _approve(allocations: list[Allocation], *, by: User, now) -> None:
@@ -330,6 +344,7 @@ def allocations_reject(
         Allocation.objects.filter(pk__in=[a.pk for a in decision.done]).update(
             rejection_scope=RejectionScope(scope)
         )
+    _log_decision("rejected", decision, by=by)
     return decision
 
 

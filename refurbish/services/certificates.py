@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
 
+from allemaal.security_log import security_event
 from allemaal.services import notify_organisation
 from donations.models import Donation
 from donations.services import DEVICE_OUTCOME_STATES
@@ -58,6 +59,7 @@ def certificate_issue_if_complete(donation_id: int) -> ErasureCertificate | None
             )
     except IntegrityError:  # issued by a concurrent step a moment ago
         return None
+    security_event("certificate_issued", organisation=donation.donor_id, obj=certificate)
     notify_organisation(
         donation.donor,
         kind="refurbish_certificate_ready",

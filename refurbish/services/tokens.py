@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User, hash_token
+from allemaal.security_log import security_event
 from allemaal.services import DomainError
 
 from ..models import StationToken
@@ -41,6 +42,7 @@ def station_token_create(
         prefix=raw[: len(TOKEN_PREFIX) + 4],
         created_by=by,
     )
+    security_event("station_token_created", actor=by, organisation=organisation, obj=token)
     return token, raw
 
 
@@ -55,6 +57,9 @@ def station_token_revoke(token: StationToken, *, by: User) -> StationToken:
         locked.revoked_at = timezone.now()
         locked.revoked_by = by
         locked.save(update_fields=["revoked_at", "revoked_by"])
+    security_event(
+        "station_token_revoked", actor=by, organisation=locked.organisation_id, obj=locked
+    )
     return locked
 
 
