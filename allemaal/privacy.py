@@ -138,7 +138,7 @@ REGISTER: list[Entry] = [
         Basis.CONTRACT,
         "outbox_body",
         _f("allemaal.Notification", "recipient", "to_email", "body_text", "body_html")
-        + _f("allemaal.Notification", "last_error"),
+        + _f("allemaal.Notification", "last_error", "sealed_text", "sealed_html"),
     ),
     Entry(
         _(
@@ -154,6 +154,7 @@ REGISTER: list[Entry] = [
         "history",
         _f("allemaal.Organisation", "status_changed_by")
         + _f("allemaal.OrganisationEvent", "by", "note")
+        + _f("allemaal.InvitationEvent", "by", "note")
         + _f("donations.Donation", "created_by")
         + _f("donations.Manifest", "uploaded_by")
         + _f("donations.ManifestImport", "uploaded_by")
@@ -221,12 +222,13 @@ REGISTER: list[Entry] = [
         + _f("distribution.DeviceReturn", "reason"),
     ),
     Entry(
-        _("sessies: wanneer u inlogde (versleuteld in een cookie-sessie)"),
+        _("sessies: wanneer en waarvandaan u inlogde (IP-adres en browser)"),
         STAFF_AND_MEMBERS,
         _("u ingelogd houden en uw account beveiligen"),
         Basis.LEGITIMATE_INTEREST,
         "security",
-        _f("sessions.Session", "session_data"),
+        _f("sessions.Session", "session_data")
+        + _f("usersessions.UserSession", "user", "ip", "user_agent"),
     ),
 ]
 

@@ -132,7 +132,11 @@ def warn_and_erase_inactive_accounts(now) -> tuple[int, int]:
 
 
 def delete_expired_sessions(now) -> int:
+    """Expired sessions, and the list of where someone logged in (IP address, browser) once
+    older than the security period."""
+    from allauth.usersessions.models import UserSession
     from django.contrib.sessions.models import Session
 
     deleted, _ = Session.objects.filter(expire_date__lt=now).delete()
-    return deleted
+    old, _ = UserSession.objects.filter(last_seen_at__lt=now - _days("security")).delete()
+    return deleted + old

@@ -55,6 +55,7 @@ SITE = {
     "distribution:help": EVERYONE,
     "distribution:help_kind": EVERYONE,
     "privacy": EVERYONE,
+    "usersessions_list": LOGGED_IN,
     # A person's own data (AVG): download or erase; staff accounts ask a superuser to erase
     "personal_data": LOGGED_IN,
     "personal_data_export": LOGGED_IN,
@@ -96,6 +97,7 @@ SITE = {
     "organisation_create": frozenset({USER}),
     "awaiting_verification": members(),
     "organisation_detail": members(),  # admins also invite colleagues there
+    "invitation_withdraw": admins(),
     "invitation_accept": LOGGED_IN,  # only with the invited address and a valid token
     # Donations (donors) and pickups (refurbishers)
     "coordination:donor_overview": members("donor"),
@@ -206,6 +208,7 @@ ADMIN_MODELS = {
     "account.EmailAddress": SUPERUSER_ONLY,
     "auth.Group": SUPERUSER_ONLY,
     "mfa.Authenticator": SUPERUSER_ONLY,
+    "usersessions.UserSession": SUPERUSER_ONLY,  # addresses and browsers: superusers only
     "allemaal.User": rights(add=SUPER),  # coordinators: organisation users only, no rights
     "allemaal.Organisation": rights(add=COORD),
     "allemaal.Invitation": rights(view=COORD, add=COORD),
