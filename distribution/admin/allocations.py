@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import (
     TOTAL,
     FastChangeList,
@@ -65,18 +66,8 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AllocationEventInline(admin.TabularInline):
+class AllocationEventInline(StatusEventInline):
     model = AllocationEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AllocationChangeList(FastChangeList):
