@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import (
@@ -356,8 +357,8 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                allocation = services.allocation_allocate_by_hand(
-                    device_id=data["device"].pk,
+                made = services.allocations_allocate_by_hand(
+                    device_ids=[device.pk for device in data["device"]],
                     request_id=data["help_request"].pk,
                     by=request.user,
                     reason=data["reason"],
@@ -367,11 +368,20 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
             else:
                 self.message_user(
                     request,
-                    _("Apparaat %(device)s is toegewezen aan hulpaanvraag %(ref)s.")
-                    % {"device": data["device"], "ref": data["help_request"].reference},
+                    ngettext(
+                        "%(n)d apparaat is toegewezen aan hulpaanvraag %(ref)s.",
+                        "%(n)d apparaten zijn toegewezen aan hulpaanvraag %(ref)s.",
+                        len(made),
+                    )
+                    % {"n": len(made), "ref": data["help_request"].reference},
                     messages.SUCCESS,
                 )
-                return redirect("admin:distribution_allocation_change", allocation.pk)
+                if len(made) == 1:
+                    return redirect("admin:distribution_allocation_change", made[0].pk)
+                return redirect(
+                    reverse("admin:distribution_allocation_changelist")
+                    + f"?q={data['help_request'].reference}"
+                )
         return page(
             self,
             request,
