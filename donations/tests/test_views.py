@@ -116,6 +116,25 @@ def test_the_donation_page_names_each_step_of_its_history(client, donor):
 
 
 @pytest.mark.parametrize(
+    ("language", "written", "not_written"),
+    [("nl", "3 december 2026", "Dec"), ("en", "3 December 2026", "Dec 2026")],
+)
+def test_the_timeline_writes_dates_in_the_pages_language(client, donor, language, written,
+                                                         not_written):  # fmt: skip
+    from donations.models import DonationEvent
+
+    client.force_login(donor)
+    client.post(reverse("donations:create"), FORM)
+    donation = Donation.objects.get()
+    at = timezone.make_aware(datetime.datetime(2026, 12, 3, 10, 0))
+    DonationEvent.objects.filter(donation=donation).update(at=at)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("donations:detail", args=[donation.pk])).content.decode()
+    timeline = page.split('class="timeline"')[1].split("</ol>")[0]
+    assert written in timeline and not_written not in timeline.replace(written, "")
+
+
+@pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("pickup_postcode", "97110", "geldige Nederlandse postcode"),

@@ -80,7 +80,9 @@ TWIN_ROWS = [
     (_("Contactpersoon"), lambda r: f"{r.contact_name} ({r.contact_phone})"),
     (
         _("Ingediend op"),
-        lambda r: r.submitted_at and date_format(timezone.localtime(r.submitted_at), "j F Y H:i"),
+        lambda r: (
+            r.submitted_at and date_format(timezone.localtime(r.submitted_at), "DATETIME_FORMAT")
+        ),
     ),
     (_("Toelichting"), lambda r: r.motivation),
 ]
