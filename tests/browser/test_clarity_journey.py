@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from donations.models import Donation, DonationEvent
 from donations.tests.factories import DonationFactory
@@ -26,3 +27,22 @@ def test_the_admin_history_names_each_status_in_dutch(page, live_server, coordin
     history = page.locator(".inline-group", has_text="geschiedenis").first.inner_text()
     assert "Aangemeld" in history and "Ophalen gepland" in history
     assert "pledged" not in history and "scheduled" not in history
+
+
+def test_a_request_with_a_damaged_unit_says_what_comes_and_offers_no_cancel(
+    page, live_server, school_board, school_board_org, refurbisher_org, refurbisher
+):
+    from coordination.tests.test_request_delivery_state import delivered_with_one_damaged
+
+    request = delivered_with_one_damaged(
+        school_board_org, school_board, refurbisher_org, refurbisher
+    )
+    log_in_with_session(page, live_server, school_board)
+
+    page.goto(f"/hulpaanvragen/{request.pk}/")
+    expect(page.locator("#delivery-state")).to_contain_text("4 van 5 apparaten")
+    expect(page.locator("#delivery-state")).to_contain_text("beschadigd gemeld")
+    assert page.get_by_role("link", name="Annuleren").count() == 0
+    page.get_by_role("link", name="De rest is niet meer nodig").click()
+    page.get_by_role("button", name="Ja, aanvraag afsluiten").click()
+    expect(page.locator(".messages")).to_contain_text("is afgesloten")
