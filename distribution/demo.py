@@ -35,7 +35,7 @@ BATCH = [
     ("laptop", "HP", "ProBook 450 G5", 4, 128, "B", "windows11", 12),
     ("laptop", "Lenovo", "ThinkPad X240", 4, 64, "C", "ubuntu", 6),
     ("laptop", "Acer", "Aspire ES1", 2, 32, "C", "linux", 4),
-    ("chromebook", "HP", "Chromebook 14 G5", 4, 32, "B", "chromeos_flex", 8),
+    ("chromebook", "HP", "Chromebook 14 G5", 4, 32, "B", "chromeos", 8),
     ("tablet", "Apple", "iPad (6e generatie)", 2, 32, "B", "ipados", 12),
     ("tablet", "Samsung", "Galaxy Tab A 10.1", 3, 32, "A", "android", 8),
 ]

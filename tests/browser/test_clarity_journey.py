@@ -46,3 +46,41 @@ def test_a_request_with_a_damaged_unit_says_what_comes_and_offers_no_cancel(
     page.get_by_role("link", name="De rest is niet meer nodig").click()
     page.get_by_role("button", name="Ja, aanvraag afsluiten").click()
     expect(page.locator(".messages")).to_contain_text("is afgesloten")
+
+
+def test_bulk_grading_gives_laptops_and_tablets_each_their_own_system(
+    page, live_server, refurbisher, refurbisher_org
+):
+    from donations.models import Device
+    from refurbish.tests.factories import ErasureRecordFactory, device_in
+
+    donation = DonationFactory(status=Donation.Status.RECEIVED, refurbisher=refurbisher_org)
+    laptop = device_in(donation, "erased", kind="laptop")
+    tablet = device_in(donation, "erased", kind="tablet")
+    for device in (laptop, tablet):
+        ErasureRecordFactory(device=device)
+    log_in_with_session(page, live_server, refurbisher)
+
+    page.goto(f"/opknappen/donatie/{donation.pk}/")
+    page.locator("#select-all").check()
+    page.get_by_text("Testen en beoordelen").click()
+    page.get_by_label("Kwaliteit").select_option("B")
+    tablets = page.get_by_label("Besturingssysteem op de tablets")
+    assert "Windows 11" not in tablets.inner_text()  # a tablet is never offered Windows
+    page.get_by_label("Besturingssysteem op de laptops").select_option("windows11")
+    page.locator("input[name=grade-charger_included][value=yes]").check()
+    page.get_by_label("Alle onderdelen van de checklist werken").check()
+    page.get_by_role("button", name="Beoordelen").click()
+    expect(page.locator(".messages")).to_contain_text(
+        "kies ook een besturingssysteem voor een tablet"
+    )
+    assert Device.objects.get(pk=tablet.pk).state == "erased"
+
+    # The refused step comes back open, the devices still chosen: only the tablets' system.
+    page.get_by_label("Besturingssysteem op de tablets").select_option("ipados")
+    page.locator("input[name=grade-charger_included][value=yes]").check()
+    page.get_by_label("Alle onderdelen van de checklist werken").check()
+    page.get_by_role("button", name="Beoordelen").click()
+    page.get_by_text("2 apparaten bijgewerkt.").wait_for()
+    assert Device.objects.get(pk=tablet.pk).os_installed == "ipados"
+    assert Device.objects.get(pk=laptop.pk).os_installed == "windows11"
