@@ -363,3 +363,14 @@ def test_the_donor_finds_the_erasure_certificate_once_it_is_issued(client, donor
         reverse("donations:detail", args=[donation.pk]),
     ]:
         assert link in client.get(page).content.decode()
+
+
+def test_a_failed_submit_lists_every_problem_at_the_top_linked_to_its_field(client, donor):
+    client.force_login(donor)
+    response = client.post(reverse("donations:create"), {**FORM, "pickup_postcode": "97110"})
+    page = response.content.decode()
+    summary = page.split("data-error-summary")[1].split("</div>")[0]
+    assert "Er is een probleem" in summary
+    assert '<a href="#id_pickup_postcode">' in summary and "geldige Nederlandse postcode" in summary
+    assert page.index("data-error-summary") < page.index('name="pickup_postcode"')
+    assert not Donation.objects.exists()

@@ -84,3 +84,18 @@ def test_bulk_grading_gives_laptops_and_tablets_each_their_own_system(
     page.get_by_text("2 apparaten bijgewerkt.").wait_for()
     assert Device.objects.get(pk=tablet.pk).os_installed == "ipados"
     assert Device.objects.get(pk=laptop.pk).os_installed == "windows11"
+
+
+def test_a_failed_submit_moves_focus_to_the_error_summary_and_its_links_to_the_fields(
+    page, live_server, donor
+):
+    log_in_with_session(page, live_server, donor)
+    page.goto("/donaties/nieuw/")
+    page.get_by_label("Postcode").fill("97110")
+    page.get_by_role("button", name="Donatie aanmelden").click()
+    page.wait_for_load_state()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Er is een probleem")
+    summary.get_by_role("link", name="Postcode").click()
+    expect(page.locator("#id_pickup_postcode")).to_be_focused()
