@@ -99,3 +99,64 @@ def test_a_failed_submit_moves_focus_to_the_error_summary_and_its_links_to_the_f
     expect(summary).to_contain_text("Er is een probleem")
     summary.get_by_role("link", name="Postcode").click()
     expect(page.locator("#id_pickup_postcode")).to_be_focused()
+
+
+# --- the three fixed earlier on main, walked in the browser too ------------------------------
+
+
+def test_the_donors_donation_page_names_each_step_of_its_history(page, live_server, donor):
+    from allemaal.models import Membership
+
+    donation = DonationFactory(donor=Membership.objects.get(user=donor).organisation)
+    DonationEvent.objects.create(donation=donation, to_status="pledged")
+    log_in_with_session(page, live_server, donor)
+    page.goto(f"/donaties/{donation.pk}/")
+    lines = page.locator("ul.history li").all_inner_texts()
+    assert lines and all("Aangemeld" in line for line in lines)
+
+
+def test_a_kvk_number_typed_with_a_space_is_taken_whole(page, live_server):
+    from allemaal.models import Organisation
+    from tests.factories import UserFactory
+
+    user = UserFactory()  # with a verified address, no organisation yet
+    log_in_with_session(page, live_server, user)
+    page.goto("/organisatie/nieuw/")
+    page.get_by_label("Aanvragende organisatie").check()
+    page.get_by_label("Naam").fill("Buurthuis West")
+    page.get_by_label("KvK-nummer").fill("6123 4567")
+    page.get_by_label("Sector").select_option("welfare")
+    page.get_by_label("Straat en huisnummer").fill("Westerstraat 4")
+    page.get_by_label("Postcode").fill("9711ab")
+    page.get_by_label("Plaats").fill("Groningen")
+    page.get_by_label("Telefoonnummer").fill("050 123 4567")
+    page.get_by_role("button", name="Organisatie aanmelden").click()
+    page.wait_for_url("**/organisatie/wacht-op-controle/")
+    assert Organisation.objects.get(name="Buurthuis West").kvk_number == "61234567"
+
+
+def test_allocating_by_hand_takes_printed_codes_and_sends_one_mail_each(
+    page, live_server, coordinator
+):
+    from allemaal.models import Notification
+    from distribution.models import Allocation
+    from distribution.tests.factories import ApprovedRequestFactory, ready_devices
+    from refurbish.asset_tags import format_asset_tag
+    from tests.factories import member_of
+
+    request = ApprovedRequestFactory(laptops=2)
+    devices = ready_devices(2)
+    member_of(request.organisation)
+    member_of(devices[0].donation.refurbisher)
+    log_in_with_session(page, live_server, coordinator)
+
+    page.goto("/admin/distribution/allocation/met-de-hand/")
+    printed = [format_asset_tag(d.asset_tag) for d in devices]
+    page.get_by_label("Apparaatcodes of serienummers").fill(f"{printed[0]}\n{printed[1].lower()}")
+    page.get_by_label("Hulpaanvraag").fill(request.reference)
+    page.get_by_label("Reden").fill("Spoed: examen")
+    page.get_by_role("button", name="Toewijzen").click()
+    expect(page.locator(".messagelist")).to_contain_text("2 apparaten zijn toegewezen")
+    assert Allocation.objects.filter(request=request, status="approved").count() == 2
+    kinds = sorted(Notification.objects.values_list("kind", flat=True))
+    assert kinds == ["allocation_approved", "allocation_prepare"]
