@@ -16,8 +16,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Links in mails and PDFs (SITE_URL) follow the port, also for the demo data's mails.
+# Links in mails and PDFs (SITE_URL) follow the port, also for the demo data's mails. Mails go
+# to files in sent-mail/ (not the terminal), so that the demo log-ins are the last thing printed.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
+run: export EMAIL_FILE_PATH ?= $(CURDIR)/sent-mail
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

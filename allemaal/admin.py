@@ -52,19 +52,16 @@ def ask_reason(modeladmin, request, queryset, *, title: str, apply):
     )
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
+class StatusEventInline(admin.TabularInline):
+    """A record's history, read-only, oldest first, each status by its name rather than its code.
 
+    The model names its status fields in `status_fields` (from, to) and turns a code into a label
+    with `status_label(code)`: StatusEvent does, and so does the devices' chain of custody."""
 
-class OrganisationEventInline(admin.TabularInline):
-    """Who verified or rejected the organisation, when and why; read-only, oldest first."""
-
-    model = OrganisationEvent
+    status_fields = ("from_status", "to_status")
     extra = 0
     can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
+    fields = ["at", "from_label", "to_label", "by", "note"]
     readonly_fields = fields
     verbose_name_plural = _("geschiedenis")
 
@@ -75,8 +72,29 @@ class OrganisationEventInline(admin.TabularInline):
         return False
 
     def get_queryset(self, request):
-        # Each row's title names its organisation: joined here, not fetched once per row.
-        return super().get_queryset(request).select_related("by", "organisation")
+        # Each row's title names its record: joined here, not fetched once per row.
+        subject = getattr(self.model, "subject", "") or "device"
+        return super().get_queryset(request).select_related("by", subject.removesuffix("_id"))
+
+    @admin.display(description=_("van"))
+    def from_label(self, event):
+        return event.status_label(getattr(event, self.status_fields[0]))
+
+    @admin.display(description=_("naar"))
+    def to_label(self, event):
+        return event.status_label(getattr(event, self.status_fields[1]))
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class OrganisationEventInline(StatusEventInline):
+    """Who verified or rejected the organisation, when and why."""
+
+    model = OrganisationEvent
 
 
 @admin.register(Organisation)

@@ -10,11 +10,27 @@ from .postcodes import normalise_postcode
 
 
 class SignupForm(AllauthSignupForm):
-    """allauth's sign-up, but a taken address is said plainly beside the field.
+    """allauth's sign-up with the person's name (the donation form's contact person starts from
+    it), and a taken address said plainly beside the field.
 
     The issue asks for this message; the password reset still answers the same for known and
     unknown addresses, and sign-up is rate limited per IP address.
     """
+
+    first_name = forms.CharField(
+        label=_("Voornaam"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Achternaam"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["first_name", "last_name", "email"])
 
     def validate_unique_email(self, value):
         if (

@@ -388,11 +388,25 @@ class StatusEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{getattr(self, self.subject)}: {self.from_status} → {self.to_status}"
+        return f"{getattr(self, self.subject)}: {self.from_status_label} → {self.to_status_label}"
+
+    @classmethod
+    def status_label(cls, code: str) -> str:
+        """The Dutch (or active language's) name of a status code; an unknown code as it is."""
+        if not code:
+            return "—"
+        try:
+            return str(cls.statuses(code).label)
+        except ValueError:
+            return code
+
+    @property
+    def from_status_label(self) -> str:
+        return self.status_label(self.from_status)
 
     @property
     def to_status_label(self) -> str:
-        return self.statuses(self.to_status).label
+        return self.status_label(self.to_status)
 
 
 class OrganisationEvent(StatusEvent):

@@ -244,6 +244,8 @@ MFA_TOTP_ISSUER = "allemaal-digitaal"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 LANGUAGE_CODE = "nl"
+# Dates in the active language's own format (`date:"DATE_FORMAT"` in templates).
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGES = [("nl", _("Nederlands")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"

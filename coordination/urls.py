@@ -21,4 +21,9 @@ urlpatterns = [
     path("donaties/impact.pdf", views.impact_pdf, name="impact_pdf"),
     path("hulpaanvragen/", views.requester_overview, name="requester_overview"),
     path("hulpaanvragen/<int:pk>/", views.request_detail, name="request_detail"),
+    path(
+        "hulpaanvragen/<int:pk>/rest-niet-nodig/",
+        views.request_close_rest,
+        name="request_close_rest",
+    ),
 ]

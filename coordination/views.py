@@ -15,8 +15,9 @@ from allemaal.access import get_for_organisation, organisation_required, staff_g
 from allemaal.exports import export_view
 from allemaal.models import Organisation
 from allemaal.services import enqueue
-from distribution.selectors import request_wait_explanation
+from distribution.selectors import request_delivery_state, request_wait_explanation
 from donations import selectors as donation_selectors
+from helprequests import services as helprequest_services
 from helprequests.models import HelpRequest
 from helprequests.views import request_limits
 
@@ -163,7 +164,39 @@ def request_detail(request, pk: int):
     help_request = _with_progress([own])[0]
     events = help_request.events.select_related("by").order_by("at", "id")
     internet = help_request.connectivity_assignments.counting().select_related("provider")
-    context = {"help_request": help_request, "events": events, "internet": internet}
-    if help_request.status == HelpRequest.Status.APPROVED:
+    delivery = request_delivery_state(help_request)
+    context = {
+        "help_request": help_request,
+        "events": events,
+        "internet": internet,
+        "delivery": delivery,
+        # Once devices left the refurbisher, cancelling no longer fits: the rest can be declined.
+        "can_cancel": help_request.is_cancellable and not delivery.started,
+        "can_close_rest": help_request.status == HelpRequest.Status.APPROVED and delivery.started,
+    }
+    if help_request.status == HelpRequest.Status.APPROVED and not delivery.started:
         context["waiting_why"] = request_wait_explanation(help_request)
     return render(request, "helprequests/detail.html", context)
+
+
+@requester_required
+def request_close_rest(request, pk: int):
+    """The organisation has received part of its devices and needs no more: it closes the rest."""
+    help_request = get_for_organisation(
+        HelpRequest.objects.select_related("organisation"), request.organisation, pk=pk
+    )
+    delivery = request_delivery_state(help_request)
+    if request.method == "POST" and delivery.started:
+        try:
+            helprequest_services.helprequest_close_rest(help_request, by=request.user)
+        except helprequest_services.DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Hulpaanvraag %(ref)s is afgesloten; u krijgt geen apparaten meer.")
+                % {"ref": help_request.reference},
+            )
+        return redirect("coordination:request_detail", pk=pk)
+    context = {"help_request": help_request, "delivery": delivery}
+    return render(request, "helprequests/close_rest.html", context)

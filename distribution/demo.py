@@ -35,7 +35,7 @@ BATCH = [
     ("laptop", "HP", "ProBook 450 G5", 4, 128, "B", "windows11", 12),
     ("laptop", "Lenovo", "ThinkPad X240", 4, 64, "C", "ubuntu", 6),
     ("laptop", "Acer", "Aspire ES1", 2, 32, "C", "linux", 4),
-    ("chromebook", "HP", "Chromebook 14 G5", 4, 32, "B", "chromeos_flex", 8),
+    ("chromebook", "HP", "Chromebook 14 G5", 4, 32, "B", "chromeos", 8),
     ("tablet", "Apple", "iPad (6e generatie)", 2, 32, "B", "ipados", 12),
     ("tablet", "Samsung", "Galaxy Tab A 10.1", 3, 32, "A", "android", 8),
 ]
@@ -150,13 +150,12 @@ def _onward(school_board, coordinator) -> list[int]:
     held = Allocation.objects.filter(device__donation__brands=FINISHED, request=request)
     if request is not None and not held.exists():
         ready = Device.objects.filter(donation__brands=FINISHED, state=Device.State.READY)
-        for device_id in ready.order_by("serial_number").values_list("pk", flat=True)[:3]:
-            services.allocation_allocate_by_hand(
-                device_id=device_id,
-                request_id=request.pk,
-                by=coordinator,
-                reason="Afgesproken met het schoolbestuur: deze laptops gaan voor.",
-            )
+        services.allocations_allocate_by_hand(
+            device_ids=list(ready.order_by("serial_number").values_list("pk", flat=True)[:3]),
+            request_id=request.pk,
+            by=coordinator,
+            reason="Afgesproken met het schoolbestuur: deze laptops gaan voor.",
+        )
     return list(held.order_by("device__serial_number").values_list("device_id", flat=True))
 
 
@@ -275,11 +274,10 @@ def _allocate(request, kind, count, *, refurbisher, coordinator, take=(), keep=(
         .exclude(pk__in=keep)
         .order_by("pk")
     )
-    for device in free[: max(0, count - len(chosen))]:
-        chosen.append(
-            services.allocation_allocate_by_hand(
-                device_id=device.pk, request_id=request.pk, by=coordinator, reason="Demo"
-            )
+    wanted = [device.pk for device in free[: max(0, count - len(chosen))]]
+    if wanted:
+        chosen += services.allocations_allocate_by_hand(
+            device_ids=wanted, request_id=request.pk, by=coordinator, reason="Demo"
         )
     return chosen + taken
 

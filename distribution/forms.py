@@ -263,9 +263,12 @@ REQUEST_REFERENCE_RE = re.compile(r"^\s*(?:AAN-\d{4}-)?0*(\d{1,9})\s*$", re.IGNO
 
 class AllocateByHandForm(forms.Form):
     device = forms.CharField(
-        label=_("Apparaatcode of serienummer"),
-        max_length=100,
-        help_text=_("Het apparaat moet klaar voor gebruik zijn."),
+        label=_("Apparaatcodes of serienummers"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text=_(
+            "Eén per regel (of gescheiden door komma's). Elk apparaat moet klaar voor gebruik zijn."
+        ),
     )
     help_request = forms.CharField(
         label=_("Hulpaanvraag"),
@@ -279,14 +282,21 @@ class AllocateByHandForm(forms.Form):
         help_text=_("Waarom dit apparaat met de hand naar deze aanvraag gaat."),
     )
 
-    def clean_device(self) -> Device:
-        typed = self.cleaned_data["device"]
-        device = Device.objects.filter(pk__in=devices_with_code(typed)).first()
-        if device is None:
+    def clean_device(self) -> list[Device]:
+        typed = [c.strip() for c in re.split(r"[\n,;]+", self.cleaned_data["device"]) if c.strip()]
+        devices, unknown = [], []
+        for code in typed:
+            device = Device.objects.filter(pk__in=devices_with_code(code)).first()
+            if device is None:
+                unknown.append(code)
+            elif device not in devices:
+                devices.append(device)
+        if unknown:
             raise forms.ValidationError(
-                _("Er is geen apparaat met deze apparaatcode of dit serienummer.")
+                _("Er is geen apparaat met deze apparaatcode of dit serienummer: %(codes)s.")
+                % {"codes": ", ".join(unknown)}
             )
-        return device
+        return devices
 
     def clean_help_request(self) -> HelpRequest:
         match = REQUEST_REFERENCE_RE.match(self.cleaned_data["help_request"])

@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from allemaal.admin import ask_reason
+from allemaal.admin import StatusEventInline, ask_reason
 from allemaal.admin_speed import FastChangeListMixin, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 from allemaal.services import DomainError
@@ -27,19 +27,8 @@ from .models import (
 )
 
 
-class DonationEventInline(admin.TabularInline):
+class DonationEventInline(StatusEventInline):
     model = DonationEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-    verbose_name_plural = _("geschiedenis")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 class ManifestInline(admin.TabularInline):
@@ -257,19 +246,15 @@ class DonationAdmin(FastChangeListMixin, ExportMixin, admin.ModelAdmin):
         )
 
 
-class DeviceEventInline(admin.TabularInline):
+class DeviceEventInline(StatusEventInline):
     model = DeviceEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_state", "to_state", "organisation", "by", "note"]
+    status_fields = ("from_state", "to_state")
+    fields = ["at", "from_label", "to_label", "organisation", "by", "note"]
     readonly_fields = fields
     verbose_name_plural = _("herkomst en bewaring (chain of custody)")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by", "organisation")
+        return super().get_queryset(request).select_related("organisation")
 
 
 @admin.register(Device)

@@ -441,4 +441,15 @@ class DeviceEvent(models.Model):
         indexes = [models.Index(fields=["to_state", "at"])]
 
     def __str__(self):
-        return f"{self.device_id}: {self.from_state} → {self.to_state}"
+        label = self.status_label
+        return f"{self.device_id}: {label(self.from_state)} → {label(self.to_state)}"
+
+    @staticmethod
+    def status_label(code: str) -> str:
+        """The name of a device state; an unknown code as it is."""
+        if not code:
+            return "—"
+        try:
+            return str(Device.State(code).label)
+        except ValueError:
+            return code

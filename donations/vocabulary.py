@@ -36,6 +36,30 @@ CATEGORY_OF_KIND: dict[str, str] = {
 }
 
 
+# Which operating systems each kind of device can run, as the workshops install them: Windows
+# and Linux on laptops (ChromeOS Flex too), ChromeOS on Chromebooks, iPadOS or Android on tablets.
+KINDS_OF_OS: dict[str, tuple[str, ...]] = {
+    "windows11": (DeviceKind.LAPTOP.value,),
+    "windows10": (DeviceKind.LAPTOP.value,),
+    "chromeos_flex": (DeviceKind.LAPTOP.value,),
+    "ubuntu": (DeviceKind.LAPTOP.value,),
+    "linux": (DeviceKind.LAPTOP.value,),
+    "chromeos": (DeviceKind.CHROMEBOOK.value,),
+    "ipados": (DeviceKind.TABLET.value,),
+    "android": (DeviceKind.TABLET.value,),
+}
+
+
+def os_fits_kind(os_installed: str, kind: str) -> bool:
+    """Whether a device of this kind can run this operating system."""
+    return kind in KINDS_OF_OS.get(os_installed, ())
+
+
+def os_values_for(kind: str) -> tuple[str, ...]:
+    """The operating systems a device of this kind can run, in the table's order."""
+    return tuple(os for os, kinds in KINDS_OF_OS.items() if kind in kinds)
+
+
 def category_of(kind: str) -> str:
     """The category of a device kind ("laptop" for a laptop or a Chromebook)."""
     return CATEGORY_OF_KIND[kind]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import FastChangeListMixin, choices_filter
 from donations.admin_search import device_codes
 from donations.models import Device, DeviceEvent
@@ -38,19 +39,18 @@ class ReadOnlyMixin:
         return False
 
 
-class DeviceEventInline(ReadOnlyMixin, admin.TabularInline):
+class DeviceEventInline(ReadOnlyMixin, StatusEventInline):
     """The device's chain of custody, oldest first; the donations admin may reuse it."""
 
     model = DeviceEvent
-    fields = ["at", "from_state", "to_state", "organisation", "by", "note"]
+    status_fields = ("from_state", "to_state")
+    fields = ["at", "from_label", "to_label", "organisation", "by", "note"]
     readonly_fields = fields
     ordering = ["at", "id"]
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("herkomst (alle statuswijzigingen)")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("organisation", "by")
+        return super().get_queryset(request).select_related("organisation")
 
 
 class ErasureRecordInline(ReadOnlyMixin, admin.TabularInline):
@@ -137,7 +137,7 @@ if not admin.site.is_registered(DeviceEvent):
     class DeviceEventAdmin(FastChangeListMixin, ReadOnlyMixin, admin.ModelAdmin):
         """Custody events, read-only (PostgreSQL also refuses any UPDATE or DELETE)."""
 
-        list_display = ["at", "device", "from_state", "to_state", "organisation", "by", "note"]
+        list_display = ["at", "device", "from_label", "to_label", "organisation", "by", "note"]
         list_select_related = ["device", "organisation", "by"]
         # A date filter with fixed choices: a date hierarchy would SELECT DISTINCT the dates
         # of millions of events on every page.
@@ -148,6 +148,14 @@ if not admin.site.is_registered(DeviceEvent):
         search_fields = ["=device__serial_number", "=device__asset_tag"]
         exact_search = RELATED_DEVICE_CODES
         ordering = ["-id"]
+
+        @admin.display(description=_("van"))
+        def from_label(self, event):
+            return event.status_label(event.from_state)
+
+        @admin.display(description=_("naar"))
+        def to_label(self, event):
+            return event.status_label(event.to_state)
 
 
 class DriveErasureInline(ReadOnlyMixin, admin.TabularInline):

@@ -4,7 +4,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from donations.models import DeviceKind, Grade, OperatingSystem
-from donations.vocabulary import normalise_asset_tag
+from donations.vocabulary import normalise_asset_tag, os_values_for
 
 from .asset_tags import ALPHABET, TAG_LENGTH, validate_asset_tag
 from .erasure_logs import MAX_LOG_BYTES
@@ -132,6 +132,11 @@ def _part(label):
 
 
 class InspectionForm(forms.Form):
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind:  # only the operating systems this kind of device can run
+            self.fields["os_installed"].choices = [("", "---------"), *os_choices(kind)]
+
     boots = _yes_no(_("Start het apparaat op?"), initial="yes")
     battery_health_pct = forms.IntegerField(
         label=_("Conditie accu (%)"),
@@ -202,12 +207,31 @@ class InspectionForm(forms.Form):
         )
 
 
+def os_choices(kind: str | None = None) -> list[tuple[str, str]]:
+    """The operating systems a device of this kind can run (all of them without a kind)."""
+    values = os_values_for(kind) if kind else OperatingSystem.values
+    return [(value, label) for value, label in OperatingSystem.choices if value in values]
+
+
 class BulkGradeForm(forms.Form):
-    """The bulk grade step: every checklist item works; grade, OS and charger for all."""
+    """The bulk grade step: every checklist item works; grade and charger for all, the
+    operating system per kind of device (Windows on laptops, iPadOS or Android on tablets)."""
 
     grade = forms.ChoiceField(label=_("Kwaliteit"), choices=Grade.choices)
-    os_installed = forms.ChoiceField(
-        label=_("Geïnstalleerd besturingssysteem"), choices=OperatingSystem.choices
+    os_laptop = forms.ChoiceField(
+        label=_("Besturingssysteem op de laptops"),
+        choices=[("", _("(geen laptops gekozen)")), *os_choices(DeviceKind.LAPTOP)],
+        required=False,
+    )
+    os_chromebook = forms.ChoiceField(
+        label=_("Besturingssysteem op de Chromebooks"),
+        choices=[("", _("(geen Chromebooks gekozen)")), *os_choices(DeviceKind.CHROMEBOOK)],
+        required=False,
+    )
+    os_tablet = forms.ChoiceField(
+        label=_("Besturingssysteem op de tablets"),
+        choices=[("", _("(geen tablets gekozen)")), *os_choices(DeviceKind.TABLET)],
+        required=False,
     )
     charger_included = _yes_no(_("Oplader meegeleverd?"))
     all_working = forms.BooleanField(
@@ -221,7 +245,7 @@ class BulkGradeForm(forms.Form):
         data = self.cleaned_data
         return InspectionInput.all_working(
             grade=data["grade"],
-            os_installed=data["os_installed"],
+            os_by_kind={kind: data[f"os_{kind}"] for kind in DeviceKind.values},
             charger_included=data["charger_included"],
         )
 

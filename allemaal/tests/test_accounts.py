@@ -12,9 +12,8 @@ from tests.factories import PASSWORD, UserFactory, staff_user
 
 
 def signup(client, email="nieuw@bedrijf.example", password="Lang-Genoeg-Wachtwoord-7"):
-    return client.post(
-        reverse("account_signup"), {"email": email, "password1": password, "password2": password}
-    )
+    data = {"email": email, "password1": password, "password2": password}
+    return client.post(reverse("account_signup"), {"first_name": "Ada", "last_name": "Bos", **data})
 
 
 def test_signup_sends_a_verification_mail_through_the_outbox(
@@ -187,3 +186,51 @@ def test_the_admin_invites_through_the_organisation_page(client, donor):
 def test_a_helpdesk_agent_lands_on_the_helpdesk(client, helpdesk):
     client.force_login(helpdesk)
     assert client.get(reverse("dashboard")).url == reverse("distribution:helpdesk")
+
+
+def test_signup_asks_the_name_and_the_mail_speaks_the_sites_tone(
+    client, db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        signup(client)
+    user = User.objects.get(email="nieuw@bedrijf.example")
+    assert (user.first_name, user.last_name) == ("Ada", "Bos")
+    mail = Notification.objects.get(to_email=user.email)
+    assert mail.subject.endswith("Bevestig uw e-mailadres")
+    assert (
+        "Goedendag," in mail.body_text and "Bevestig uw e-mailadres met deze link" in mail.body_text
+    )
+    assert not re.search(r"\b(je|jouw|jij)\b", mail.body_text, re.IGNORECASE)
+
+
+def test_signup_without_a_name_is_refused_beside_the_field(client, db):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "a@b.example", "password1": "Lang-Genoeg-7!", "password2": "Lang-Genoeg-7!"},
+    )
+    assert "first_name" in response.context["form"].errors
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "heading", "button"),
+    [
+        ("account_login", "Inloggen", "Inloggen"),
+        ("account_signup", "Account aanmaken", "Account aanmaken"),
+        ("account_reset_password", "Wachtwoord vergeten", "Stuur mij een link"),
+    ],
+)
+def test_the_account_pages_use_the_sites_layout_and_words(client, db, name, heading, button):
+    page = client.get(reverse(name)).content.decode()
+    assert f"<h1>{heading}</h1>" in page
+    assert f'<button type="submit" class="button">{button}</button>' in page
+    assert 'class="site-header"' in page and "site-footer" in page
+    assert ">Account aanmaken</a>" in page  # the header: not "Aanmelden" for both
+    assert not re.search(r"\b(je|jouw|jij)\b", page.split('<main id="main"')[1], re.IGNORECASE)
+
+
+def test_the_donation_form_starts_with_the_name_given_at_signup(client, donor):
+    User.objects.filter(pk=donor.pk).update(first_name="Ada", last_name="Bos")
+    client.force_login(donor)
+    form = client.get(reverse("donations:create")).context["form"]
+    assert form.initial["contact_name"] == "Ada Bos"

@@ -16,7 +16,10 @@ def test_a_history_row_names_its_record_and_its_new_status():
     event = DonationEvent.objects.create(
         donation=donation, from_status="pledged", to_status="scheduled"
     )
-    assert str(event) == f"{donation}: pledged → scheduled"
+    assert (
+        str(event)
+        == f"{donation}: {donation.Status.PLEDGED.label} → {donation.Status.SCHEDULED.label}"
+    )
     assert event.to_status_label == donation.Status.SCHEDULED.label
 
     request = HelpRequestFactory()
@@ -28,4 +31,4 @@ def test_a_history_row_names_its_record_and_its_new_status():
 def test_an_allocation_history_row_names_the_allocation_by_id():
     allocation = ProposalFactory()
     event = allocation.events.create(from_status="proposed", to_status="approved")
-    assert str(event) == f"{allocation.pk}: proposed → approved"
+    assert str(event) == f"{allocation.pk}: Voorgesteld → Goedgekeurd"

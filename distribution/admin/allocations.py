@@ -10,7 +10,9 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import (
     TOTAL,
     FastChangeList,
@@ -65,18 +67,8 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AllocationEventInline(admin.TabularInline):
+class AllocationEventInline(StatusEventInline):
     model = AllocationEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class AllocationChangeList(FastChangeList):
@@ -365,8 +357,8 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                allocation = services.allocation_allocate_by_hand(
-                    device_id=data["device"].pk,
+                made = services.allocations_allocate_by_hand(
+                    device_ids=[device.pk for device in data["device"]],
                     request_id=data["help_request"].pk,
                     by=request.user,
                     reason=data["reason"],
@@ -376,11 +368,20 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
             else:
                 self.message_user(
                     request,
-                    _("Apparaat %(device)s is toegewezen aan hulpaanvraag %(ref)s.")
-                    % {"device": data["device"], "ref": data["help_request"].reference},
+                    ngettext(
+                        "%(n)d apparaat is toegewezen aan hulpaanvraag %(ref)s.",
+                        "%(n)d apparaten zijn toegewezen aan hulpaanvraag %(ref)s.",
+                        len(made),
+                    )
+                    % {"n": len(made), "ref": data["help_request"].reference},
                     messages.SUCCESS,
                 )
-                return redirect("admin:distribution_allocation_change", allocation.pk)
+                if len(made) == 1:
+                    return redirect("admin:distribution_allocation_change", made[0].pk)
+                return redirect(
+                    reverse("admin:distribution_allocation_changelist")
+                    + f"?q={data['help_request'].reference}"
+                )
         return page(
             self,
             request,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import (
     FastChangeListMixin,
     any_of,
@@ -70,13 +71,8 @@ class ShipmentItemInline(ReadOnlyInline):
         return format_asset_tag(item.device.asset_tag)
 
 
-class ShipmentEventInline(ReadOnlyInline):
+class ShipmentEventInline(StatusEventInline):
     model = ShipmentEvent
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 class DiscrepancyFilter(admin.SimpleListFilter):

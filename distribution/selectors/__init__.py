@@ -49,6 +49,7 @@ from .progress import (
     held_counts,
     queue_positions,
     recent_supply,
+    request_delivery_state,
 )
 from .shipping import (
     Destination,
@@ -121,6 +122,7 @@ __all__ = [
     "ready_devices_queryset",
     "reason_codes",
     "recent_supply",
+    "request_delivery_state",
     "request_in",
     "request_in_for",
 ]

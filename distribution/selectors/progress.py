@@ -275,3 +275,89 @@ def estimate_window(ahead: int, ready: int, today: date, *, own_to_come: int) ->
         start=today + timedelta(days=first),
         end=today + timedelta(days=last),
     )
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """What an approved request has received and what is still to come, for its organisation.
+
+    `started` once any device left the refurbisher for it (then cancelling no longer makes
+    sense); `explanation` says in plain words why the request is still open, or is empty."""
+
+    started: bool
+    explanation: str
+
+
+def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
+    """Delivered (well or damaged), missing, on the way and still to allocate for one request,
+    with the open shipment problems that keep it open."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from ..models import ShipmentItem
+
+    statuses = dict(
+        Allocation.objects.filter(request=help_request, status__in=Allocation.COMMITTED_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    problems = dict(
+        ShipmentItem.objects.filter(
+            request=help_request,
+            outcome__in=[ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING],
+            shipment__has_discrepancy=True,
+            shipment__discrepancy_resolved_at__isnull=True,
+        )
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    S = Allocation.Status
+    delivered = statuses.get(S.DELIVERED, 0) + statuses.get(S.RETURNED, 0)
+    shipped = statuses.get(S.SHIPPED, 0) - problems.get(ShipmentItem.Outcome.MISSING, 0)
+    started = bool(delivered or statuses.get(S.SHIPPED) or statuses.get(S.REPLACED))
+    if help_request.status != HelpRequest.Status.APPROVED or not started:
+        return DeliveryState(started=started, explanation="")
+    damaged = problems.get(ShipmentItem.Outcome.DAMAGED, 0)
+    missing = problems.get(ShipmentItem.Outcome.MISSING, 0)
+    total = help_request.approved_devices
+    parts = [
+        _("%(ok)d van %(total)d apparaten zijn in orde afgeleverd.")
+        % {"ok": delivered - damaged, "total": total}
+    ]
+    if damaged:
+        parts.append(
+            ngettext(
+                "%(n)d apparaat is beschadigd gemeld; een coördinator regelt vervanging.",
+                "%(n)d apparaten zijn beschadigd gemeld; een coördinator regelt vervanging.",
+                damaged,
+            )
+            % {"n": damaged}
+        )
+    if missing:
+        parts.append(
+            ngettext(
+                "%(n)d apparaat ontbreekt; een coördinator zoekt het uit.",
+                "%(n)d apparaten ontbreken; een coördinator zoekt het uit.",
+                missing,
+            )
+            % {"n": missing}
+        )
+    if shipped > 0:
+        parts.append(
+            ngettext("%(n)d apparaat is onderweg.", "%(n)d apparaten zijn onderweg.", shipped)
+            % {"n": shipped}
+        )
+    waiting = total - sum(statuses.values())
+    if waiting > 0:
+        parts.append(
+            ngettext(
+                "%(n)d apparaat krijgt u nog toegewezen.",
+                "%(n)d apparaten krijgt u nog toegewezen.",
+                waiting,
+            )
+            % {"n": waiting}
+        )
+    parts.append(_("Daarom staat uw aanvraag nog op goedgekeurd."))
+    return DeliveryState(started=True, explanation=" ".join(parts))

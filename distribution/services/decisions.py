@@ -448,26 +448,43 @@ def allocations_withdraw_for_request(request_id: int, *, by: User | None, reason
 def allocation_allocate_by_hand(
     *, device_id: int, request_id: int, by: User, reason: str
 ) -> Allocation:
-    """A coordinator gives one ready device to one approved request, with a reason. An open
-    proposal of that device is set aside (rejected); an approved or shipped one blocks it."""
+    """A coordinator gives one ready device to one approved request, with a reason."""
+    return allocations_allocate_by_hand(
+        device_ids=[device_id], request_id=request_id, by=by, reason=reason
+    )[0]
+
+
+def allocations_allocate_by_hand(
+    *, device_ids: list[int], request_id: int, by: User, reason: str
+) -> list[Allocation]:
+    """A coordinator gives ready devices to one approved request, with a reason, all or none;
+    the organisation and each refurbisher hear of it in one mail. An open proposal of a device
+    is set aside (rejected); an approved or shipped one blocks it."""
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Geef een reden op voor een toewijzing met de hand."))
+    device_ids = list(dict.fromkeys(device_ids))
     try:
         with transaction.atomic():
             decisions_shared()
             request = lock_requests([request_id]).get(request_id)
-            device = lock_devices([device_id]).get(device_id)
-            if request is None or device is None:
+            devices = lock_devices(device_ids)
+            if request is None or not device_ids or len(devices) != len(device_ids):
                 raise DomainError(_("Dit apparaat of deze hulpaanvraag bestaat niet."))
-            live = list(
-                Allocation.objects.select_for_update(of=("self",))
-                .select_related("request")
-                .filter(device_id=device_id, status__in=Allocation.LIVE_STATUSES)
-                .order_by("pk")
-            )
-            _check_by_hand(device, request, live)
-            return _allocate_by_hand(device, request, live, by=by, reason=reason)
+            made = []
+            for device_id in device_ids:
+                live = list(
+                    Allocation.objects.select_for_update(of=("self",))
+                    .select_related("request")
+                    .filter(device_id=device_id, status__in=Allocation.LIVE_STATUSES)
+                    .order_by("pk")
+                )
+                _check_by_hand(devices[device_id], request, live)
+                made.append(
+                    _allocate_by_hand(devices[device_id], request, live, by=by, reason=reason)
+                )
+            notify_allocations_approved(made)
+            return made
     except IntegrityError as exc:
         raise DomainError(_integrity_message()) from exc
 
@@ -522,5 +539,4 @@ def _allocate_by_hand(device, request, live, *, by: User, reason: str) -> Alloca
     AllocationEvent.objects.create(
         allocation=allocation, at=now, by=by, note=reason, to_status=Allocation.Status.APPROVED
     )
-    notify_allocations_approved([allocation])
     return allocation

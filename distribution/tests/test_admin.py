@@ -271,6 +271,43 @@ def test_allocating_by_hand_takes_the_code_as_printed_on_the_label(admin_client)
         assert Allocation.objects.get(device=device).request == request
 
 
+def test_allocating_five_devices_by_hand_sends_one_mail_per_recipient(admin_client):
+    from allemaal.models import Notification
+    from refurbish.asset_tags import format_asset_tag
+    from tests.factories import member_of
+
+    request = ApprovedRequestFactory(laptops=5)
+    devices = ready_devices(5)
+    member_of(request.organisation)
+    member_of(devices[0].donation.refurbisher)
+    codes = "\n".join(format_asset_tag(d.asset_tag) for d in devices)
+    response = admin_client.post(
+        BY_HAND, {"device": codes, "help_request": request.reference, "reason": "Spoed"}
+    )
+    assert response.status_code == 302
+    assert Allocation.objects.filter(request=request, status="approved").count() == 5
+    # One mail to the organisation's member and one to the refurbisher's, not one per device.
+    kinds = sorted(Notification.objects.values_list("kind", flat=True))
+    assert kinds == ["allocation_approved", "allocation_prepare"]
+    assert "5" in Notification.objects.get(kind="allocation_approved").body_text
+
+
+def test_allocating_by_hand_is_all_or_nothing(admin_client):
+    request = ApprovedRequestFactory(laptops=2)
+    ok, not_ready = ready_devices(2)
+    Device.objects.filter(pk=not_ready.pk).update(state="erased")
+    response = admin_client.post(
+        BY_HAND,
+        {
+            "device": f"{ok.asset_tag}, {not_ready.asset_tag}",
+            "help_request": request.reference,
+            "reason": "Spoed",
+        },
+    )
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not Allocation.objects.exists()
+
+
 @pytest.mark.parametrize(
     "data, field, message",
     [

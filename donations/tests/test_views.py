@@ -116,6 +116,25 @@ def test_the_donation_page_names_each_step_of_its_history(client, donor):
 
 
 @pytest.mark.parametrize(
+    ("language", "written", "not_written"),
+    [("nl", "3 december 2026", "Dec"), ("en", "3 December 2026", "Dec 2026")],
+)
+def test_the_timeline_writes_dates_in_the_pages_language(client, donor, language, written,
+                                                         not_written):  # fmt: skip
+    from donations.models import DonationEvent
+
+    client.force_login(donor)
+    client.post(reverse("donations:create"), FORM)
+    donation = Donation.objects.get()
+    at = timezone.make_aware(datetime.datetime(2026, 12, 3, 10, 0))
+    DonationEvent.objects.filter(donation=donation).update(at=at)
+    client.cookies["django_language"] = language
+    page = client.get(reverse("donations:detail", args=[donation.pk])).content.decode()
+    timeline = page.split('class="timeline"')[1].split("</ol>")[0]
+    assert written in timeline and not_written not in timeline.replace(written, "")
+
+
+@pytest.mark.parametrize(
     ("field", "value", "message"),
     [
         ("pickup_postcode", "97110", "geldige Nederlandse postcode"),
@@ -344,3 +363,14 @@ def test_the_donor_finds_the_erasure_certificate_once_it_is_issued(client, donor
         reverse("donations:detail", args=[donation.pk]),
     ]:
         assert link in client.get(page).content.decode()
+
+
+def test_a_failed_submit_lists_every_problem_at_the_top_linked_to_its_field(client, donor):
+    client.force_login(donor)
+    response = client.post(reverse("donations:create"), {**FORM, "pickup_postcode": "97110"})
+    page = response.content.decode()
+    summary = page.split("data-error-summary")[1].split("</div>")[0]
+    assert "Er is een probleem" in summary
+    assert '<a href="#id_pickup_postcode">' in summary and "geldige Nederlandse postcode" in summary
+    assert page.index("data-error-summary") < page.index('name="pickup_postcode"')
+    assert not Donation.objects.exists()

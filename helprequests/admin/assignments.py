@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.admin import ask_reason
+from allemaal.admin import StatusEventInline, ask_reason
 from allemaal.admin_speed import FastChangeListMixin, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 
@@ -47,19 +47,8 @@ class BundleEndsFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ConnectivityEventInline(admin.TabularInline):
+class ConnectivityEventInline(StatusEventInline):
     model = ConnectivityEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-    verbose_name_plural = _("geschiedenis")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 register(

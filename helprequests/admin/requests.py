@@ -10,6 +10,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import FastChangeListMixin
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 
@@ -21,19 +22,8 @@ from .filters import AgeFilter, ConnectivityFilter, DuplicateFilter
 REFERENCE_RE = re.compile(r"^\s*AAN-(\d{4})-0*(\d+)\s*$", re.IGNORECASE)
 
 
-class HelpRequestEventInline(admin.TabularInline):
+class HelpRequestEventInline(StatusEventInline):
     model = HelpRequestEvent
-    extra = 0
-    can_delete = False
-    fields = ["at", "from_status", "to_status", "by", "note"]
-    readonly_fields = fields
-    verbose_name_plural = _("geschiedenis")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("by")
 
 
 class ConnectivityAssignmentInline(admin.TabularInline):
@@ -90,7 +80,9 @@ TWIN_ROWS = [
     (_("Contactpersoon"), lambda r: f"{r.contact_name} ({r.contact_phone})"),
     (
         _("Ingediend op"),
-        lambda r: r.submitted_at and date_format(timezone.localtime(r.submitted_at), "j F Y H:i"),
+        lambda r: (
+            r.submitted_at and date_format(timezone.localtime(r.submitted_at), "DATETIME_FORMAT")
+        ),
     ),
     (_("Toelichting"), lambda r: r.motivation),
 ]

@@ -129,7 +129,7 @@ def _state_problem(
         ) % {
             "ref": assignment.reference,
             "provided": assignment.provided_label,
-            "date": formats.date_format(assignment.bundle_ends_on, "j F Y"),
+            "date": formats.date_format(assignment.bundle_ends_on, "DATE_FORMAT"),
         }
     return None
 

@@ -341,6 +341,27 @@ def helprequest_cancel(request: HelpRequest, *, by: User) -> HelpRequest:
     return request
 
 
+def helprequest_close_rest(request: HelpRequest, *, by: User) -> HelpRequest:
+    """The organisation needs no more devices for an approved request that already received
+    some: it is closed; devices not yet shipped go back to the pool, the rest stays delivered."""
+    with transaction.atomic():
+        request = helprequest_lock(request.pk)
+        if request.status == HelpRequest.Status.CLOSED:
+            return request
+        if request.status != HelpRequest.Status.APPROVED:
+            raise DomainError(_("Alleen een goedgekeurde aanvraag kan zo worden afgesloten."))
+        note = _("De organisatie heeft de rest niet meer nodig.")
+        _transition(request, HelpRequest.Status.CLOSED, by=by, note=note)
+        events.publish(
+            events.HELPREQUEST_WITHDRAWN,
+            request_id=request.pk,
+            by=by,
+            reason=note,
+            status=HelpRequest.Status.CLOSED,
+        )
+    return request
+
+
 def _mail(request: HelpRequest) -> dict:
     return {
         "help_request": request,

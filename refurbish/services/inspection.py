@@ -1,7 +1,7 @@
 """Test and grade: the checklist, the confirmed specs and the grade; a pass makes a device ready."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
@@ -10,6 +10,7 @@ from allemaal.models import Organisation, User
 from allemaal.services import DomainError
 from donations.models import Device
 from donations.services import device_transition
+from donations.vocabulary import DeviceKind, os_fits_kind
 
 from ..models import (
     DeviceInspection,
@@ -38,6 +39,11 @@ class InspectionInput:
     os_installed: str = ""
     charger_included: bool | None = None
     notes: str = ""
+    # The bulk step's operating system per device kind; a kind not in it gets `os_installed`.
+    os_by_kind: dict[str, str] = field(default_factory=dict)
+
+    def os_for(self, kind: str) -> str:
+        return self.os_by_kind.get(kind) or self.os_installed
 
     @classmethod
     def all_working(cls, **kwargs) -> "InspectionInput":
@@ -56,13 +62,28 @@ class InspectionInput:
         missing = []
         if not self.grade:
             missing.append(_("kwaliteit"))
-        if not self.os_installed:
+        if not self.os_installed and not any(self.os_by_kind.values()):
             missing.append(_("besturingssysteem"))
         return missing
 
     def _checklist(self) -> dict:
         names = ("boots", "battery_health_pct", "screen", "keyboard", "touchpad", "wifi")
         return {name: getattr(self, name) for name in (*names, "webcam", "ports")}
+
+
+def os_problem(kind: str, os_installed: str) -> str | None:
+    """Why this operating system cannot be on a device of this kind, or None."""
+    kind_label = DeviceKind(kind).label.lower()
+    if not os_installed:
+        return _("kies ook een besturingssysteem voor een %(kind)s.") % {"kind": kind_label}
+    if not os_fits_kind(os_installed, kind):
+        os_label = Device._meta.get_field("os_installed").flatchoices
+        name = dict(os_label).get(os_installed, os_installed)
+        return _("%(os)s kan niet op een %(kind)s; kies een besturingssysteem dat past.") % {
+            "os": name,
+            "kind": kind_label,
+        }
+    return None
 
 
 def inspection_check(device: Device) -> str | None:
@@ -85,7 +106,7 @@ def _apply_inspection(device: Device, data: InspectionInput, *, by, organisation
         ram_gb=device.ram_gb if data.ram_gb is None else data.ram_gb,
         storage_gb=device.storage_gb if data.storage_gb is None else data.storage_gb,
         grade=data.grade if passed else "",
-        os_installed=data.os_installed if passed else "",
+        os_installed=data.os_for(device.kind) if passed else "",
         charger_included=data.charger_included,
         notes=data.notes,
         **data._checklist(),
@@ -145,6 +166,8 @@ def devices_record_inspection(
         problem = inspection_check(device)
         if problem is None and data.passes() and not device.has_passed_erasure:
             problem = _("heeft geen geslaagde wisregistratie.")
+        if problem is None and data.passes():
+            problem = os_problem(device.kind, data.os_for(device.kind))
         return problem
 
     return run_step(

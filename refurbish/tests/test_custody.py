@@ -58,7 +58,7 @@ def test_coordinators_see_the_full_trail_of_any_device_read_only(client, coordin
     client.force_login(coordinator)
     url = reverse("admin:refurbish_devicetrail_change", args=[device.pk])
     page = client.get(url).content.decode()
-    assert "Inname" in page and "announced" in page and "nwipe" in page
+    assert "Inname" in page and "Aangekondigd" in page and "nwipe" in page
     assert 'name="_save"' not in page
     printed = f"{device.asset_tag[:5]}-{device.asset_tag[5:]}".lower()
     changelist = client.get(reverse("admin:refurbish_devicetrail_changelist"), {"q": printed})

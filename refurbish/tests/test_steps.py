@@ -475,7 +475,7 @@ def test_the_bulk_grade_on_the_donation_page(client, donation, refurbisher):
             "device": [d.pk for d in devices],
             "action": "grade",
             "grade-grade": "A",
-            "grade-os_installed": "chromeos_flex",
+            "grade-os_laptop": "chromeos_flex",
             "grade-charger_included": "no",
             "grade-all_working": "on",
         },
@@ -493,7 +493,7 @@ def test_a_refused_bulk_step_lists_every_device_and_changes_nothing(client, dona
             "device": [d.pk for d in devices],
             "action": "grade",
             "grade-grade": "A",
-            "grade-os_installed": "ubuntu",
+            "grade-os_laptop": "ubuntu",
             "grade-charger_included": "yes",
             "grade-all_working": "on",
         },
@@ -587,3 +587,67 @@ def test_a_device_is_found_by_its_tag_typed_with_hyphen_or_by_serial(
     response = client.get(url, {"q": typo})
     assert response.status_code == 404
     assert "klopt niet" in response.content.decode()
+
+
+# --- the operating system follows the kind of device ------------------------------------------
+
+
+def test_the_bulk_grade_sets_each_kind_its_own_operating_system(client, donation, refurbisher):
+    laptop, tablet = erased(donation, kind="laptop"), erased(donation, kind="tablet")
+    client.force_login(refurbisher)
+    response = client.post(
+        reverse("refurbish:donation", args=[donation.pk]),
+        {
+            "device": [laptop.pk, tablet.pk],
+            "action": "grade",
+            "grade-grade": "B",
+            "grade-os_laptop": "windows11",
+            "grade-os_tablet": "ipados",
+            "grade-charger_included": "yes",
+            "grade-all_working": "on",
+        },
+    )
+    assert response.status_code == 302
+    chosen = Device.objects.filter(pk__in=[laptop.pk, tablet.pk])
+    assert dict(chosen.values_list("kind", "os_installed")) == {
+        "laptop": "windows11",
+        "tablet": "ipados",
+    }
+
+
+def test_a_bulk_grade_refuses_windows_on_a_tablet_in_dutch(donation, refurbisher, refurbisher_org):
+    laptop, tablet = erased(donation, kind="laptop"), erased(donation, kind="tablet")
+    data = InspectionInput.all_working(grade="A", os_installed="windows11", charger_included=True)
+    with pytest.raises(BulkStepError) as refused:
+        services.devices_record_inspection(
+            [laptop.pk, tablet.pk], data, by=refurbisher, organisation=refurbisher_org
+        )
+    assert refused.value.errors == [f"{tablet}: Windows 11 kan niet op een tablet; kies een "
+                                    "besturingssysteem dat past."]  # fmt: skip
+    assert not DeviceInspection.objects.exists()
+
+
+def test_a_bulk_grade_without_an_os_for_a_chosen_kind_says_so(client, donation, refurbisher):
+    tablet = erased(donation, kind="tablet")
+    client.force_login(refurbisher)
+    response = client.post(
+        reverse("refurbish:donation", args=[donation.pk]),
+        {
+            "device": [tablet.pk],
+            "action": "grade",
+            "grade-grade": "B",
+            "grade-os_laptop": "windows11",
+            "grade-charger_included": "yes",
+            "grade-all_working": "on",
+        },
+        follow=True,
+    )
+    assert "kies ook een besturingssysteem voor een tablet" in response.content.decode()
+    assert Device.objects.get(pk=tablet.pk).state == "erased"
+
+
+def test_the_device_page_offers_only_the_systems_of_its_kind(client, donation, refurbisher):
+    tablet = erased(donation, kind="tablet")
+    client.force_login(refurbisher)
+    form = client.get(reverse("refurbish:device", args=[tablet.pk])).context["inspection_form"]
+    assert [v for v, _ in form.fields["os_installed"].choices] == ["", "ipados", "android"]

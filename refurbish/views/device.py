@@ -51,6 +51,7 @@ def _device_page(request, device, **bound):
         "log_form": LogUploadForm(prefix="log"),
         "inspection_form": InspectionForm(
             prefix="inspection",
+            kind=device.kind,
             initial={
                 "cpu": device.cpu,
                 "ram_gb": device.ram_gb,

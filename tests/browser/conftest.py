@@ -53,7 +53,7 @@ def log_in(page):
         page.goto("/accounts/login/")
         page.get_by_label("E-mailadres").fill(user.email)
         page.get_by_label("Wachtwoord").fill(password)
-        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("button", name="Inloggen").click()
         page.wait_for_load_state()
 
     return _log_in

@@ -74,7 +74,7 @@ def test_a_coordinator_runs_the_allocation_reads_why_and_approves_a_request(
     requester_page.goto("/accounts/login/")
     requester_page.get_by_label("E-mailadres").fill(school_board.email)
     requester_page.get_by_label("Wachtwoord").fill("Correct-Paard-Batterij-9")
-    requester_page.get_by_role("button", name="Aanmelden").click()
+    requester_page.get_by_role("button", name="Inloggen").click()
     requester_page.wait_for_load_state()
     requester_page.goto("/hulpaanvragen/")
     line = requester_page.locator(f"#aanvraag-{request.pk}")

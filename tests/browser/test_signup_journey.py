@@ -4,18 +4,21 @@ import pytest
 from django.core import mail as django_mail
 from playwright.sync_api import expect
 
-from allemaal.models import Notification, Organisation
+from allemaal.models import Notification, Organisation, User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_organisation_signs_up_verifies_its_address_and_awaits_verification(page):
     page.goto("/")
-    page.get_by_role("link", name="Aanmelden").first.click()
+    page.get_by_role("link", name="Account aanmaken").first.click()
+    expect(page.get_by_role("heading", name="Account aanmaken")).to_be_visible()
+    page.get_by_label("Voornaam").fill("Fatima")
+    page.get_by_label("Achternaam").fill("El Amrani")
     page.get_by_label("E-mailadres").fill("info@buurthuis-oost.example")
-    page.get_by_label(re.compile(r"^Wachtwoord:?$")).fill("Buurthuis-Oost-2026!")
+    page.locator("#id_password1").fill("Buurthuis-Oost-2026!")
     page.get_by_label("Wachtwoord (bevestigen)").fill("Buurthuis-Oost-2026!")
-    page.get_by_role("button", name="Registreren").click()
+    page.get_by_role("button", name="Account aanmaken").click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/"))
 
     mail = Notification.objects.get(to_email="info@buurthuis-oost.example")
@@ -37,6 +40,9 @@ def test_an_organisation_signs_up_verifies_its_address_and_awaits_verification(p
     page.get_by_role("button", name="Organisatie aanmelden").click()
 
     page.wait_for_url(re.compile(r"/organisatie/wacht-op-controle/"))
+    assert User.objects.get(email="info@buurthuis-oost.example").get_full_name() == (
+        "Fatima El Amrani"
+    )
     expect(page.get_by_role("heading", name="Uw organisatie wacht op controle")).to_be_visible()
     org = Organisation.objects.get(name="Buurthuis Oost")
     assert (org.status, org.postcode, org.province) == ("pending", "9711 AB", "Groningen")
@@ -48,7 +54,7 @@ def test_a_visitor_switches_the_site_to_english_and_back(page):
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    expect(page.get_by_role("link", name="Sign up").first).to_be_visible()
+    expect(page.get_by_role("link", name="Create account").first).to_be_visible()
     page.get_by_role("button", name="Nederlands").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "nl"

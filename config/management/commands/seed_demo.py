@@ -191,5 +191,7 @@ class Command(BaseCommand):
             out.write(f"  Recovery codes for {role}: {' '.join(codes)}")
         for line in personas.get("extra_lines", []):
             out.write(line)
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            out.write(f"E-mails (also the demo data's) are written to {settings.EMAIL_FILE_PATH}/")
         out.write(f"Open {settings.SITE_URL}/ ; the admin is at {settings.SITE_URL}/admin/")
         out.write("=" * 78)
