@@ -432,8 +432,13 @@ def plan_header(header, mapping: dict[str, str] | None = None) -> HeaderPlan:
             key = vendor[name][0]
         elif name in _ALIASES:
             key = _ALIASES[name].key
+        elif name in _SOURCE_ALIASES:
+            key = _SOURCE_ALIASES[name]
         else:
-            key = _SOURCE_ALIASES.get(name, "")
+            # "Geheugen (MB)": the name without its unit.
+            base = " ".join(w for w in name.split() if w not in exports.UNITS)
+            column = _ALIASES.get(base)
+            key = column.key if column and column.key in ("ram_gb", "storage_gb") else ""
         unit = ""
         if key in ("ram_gb", "storage_gb"):
             unit = exports.unit_of_header(name) or vendor.get(name, ("", ""))[1] or "gb"
@@ -789,6 +794,15 @@ def sanitized(uploaded_file) -> tuple[bytes, list[str]]:
     if personal is None:
         raise _file_error(_("Het bestand is leeg."))
     return out.getvalue().encode(), names
+
+
+def stored_plan(stored, mapping: dict | None = None) -> HeaderPlan:
+    """The header plan of a kept list (see `sanitized`)."""
+    for line in stored:
+        cells = json.loads(line)
+        if not _is_blank(cells):
+            return plan_header(cells, mapping)
+    raise _file_error(_("Het bestand is leeg."))
 
 
 def _stored_rows(stored) -> Iterator[list]:
