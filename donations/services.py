@@ -668,6 +668,39 @@ def remembered_mapping(organisation: Organisation, signature: str) -> dict | Non
     return found.mapping if found else None
 
 
+# A job untouched for this long is taken to be stuck (its worker died); it may be queued again.
+STUCK_AFTER = timezone.timedelta(minutes=10)
+
+
+def manifest_import_requeue(job_id: int, *, by: User) -> ManifestImport:
+    """Queue a stuck job again (a coordinator, from the admin): a list still to be read for its
+    preview, or one the donor confirmed whose import never finished. Idempotent in effect: the
+    import is all or nothing and its serials are unique."""
+    from . import tasks
+
+    with transaction.atomic():
+        job = ManifestImport.objects.select_for_update().get(pk=job_id)
+        waiting = (ManifestImport.Status.RECEIVED, *RUNNABLE)
+        if job.status not in waiting or not job.file:
+            raise DomainError(
+                _("%(file)s (%(status)s) kan niet opnieuw in de wachtrij.")
+                % {"file": job.file_name, "status": job.get_status_display()}
+            )
+        if job.created_at > timezone.now() - STUCK_AFTER:
+            raise DomainError(
+                _("%(file)s is nog geen tien minuten oud; geef de taak de tijd.")
+                % {"file": job.file_name}
+            )
+        if job.status == ManifestImport.Status.RECEIVED:
+            task = tasks.manifest_prepare_run
+        else:
+            job.status = ManifestImport.Status.QUEUED
+            job.save(update_fields=["status"])
+            task = tasks.manifest_import_run
+        transaction.on_commit(lambda: enqueue(task, (job.pk,)))
+    return job
+
+
 RUNNABLE = (
     ManifestImport.Status.QUEUED,
     ManifestImport.Status.CHECKING,
