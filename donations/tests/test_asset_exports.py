@@ -68,6 +68,14 @@ JAMF = [
      "macOS", "14.2.1", "Intel Core i5", "16384", "500277", "lvisser", "Lotte Visser",
      "lotte.visser@voorbeeld.nl", "10.0.4.21", "3C:22:FB:00:11:22", "MAC-7", "2020-06-30"],
 ]  # fmt: skip
+JAMF_MOBILE = [
+    ["Display Name", "Serial Number", "Model", "Model Identifier", "OS Version", "Capacity MB",
+     "Available MB", "UDID", "Wi-Fi MAC Address", "Bluetooth MAC Address", "IMEI", "ICCID",
+     "Phone Number", "Username", "Full Name", "Email Address", "Last Inventory Update"],
+    ["iPad Klas 4B", "DMPZK0001", "iPad (9th generation)", "iPad12,1", "17.2", "65536",
+     "40000", "00008030-001A2B3C4D5E", "AA:BB:CC:00:11:22", "AA:BB:CC:00:11:23", "",
+     "", "", "mjanssen", "Mila Janssen", "mila.janssen@school.example", "2026-10-01"],
+]  # fmt: skip
 GOOGLE = [
     ["Serial Number", "Status", "Last Sync", "Annotated User", "Annotated Location",
      "Annotated Asset ID", "Model", "OS Version", "Org Unit Path", "Most Recent User",
@@ -89,7 +97,8 @@ PERSONAL_VALUES = [
     "+31612345678", "Piet Pieters", "356938035643809", "35693803564380", "Kees Klaassen",
     "Sanne de Boer", "lvisser", "Lotte Visser", "lotte.visser@voorbeeld.nl", "10.0.4.21",
     "3C:22:FB:00:11:22", "leerling42@school.example", "a0b1c2d3e4f5", "bdekker",
-    "192.168.1.12", "00:1A:2B:3C:4D:5E",
+    "192.168.1.12", "00:1A:2B:3C:4D:5E", "mjanssen", "Mila Janssen",
+    "mila.janssen@school.example", "AA:BB:CC:00:11:22", "00008030-001A2B3C4D5E",
 ]  # fmt: skip
 
 
@@ -107,6 +116,7 @@ def parse(upload, **options):
         (INTUNE, "Microsoft Intune"),
         (SNIPE_IT, "Snipe-IT"),
         (JAMF, "Jamf Pro"),
+        (JAMF_MOBILE, "Jamf Pro"),
         (GOOGLE, "Google Admin (ChromeOS)"),
         (LANSWEEPER, "Lansweeper"),
         ([manifest.TEMPLATE_HEADER, [str(c) for c in manifest.TEMPLATE_EXAMPLE]],
@@ -163,6 +173,12 @@ def test_jamf_memory_and_disk_in_mb_from_the_header():
         2020,
     )
     assert set(personal) == {"Username", "Full Name", "Email Address", "IP Address", "MAC Address"}
+
+
+def test_a_jamf_mobile_device_export_gives_tablets_with_capacity_in_mb():
+    _reader, (row,), personal = parse(csv_upload(JAMF_MOBILE))
+    assert (row["kind"], row["storage_gb"], row["model"]) == ("tablet", 64, "iPad (9th generation)")
+    assert "Display Name" not in personal and "Full Name" in personal and "UDID" in personal
 
 
 def test_a_google_admin_export_is_all_chromebooks():
@@ -288,6 +304,7 @@ def media(settings, tmp_path):
         (INTUNE, csv_upload),
         (SNIPE_IT, csv_upload),
         (JAMF, xlsx_upload),
+        (JAMF_MOBILE, csv_upload),
         (GOOGLE, csv_upload),
         (LANSWEEPER, xlsx_upload),
     ],
