@@ -511,6 +511,7 @@ def _sized(column: Column, unit: str) -> Callable:
 
 _EMPTY_MAX = max(len(m) for m in EMPTY_MARKERS)
 SKIPPED = object()
+_EXACT_KINDS = {kind.value: kind.value for kind in KIND_WORDS.values()}
 _KIND_SLOT, _MODEL_SLOT, _YEAR_SLOT = _SLOT["kind"], _SLOT["model"], _SLOT["year"]
 
 
@@ -540,14 +541,16 @@ class _RowParser:
                 self.kind_where = c.where
             column = _COLUMN.get(c.key)
             if column is None:  # os, date: read, not stored
-                self.readers.append((c.index, c.key, None, c.where, -1, False, True))
+                self.readers.append((c.index, c.key, None, c.where, -1, False, False))
                 continue
             parse = column.parse
             if c.unit and c.unit != "gb":
                 parse = _sized(column, c.unit)
             required = column.required and c.key != "kind"
-            slot = _SLOT[c.key]
+            slot = -1 if c.key == "kind" else _SLOT[c.key]
             self.readers.append((c.index, c.key, parse, c.where, slot, required, column.is_text))
+        # Sizes converted from MB or TB: marked as derived on the preview.
+        self.converted = {c.key for c in plan.columns if c.unit and c.unit != "gb"}
 
     def parse(self, cells, number: int, errors: "_Errors"):
         """The row as a tuple, SKIPPED, or None after adding its errors; and the derived
@@ -557,6 +560,7 @@ class _RowParser:
         derived = None
         sources = {}
         width = len(cells)
+        converted = self.converted
         for index, key, parse, where, slot, required, is_text in self.readers:
             value = cells[index] if index < width else None
             if value.__class__ is str:
@@ -572,7 +576,7 @@ class _RowParser:
                 if required:
                     problems.append((where, _("Deze cel is verplicht en is leeg.")))
                 continue
-            if slot < 0 or key == "kind":
+            if slot < 0:
                 sources[key] = value
                 continue
             try:
@@ -580,12 +584,17 @@ class _RowParser:
             except _CellError as exc:
                 problems.append((where, str(exc)))
                 continue
-            if parse is not _COLUMN[key].parse:
+            if converted and key in converted:
                 derived = derived or {}
                 derived[key] = _("uit %(value)s") % {"value": _as_text(value)[:40]}
         # The kind: a category word, else the model name or the operating system.
-        kind_text = _as_text(sources["kind"]) if "kind" in sources else ""
-        kind = exports.kind_from_word(kind_text) if kind_text else None
+        kind_text = sources.get("kind", "")
+        if kind_text.__class__ is not str:
+            kind_text = _as_text(kind_text)
+        # Fast path: the word as our template spells it.
+        kind = _EXACT_KINDS.get(kind_text)
+        if kind is None and kind_text:
+            kind = exports.kind_from_word(kind_text)
         source = kind_text
         if kind is None:
             kind, source = exports.kind_from_texts(
@@ -612,7 +621,7 @@ class _RowParser:
             problems.append((self.kind_where, message))
         else:
             values[_KIND_SLOT] = kind
-            if kind_text.lower() != kind:
+            if kind_text != kind and kind_text.lower() != kind:
                 derived = derived or {}
                 derived["kind"] = (
                     _("uit %(value)s") % {"value": source[:40]}
