@@ -23,6 +23,7 @@ from .models import (
     DonationEvent,
     DonationPolicy,
     Manifest,
+    ManifestImport,
     parse_reference,
 )
 
@@ -307,3 +308,87 @@ class DonationPolicyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ManifestImport)
+class ManifestImportAdmin(admin.ModelAdmin):
+    """Asset lists on their way in, read only: coordinators see stuck jobs and queue one again."""
+
+    list_display = [
+        "file_name",
+        "organisation",
+        "donation",
+        "status",
+        "rows_read",
+        "total_errors",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["donation__donor"]
+    search_fields = ["file_name", "donation__donor__name"]
+    ordering = ["-created_at"]
+    date_hierarchy = "created_at"
+    fields = [
+        "donation",
+        "organisation",
+        "uploaded_by",
+        "file_name",
+        "status",
+        "rows_read",
+        "total_errors",
+        "errors_shown",
+        "personal_columns",
+        "skipped",
+        "manifest",
+        "created_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+    actions = ["requeue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_requeue_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.display(description=_("organisatie"), ordering="donation__donor__name")
+    def organisation(self, job):
+        return job.donation.donor
+
+    @admin.display(description=_("fouten"))
+    def errors_shown(self, job):
+        return "\n".join(
+            f"{e.get('row') or '–'} {e.get('column') or ''}: {e.get('message')}"
+            for e in job.errors[:50]
+        )
+
+    @admin.action(description=_("Opnieuw in de wachtrij zetten"), permissions=["requeue"])
+    def requeue(self, request, queryset):
+        done = 0
+        for job in queryset:
+            try:
+                services.manifest_import_requeue(job.pk, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d lijst staat weer in de wachtrij.",
+                    "%(n)d lijsten staan weer in de wachtrij.",
+                    done,
+                )
+                % {"n": done},
+                messages.SUCCESS,
+            )

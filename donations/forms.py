@@ -6,7 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from allemaal.models import Organisation
 from allemaal.postcodes import normalise_postcode
 
-from .manifest import MAX_BYTES, MIN_YEAR
+from .manifest import FIELD_LABELS, MAX_BYTES, MIN_YEAR, PERSONAL
 from .models import Donation
 from .services import below_minimum_message
 
@@ -165,6 +165,33 @@ class ManifestForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
         error_messages={"required": _("Kies een bestand.")},
     )
+
+
+class ColumnMappingForm(forms.Form):
+    """Which field each column of the donor's list becomes; columns naming people are not
+    offered. The fields are named "kolom_<index>" after the column's place in the file."""
+
+    skip_unaccepted = forms.BooleanField(
+        label=_("Sla over wat wij niet kunnen aannemen (zoals desktops en telefoons)"),
+        required=False,
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", _("— niet gebruiken —"))] + [
+            (key, label) for key, label in FIELD_LABELS.items()
+        ]
+        self.columns = [c for c in plan.columns if c.key != PERSONAL]
+        for column in self.columns:
+            self.fields[f"kolom_{column.index}"] = forms.ChoiceField(
+                label=column.header, choices=choices, required=False, initial=column.key
+            )
+
+    def mapping_fields(self):
+        return [(c, self[f"kolom_{c.index}"]) for c in self.columns]
+
+    def mapping(self) -> dict[str, str]:
+        return {str(c.index): self.cleaned_data[f"kolom_{c.index}"] for c in self.columns}
 
 
 class CancelForm(forms.Form):

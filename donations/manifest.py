@@ -6,7 +6,10 @@ never writes; `donations.services.manifest_import` does that once the whole file
 """
 
 import csv
+import datetime
+import hashlib
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +21,8 @@ from django.utils.translation import gettext_lazy
 
 from allemaal import uploads
 
-from .models import Device, DeviceKind
+from . import asset_exports as exports
+from .models import Device
 from .vocabulary import normalise_serial
 
 MAX_ROWS = 20_000
@@ -29,13 +33,9 @@ MAX_ERRORS_SHOWN = 200
 MIN_YEAR = 1990
 # Words for "nothing" that asset lists often hold instead of an empty cell.
 EMPTY_MARKERS = {"", "-", "n.v.t.", "nvt", "n/a", "na", "onbekend", "unknown", "none"}
-KIND_WORDS = {
-    "laptop": DeviceKind.LAPTOP,
-    "notebook": DeviceKind.LAPTOP,
-    "chromebook": DeviceKind.CHROMEBOOK,
-    "tablet": DeviceKind.TABLET,
-    "ipad": DeviceKind.TABLET,
-}
+KIND_WORDS = exports.KIND_WORDS
+# How many checked rows the preview shows.
+PREVIEW_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ class ParsedManifest:
     # One tuple per device, in COLUMNS order.
     rows: list[tuple]
     ignored_columns: list[str] = field(default_factory=list)
+    personal_columns: list[str] = field(default_factory=list)
+    skipped: list[tuple] = field(default_factory=list)
 
 
 class _CellError(ValueError):
@@ -344,72 +346,306 @@ class _Errors:
             raise ManifestInvalid(sorted(self.shown, key=lambda e: e.row), self.total)
 
 
-def _map_header(header, errors: _Errors, row: int) -> tuple[list[tuple], list[str]]:
-    """(file column, Column, "B (merk)", slot in the row tuple) for each known column, and the
-    names of the unknown columns, which are ignored."""
-    mapping: list[tuple] = []
-    seen: dict[str, str] = {}
-    ignored = []
+# Fields a file column can become besides COLUMNS: read to derive a value, never stored.
+SOURCE_FIELDS = {
+    "os": (
+        gettext_lazy("besturingssysteem"),
+        "besturingssysteem|os|operating system|os type|os name",
+    ),
+    "date": (
+        gettext_lazy("aankoop- of productiedatum"),
+        "aankoopdatum|datum aankoop|inkoopdatum|productiedatum|purchase date|date of purchase"
+        "|manufacture date|manufacturing date|production date",
+    ),
+}
+FIELD_LABELS = {c.key: c.label for c in COLUMNS} | {k: v[0] for k, v in SOURCE_FIELDS.items()}
+_SOURCE_ALIASES = {
+    alias: key for key, (_label, aliases) in SOURCE_FIELDS.items() for alias in aliases.split("|")
+}
+PERSONAL = "personal"
+_SLOT = {key: index for index, key in enumerate(COLUMN_KEYS)}
+_COLUMN = {c.key: c for c in COLUMNS}
+
+
+@dataclass
+class PlannedColumn:
+    """What one column of the file becomes."""
+
+    index: int
+    header: str  # as the file spells it
+    name: str  # normalised
+    key: str  # a field of FIELD_LABELS, "" when ignored, PERSONAL when never read
+    unit: str = ""  # "mb", "gb" or "tb" for a size
+    where: str = ""  # "B (Serial number)", for errors
+
+    @property
+    def letter(self) -> str:
+        return _column_letter(self.index)
+
+
+@dataclass
+class HeaderPlan:
+    columns: list[PlannedColumn]
+    export: exports.Export | None
+    signature: str
+
+    @property
+    def personal_columns(self) -> list[str]:
+        return [c.header for c in self.columns if c.key == PERSONAL]
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        return [c.header for c in self.columns if not c.key]
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        return {str(c.index): c.key for c in self.columns if c.key != PERSONAL}
+
+    @property
+    def export_label(self) -> str:
+        return exports.export_label(self.export)
+
+
+def header_signature(names: list[str]) -> str:
+    """The same header (names in the same order) gives the same signature."""
+    return hashlib.sha256("\x1f".join(names).encode()).hexdigest()
+
+
+def plan_header(header, mapping: dict[str, str] | None = None) -> HeaderPlan:
+    """Which field each column becomes: the donor's `mapping` ({"3": "model"}) where it says,
+    else the tool's own header names, else our Dutch and English aliases. Columns naming people
+    are never read, whatever the mapping says."""
+    names = [_normalise_header(raw) for raw in header]
+    export = exports.recognise(names)
+    vendor = export.aliases if export else {}
+    columns = []
     for index, raw in enumerate(header):
-        name = _normalise_header(raw)
+        name = names[index]
         if not name:
             continue
-        column = _ALIASES.get(name)
-        where = f"{_column_letter(index)} ({str(raw).strip()})"
-        if column is None:
-            ignored.append(str(raw).strip())
+        text = str(raw).strip()
+        if exports.is_personal(name):
+            key = PERSONAL
+        elif mapping is not None and str(index) in mapping:
+            key = mapping[str(index)] if mapping[str(index)] in FIELD_LABELS else ""
+        elif name in vendor:
+            key = vendor[name][0]
+        elif name in _ALIASES:
+            key = _ALIASES[name].key
+        elif name in _SOURCE_ALIASES:
+            key = _SOURCE_ALIASES[name]
+        else:
+            # "Geheugen (MB)": the name without its unit.
+            base = " ".join(w for w in name.split() if w not in exports.UNITS)
+            column = _ALIASES.get(base)
+            key = column.key if column and column.key in ("ram_gb", "storage_gb") else ""
+        unit = ""
+        if key in ("ram_gb", "storage_gb"):
+            unit = exports.unit_of_header(name) or vendor.get(name, ("", ""))[1] or "gb"
+        columns.append(
+            PlannedColumn(index, text, name, key, unit, f"{_column_letter(index)} ({text})")
+        )
+    return HeaderPlan(columns, export, header_signature(names))
+
+
+def _check_plan(plan: HeaderPlan, errors: "_Errors", row: int) -> None:
+    seen: dict[str, str] = {}
+    for column in plan.columns:
+        if not column.key or column.key == PERSONAL:
             continue
         if column.key in seen:
             errors.add(
                 row,
-                where,
+                column.where,
                 _("Deze kolom staat er twee keer in (ook kolom %(other)s).")
                 % {"other": seen[column.key]},
             )
             continue
-        seen[column.key] = where
-        mapping.append((index, column, where, COLUMNS.index(column)))
-    for column in COLUMNS:
-        if column.required and column.key not in seen:
-            errors.add(
-                row,
-                "",
-                _("De kolom '%(label)s' ontbreekt. Gebruik de kopregel uit ons voorbeeldbestand.")
-                % {"label": column.label},
+        seen[column.key] = column.where
+    if "serial_number" not in seen:
+        errors.add(
+            row,
+            "",
+            _("De kolom '%(label)s' ontbreekt. Gebruik de kopregel uit ons voorbeeldbestand.")
+            % {"label": _COLUMN["serial_number"].label},
+        )
+    derivable = {"kind", "model", "os"} & set(seen) or (plan.export and plan.export.default_kind)
+    if not derivable:
+        errors.add(
+            row,
+            "",
+            _("De kolom '%(label)s' ontbreekt. Gebruik de kopregel uit ons voorbeeldbestand.")
+            % {"label": _COLUMN["kind"].label},
+        )
+
+
+def _sized(column: Column, unit: str) -> Callable:
+    """A size in MB or TB (as the header says) as whole GB; a unit in the cell wins."""
+    pattern = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(mb|gb|tb)?$", re.IGNORECASE)
+    low, high = (1, 1024) if column.key == "ram_gb" else (1, 100_000)
+
+    def parse(value):
+        if isinstance(value, bool):
+            raise _CellError(_("Vul een getal in."))
+        if isinstance(value, int | float):
+            number, cell_unit = float(value), unit
+        else:
+            match = pattern.match(value)
+            if not match:
+                raise _CellError(
+                    _("'%(value)s' is geen getal. Vul alleen een getal in, zoals 8.")
+                    % {"value": value[:40]}
+                )
+            number = float(match.group(1).replace(",", "."))
+            cell_unit = (match.group(2) or unit).lower()
+        gb = round(number * exports.UNITS[cell_unit])
+        if not low <= gb <= high:
+            raise _CellError(
+                _("%(value)d GB kan niet: het getal moet tussen %(low)d en %(high)d liggen.")
+                % {"value": gb, "low": low, "high": high}
             )
-    return mapping, ignored
+        return gb
+
+    return parse
 
 
 _EMPTY_MAX = max(len(m) for m in EMPTY_MARKERS)
+SKIPPED = object()
+_EXACT_KINDS = {kind.value: kind.value for kind in KIND_WORDS.values()}
+_KIND_SLOT, _MODEL_SLOT, _YEAR_SLOT = _SLOT["kind"], _SLOT["model"], _SLOT["year"]
 
 
-def _parse_row(cells, number: int, mapping, errors: _Errors) -> tuple | None:
-    values = list(_DEFAULTS)
-    ok = True
-    width = len(cells)
-    for index, column, where, slot in mapping:
-        value = cells[index] if index < width else None
-        if value.__class__ is str:
-            stripped = value.strip()
-            if len(stripped) <= _EMPTY_MAX and stripped.lower() in EMPTY_MARKERS:
-                value = None
-            elif problem := uploads.text_cell_problem(value, formula=column.is_text):
-                errors.add(number, where, problem)
-                ok = False
+def _not_taken_message(kind: str) -> str:
+    return _(
+        "Dit is %(what)s; die nemen wij niet aan (alleen laptop, chromebook of tablet). Haal "
+        "de rij weg, of kies 'Sla over wat wij niet kunnen aannemen'."
+    ) % {"what": exports.NOT_TAKEN[kind]}
+
+
+def skip_reason(kind: str) -> str:
+    return _("%(what)s nemen wij niet aan") % {"what": str(exports.NOT_TAKEN[kind]).capitalize()}
+
+
+class _RowParser:
+    """Turns the cells of one row into a device tuple, deriving what the file leaves out."""
+
+    def __init__(self, plan: HeaderPlan, *, skip_unaccepted: bool):
+        self.skip_unaccepted = skip_unaccepted
+        self.default_kind = plan.export.default_kind if plan.export else ""
+        self.kind_where = ""
+        self.readers = []
+        for c in plan.columns:
+            if not c.key or c.key == PERSONAL:
                 continue
+            if c.key == "kind":
+                self.kind_where = c.where
+            column = _COLUMN.get(c.key)
+            if column is None:  # os, date: read, not stored
+                self.readers.append((c.index, c.key, None, c.where, -1, False, False))
+                continue
+            parse = column.parse
+            if c.unit and c.unit != "gb":
+                parse = _sized(column, c.unit)
+            required = column.required and c.key != "kind"
+            slot = -1 if c.key == "kind" else _SLOT[c.key]
+            self.readers.append((c.index, c.key, parse, c.where, slot, required, column.is_text))
+        # Sizes converted from MB or TB: marked as derived on the preview.
+        self.converted = {c.key for c in plan.columns if c.unit and c.unit != "gb"}
+
+    def parse(self, cells, number: int, errors: "_Errors"):
+        """The row as a tuple, SKIPPED, or None after adding its errors; and the derived
+        values as {field: note} (or None)."""
+        values = list(_DEFAULTS)
+        problems = []
+        derived = None
+        sources = {}
+        width = len(cells)
+        converted = self.converted
+        for index, key, parse, where, slot, required, is_text in self.readers:
+            value = cells[index] if index < width else None
+            if value.__class__ is str:
+                stripped = value.strip()
+                if len(stripped) <= _EMPTY_MAX and stripped.lower() in EMPTY_MARKERS:
+                    value = None
+                elif problem := uploads.text_cell_problem(value, formula=is_text):
+                    problems.append((where, problem))
+                    continue
+                else:
+                    value = stripped
+            if value is None:
+                if required:
+                    problems.append((where, _("Deze cel is verplicht en is leeg.")))
+                continue
+            if slot < 0:
+                sources[key] = value
+                continue
+            try:
+                values[slot] = parse(value)
+            except _CellError as exc:
+                problems.append((where, str(exc)))
+                continue
+            if converted and key in converted:
+                derived = derived or {}
+                derived[key] = _("uit %(value)s") % {"value": _as_text(value)[:40]}
+        # The kind: a category word, else the model name or the operating system.
+        kind_text = sources.get("kind", "")
+        if kind_text.__class__ is not str:
+            kind_text = _as_text(kind_text)
+        # Fast path: the word as our template spells it.
+        kind = _EXACT_KINDS.get(kind_text)
+        if kind is None and kind_text:
+            kind = exports.kind_from_word(kind_text)
+        source = kind_text
+        if kind is None:
+            kind, source = exports.kind_from_texts(
+                kind_text, values[_MODEL_SLOT], _as_text(sources.get("os", ""))
+            )
+        if kind is None and self.default_kind and not kind_text:
+            kind, source = self.default_kind, ""
+        if kind in exports.NOT_TAKEN:
+            if self.skip_unaccepted:
+                return SKIPPED, skip_reason(kind)
+            problems.append((self.kind_where, _not_taken_message(kind)))
+        elif kind is None:
+            if kind_text:
+                message = _(
+                    "Onbekend soort apparaat '%(value)s'. Kies laptop, chromebook of tablet."
+                ) % {"value": kind_text[:40]}
+            elif self.kind_where:
+                message = _("Deze cel is verplicht en is leeg.")
             else:
-                value = stripped
-        if value is None:
-            if column.required:
-                errors.add(number, where, _("Deze cel is verplicht en is leeg."))
-                ok = False
-            continue
-        try:
-            values[slot] = column.parse(value)
-        except _CellError as exc:
-            errors.add(number, where, str(exc))
-            ok = False
-    return tuple(values) if ok else None
+                message = _(
+                    "Het soort apparaat volgt niet uit model of besturingssysteem. Voeg een "
+                    "kolom 'type' toe (laptop, chromebook of tablet)."
+                )
+            problems.append((self.kind_where, message))
+        else:
+            values[_KIND_SLOT] = kind
+            if kind_text != kind and kind_text.lower() != kind:
+                derived = derived or {}
+                derived["kind"] = (
+                    _("uit %(value)s") % {"value": source[:40]}
+                    if source
+                    else _("uit het soort export")
+                )
+        # The year: from a purchase or manufacture date when there is no year.
+        if values[_YEAR_SLOT] is None and "date" in sources:
+            when = sources["date"]
+            year = when.year if isinstance(when, datetime.date) else None
+            year = year or exports.year_from_date(_as_text(when))
+            if year is not None:
+                try:
+                    values[_YEAR_SLOT] = _year(year)
+                except _CellError as exc:
+                    problems.append(("", str(exc)))
+                else:
+                    derived = derived or {}
+                    derived["year"] = _("uit %(value)s") % {"value": _as_text(when)[:40]}
+        if problems:
+            for where, message in problems:
+                errors.add(number, where, message)
+            return None, None
+        return tuple(values), derived
 
 
 def _check_platform_duplicates(serials: dict[str, int], errors: _Errors, where: str) -> None:
@@ -443,27 +679,40 @@ class ManifestReader:
     Opening it checks the file and its header (raising `ManifestInvalid`); `rows()` yields each
     valid row and collects the errors of the others; `finish()` raises `ManifestInvalid` with
     every error, after looking all serials up on the platform when asked to.
+
+    `stored` reads a list kept by `sanitized` instead of an uploaded file; `mapping` is the
+    donor's choice of field per column; with `skip_unaccepted`, rows of kinds we do not take
+    are listed in `skipped` instead of being errors.
     """
 
-    def __init__(self, uploaded_file):
+    def __init__(self, uploaded_file=None, *, stored=None, mapping=None, skip_unaccepted=False):
         _latest_year[0] = timezone.now().year + 1
+        source = _counted_rows(uploaded_file) if stored is None else _stored_rows(stored)
         # Numbered as a spreadsheet shows them: the first line is row 1.
-        self._numbered = enumerate(_counted_rows(uploaded_file), start=1)
+        self._numbered = enumerate(source, start=1)
         self.errors = _Errors()
         header_row, header = next(
             ((n, c) for n, c in self._numbered if not _is_blank(c)), (0, None)
         )
         if header is None:
             raise _file_error(_("Het bestand is leeg."))
-        self.mapping, self.ignored_columns = _map_header(header, self.errors, header_row)
+        self.header = [str(cell or "").strip() for cell in header]
+        self.plan = plan_header(header, mapping)
+        _check_plan(self.plan, self.errors, header_row)
         self.errors.raise_if_any()
-        self.serial_where = next(m[2] for m in self.mapping if m[1].key == "serial_number")
+        self.ignored_columns = self.plan.ignored_columns
+        self.personal_columns = self.plan.personal_columns
+        self.serial_where = next(c.where for c in self.plan.columns if c.key == "serial_number")
+        self._parser = _RowParser(self.plan, skip_unaccepted=skip_unaccepted)
         self.first_row_of: dict[str, int] = {}
         self.count = 0
+        self.skipped: list[tuple[int, str]] = []
+        # The first rows as they will be stored: (row number, values, {field: derived from}).
+        self.preview: list[tuple[int, tuple, dict]] = []
 
     def rows(self) -> Iterator[tuple]:
         serial_index = COLUMN_KEYS.index("serial_number")
-        mapping, errors, first_row_of = self.mapping, self.errors, self.first_row_of
+        errors, first_row_of, parse = self.errors, self.first_row_of, self._parser.parse
         for number, cells in self._numbered:
             if _is_blank(cells):
                 continue
@@ -476,8 +725,11 @@ class ManifestReader:
                     )
                     % {"max": f"{MAX_ROWS:,}".replace(",", ".")}
                 )
-            row = _parse_row(cells, number, mapping, errors)
+            row, derived = parse(cells, number, errors)
             if row is None:
+                continue
+            if row is SKIPPED:
+                self.skipped.append((number, derived))
                 continue
             serial = row[serial_index]
             if serial in first_row_of:
@@ -489,6 +741,8 @@ class ManifestReader:
                 )
                 continue
             first_row_of[serial] = number
+            if len(self.preview) < PREVIEW_ROWS:
+                self.preview.append((number, row, derived or {}))
             yield row
 
     def finish(self, *, check_platform: bool = True) -> None:
@@ -499,12 +753,72 @@ class ManifestReader:
         self.errors.raise_if_any()
 
 
-def manifest_parse(uploaded_file) -> ParsedManifest:
+def manifest_parse(uploaded_file=None, **options) -> ParsedManifest:
     """Every row of the file as a checked tuple, or `ManifestInvalid` listing every error."""
-    reader = ManifestReader(uploaded_file)
+    reader = ManifestReader(uploaded_file, **options)
     rows = list(reader.rows())
     reader.finish()
-    return ParsedManifest(rows=rows, ignored_columns=reader.ignored_columns)
+    return ParsedManifest(
+        rows=rows,
+        ignored_columns=reader.ignored_columns,
+        personal_columns=reader.personal_columns,
+        skipped=reader.skipped,
+    )
+
+
+# --- A list kept for its preview, without personal data ---------------------------------------
+
+
+def _jsonable(cell):
+    if cell is None or isinstance(cell, str | int | float | bool):
+        return cell
+    if isinstance(cell, datetime.date | datetime.time):
+        return cell.isoformat()
+    return str(cell)
+
+
+def sanitized(uploaded_file) -> tuple[bytes, list[str]]:
+    """The uploaded list, read through every limit of `allemaal.uploads`, as JSON lines (one
+    row a line, blank rows kept so that row numbers stay), with every cell of a column that
+    names people emptied; and the headers of those columns. Only this is ever stored."""
+    out = io.StringIO()
+    personal: list[int] | None = None
+    names: list[str] = []
+    for cells in _counted_rows(uploaded_file):
+        cells = [_jsonable(cell) for cell in cells]
+        if personal is None:
+            if not _is_blank(cells):
+                personal = [
+                    index
+                    for index, raw in enumerate(cells)
+                    if exports.is_personal(_normalise_header(raw))
+                ]
+                names = [str(cells[index]).strip() for index in personal]
+        else:
+            for index in personal:
+                if index < len(cells):
+                    cells[index] = None
+        out.write(json.dumps(cells, ensure_ascii=False))
+        out.write("\n")
+    if personal is None:
+        raise _file_error(_("Het bestand is leeg."))
+    return out.getvalue().encode(), names
+
+
+def stored_plan(stored, mapping: dict | None = None) -> HeaderPlan:
+    """The header plan of a kept list (see `sanitized`)."""
+    for line in stored:
+        cells = json.loads(line)
+        if not _is_blank(cells):
+            return plan_header(cells, mapping)
+    raise _file_error(_("Het bestand is leeg."))
+
+
+def _stored_rows(stored) -> Iterator[list]:
+    for number, line in enumerate(stored, start=1):
+        if number > MAX_ROWS_READ:
+            raise _file_error(uploads.rows_limit_message(MAX_ROWS_READ))
+        yield json.loads(line)
 
 
 # --- The template to download --------------------------------------------------------------

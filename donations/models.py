@@ -288,6 +288,8 @@ class ManifestImport(models.Model):
     checks every row (its progress shown on the page), then imports it all or nothing."""
 
     class Status(models.TextChoices):
+        RECEIVED = "received", _("wordt gelezen")
+        PREVIEW = "preview", _("wacht op uw controle")
         QUEUED = "queued", _("in de wachtrij")
         CHECKING = "checking", _("wordt gecontroleerd")
         IMPORTING = "importing", _("wordt geïmporteerd")
@@ -310,6 +312,13 @@ class ManifestImport(models.Model):
     manifest = models.ForeignKey(Manifest, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The donor's choice of field per column, {"2": "model"}; null until the donor chose.
+    mapping = models.JSONField(null=True, blank=True)
+    skip_unaccepted = models.BooleanField(default=False)
+    # The headers of the columns naming people, emptied before the file was kept.
+    personal_columns = models.JSONField(default=list, blank=True)
+    # Rows of kinds we do not take, skipped at the donor's choice: [[row, reason], ...].
+    skipped = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("apparatenlijst in behandeling")
@@ -321,6 +330,29 @@ class ManifestImport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ColumnMapping(models.Model):
+    """The fields an organisation chose for the columns of its asset lists, remembered for its
+    next file with the same header (the same tool's export)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # `manifest.header_signature` of the normalised header names, in order.
+    signature = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("kolomindeling apparatenlijst")
+        verbose_name_plural = _("kolomindelingen apparatenlijsten")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "signature"], name="column_mapping_one_per_header"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.signature[:12]}"
 
 
 class DonationEvent(StatusEvent):

@@ -4,12 +4,22 @@ The donor's impact (which reads the downstream apps) lives in `coordination.sele
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
 
 from allemaal.models import Organisation
 
-from .models import Device, Donation, DonationEvent
+from .manifest import (
+    COLUMN_KEYS,
+    FIELD_LABELS,
+    HeaderPlan,
+    ManifestInvalid,
+    ManifestReader,
+    stored_plan,
+)
+from .models import Device, Donation, DonationEvent, ManifestImport
+from .vocabulary import DeviceKind
 
 # The normal road of a donation; cancelled and declined end it early.
 DONATION_ROAD = [
@@ -97,3 +107,68 @@ def refurbisher_pickups(refurbisher: Organisation) -> QuerySet:
 
 
 OPEN_PICKUP_STATUSES = [Donation.Status.SCHEDULED, Donation.Status.COLLECTED]
+
+
+# --- The preview of an asset list ------------------------------------------------------------
+
+
+@dataclass
+class ManifestPreview:
+    plan: HeaderPlan
+    # The first rows as they will be stored: (row number, [(label, value, derived from)]).
+    rows: list
+    errors: list
+    total_errors: int
+    skipped: list
+    count: int
+    remembered: bool
+
+
+def _shown(key: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    if key == "kind":
+        return str(DeviceKind(value).label)
+    return str(value)
+
+
+def manifest_preview(job: ManifestImport, organisation: Organisation) -> ManifestPreview:
+    """Read a kept list with the donor's mapping (or the one the organisation chose for the
+    same header before, or our own reading), as the import will: no writes."""
+    from .services import remembered_mapping
+
+    mapping, remembered = job.mapping, False
+    with job.file.open("rb") as stored:
+        if mapping is None:
+            signature = stored_plan(stored).signature
+            mapping = remembered_mapping(organisation, signature)
+            remembered = mapping is not None
+        stored.seek(0)
+        try:
+            reader = ManifestReader(
+                stored=stored, mapping=mapping, skip_unaccepted=job.skip_unaccepted
+            )
+        except ManifestInvalid as invalid:
+            stored.seek(0)
+            plan = stored_plan(stored, mapping)
+            return ManifestPreview(plan, [], invalid.errors, invalid.total, [], 0, remembered)
+        for _row in reader.rows():
+            pass
+        errors, total = [], 0
+        try:
+            reader.finish()
+        except ManifestInvalid as invalid:
+            errors, total = invalid.errors, invalid.total
+    rows = [
+        (
+            number,
+            [
+                (FIELD_LABELS[key], _shown(key, value), derived.get(key, ""))
+                for key, value in zip(COLUMN_KEYS, values, strict=True)
+            ],
+        )
+        for number, values, derived in reader.preview
+    ]
+    return ManifestPreview(
+        reader.plan, rows, errors, total, reader.skipped, reader.count, remembered
+    )

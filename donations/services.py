@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,8 +22,11 @@ from .manifest import (
     ManifestInvalid,
     ManifestReader,
     manifest_parse,
+    sanitized,
+    stored_plan,
 )
 from .models import (
+    ColumnMapping,
     Device,
     DeviceEvent,
     Donation,
@@ -458,13 +462,16 @@ class _RollBack(Exception):
     """Undo the rows written so far: the list turned out to have errors."""
 
 
-def manifest_import(donation_id: int, *, by: User, donor: Organisation, uploaded_file) -> Manifest:
+def manifest_import(
+    donation_id: int, *, by: User, donor: Organisation, uploaded_file, **options
+) -> Manifest:
     """The donor's asset list becomes announced devices, all of them or none.
 
     Raises `ManifestInvalid` with every error (row and column) when any row is wrong.
+    `options` go to `ManifestReader` (a kept list, the donor's mapping, skipping).
     """
     _check_accepts_manifest(Donation.objects.get(pk=donation_id), donor)
-    reader = ManifestReader(uploaded_file)
+    reader = _reader(uploaded_file, options)
     try:
         with transaction.atomic():
             donation = donation_lock(donation_id)
@@ -495,16 +502,26 @@ def manifest_import(donation_id: int, *, by: User, donor: Organisation, uploaded
         reader.finish()
         raise
     except IntegrityError as exc:
-        raise _serials_taken(uploaded_file) from exc
+        raise _serials_taken(uploaded_file, options) from exc
     manifest.ignored_columns = reader.ignored_columns
+    manifest.skipped = reader.skipped
     return manifest
 
 
-def _serials_taken(uploaded_file) -> ManifestInvalid:
+def _reader(uploaded_file, options) -> ManifestReader:
+    if options.get("stored"):
+        return ManifestReader(**{**options, "stored": uploaded_file})
+    return ManifestReader(uploaded_file, **options)
+
+
+def _serials_taken(uploaded_file, options) -> ManifestInvalid:
     """The errors of a list whose serials the unique index refused: read it again to name them."""
     uploaded_file.seek(0)
     try:
-        manifest_parse(uploaded_file)
+        if options.get("stored"):
+            manifest_parse(**{**options, "stored": uploaded_file})
+        else:
+            manifest_parse(uploaded_file, **options)
     except ManifestInvalid as invalid:
         return invalid
     # Another list with these serials came and went between our write and this look-up.
@@ -522,37 +539,189 @@ def _serials_taken(uploaded_file) -> ManifestInvalid:
     )
 
 
-# --- Large asset lists: a background job -----------------------------------------------------
+# --- Asset lists: kept without personal data, previewed, then imported -------------------------
+
+STORED_SUFFIX = ".jsonl"
+
+
+def _keep(job: ManifestImport, data: bytes) -> None:
+    job.file.save(f"{uuid.uuid4().hex}{STORED_SUFFIX}", ContentFile(data), save=False)
+
+
+def manifest_preview_start(
+    donation_id: int, *, by: User, donor: Organisation, uploaded_file
+) -> ManifestImport:
+    """Read the list through every upload limit and keep it, with the columns that name people
+    emptied, for the donor's preview. Raises `ManifestInvalid` for a file we cannot read."""
+    donation = Donation.objects.get(pk=donation_id)
+    _check_accepts_manifest(donation, donor)
+    data, personal = sanitized(uploaded_file)
+    name = (getattr(uploaded_file, "name", "") or "")[-255:]
+    job = ManifestImport(
+        donation=donation,
+        uploaded_by=by,
+        file_name=name,
+        status=ManifestImport.Status.PREVIEW,
+        personal_columns=personal,
+    )
+    _keep(job, data)
+    job.save()
+    return job
 
 
 def manifest_import_enqueue(
     donation_id: int, *, by: User, donor: Organisation, uploaded_file
 ) -> ManifestImport:
-    """Keep the uploaded list and let a background job import it (all or nothing), so that no
-    web request spends more than a moment on a large file."""
+    """Keep a large uploaded list for a moment and let a background job read it (see
+    `manifest_prepare_run`), so that no web request spends more than a moment on it."""
     from . import tasks
 
     donation = Donation.objects.get(pk=donation_id)
     _check_accepts_manifest(donation, donor)
     name = (getattr(uploaded_file, "name", "") or "")[-255:]
-    job = ManifestImport(donation=donation, uploaded_by=by, file_name=name)
+    job = ManifestImport(
+        donation=donation, uploaded_by=by, file_name=name, status=ManifestImport.Status.RECEIVED
+    )
     job.file.save(f"{uuid.uuid4().hex}.upload", uploaded_file, save=False)
     job.save()
-    transaction.on_commit(lambda: enqueue(tasks.manifest_import_run, (job.pk,)))
+    transaction.on_commit(lambda: enqueue(tasks.manifest_prepare_run, (job.pk,)))
     return job
+
+
+def manifest_prepare_run(job_id: int) -> ManifestImport:
+    """Read a large uploaded list and keep it without the columns that name people, for the
+    donor's preview; the file as uploaded is deleted either way. Idempotent."""
+    job = ManifestImport.objects.get(pk=job_id)
+    if job.status != ManifestImport.Status.RECEIVED:
+        return job
+    raw = job.file.name
+    try:
+        with job.file.open("rb") as stored:
+            data, personal = sanitized(File(stored, name=job.file_name))
+    except ManifestInvalid as invalid:
+        errors = [{"row": e.row, "column": e.column, "message": e.message} for e in invalid.errors]
+        job.file.storage.delete(raw)
+        job.file = ""
+        job.save(update_fields=["file"])
+        _job_set(job, status=ManifestImport.Status.FAILED, errors=errors, total=invalid.total)
+        return job
+    _keep(job, data)
+    job.personal_columns = personal
+    job.status = ManifestImport.Status.PREVIEW
+    job.save(update_fields=["file", "personal_columns", "status"])
+    job.file.storage.delete(raw)
+    return job
+
+
+def _own_preview(job_id: int, donor: Organisation) -> ManifestImport:
+    job = ManifestImport.objects.select_related("donation").get(pk=job_id)
+    _check_accepts_manifest(job.donation, donor)
+    if job.status != ManifestImport.Status.PREVIEW:
+        raise DomainError(_("Deze lijst is al in behandeling."))
+    return job
+
+
+def manifest_mapping_choose(
+    job_id: int, *, by: User, donor: Organisation, mapping: dict, skip_unaccepted: bool
+) -> ManifestImport:
+    """The donor's choice of field per column (and whether to skip what we cannot take), for
+    the preview."""
+    job = _own_preview(job_id, donor)
+    job.mapping, job.skip_unaccepted = mapping, skip_unaccepted
+    job.save(update_fields=["mapping", "skip_unaccepted"])
+    return job
+
+
+def manifest_import_confirm(
+    job_id: int,
+    *,
+    by: User,
+    donor: Organisation,
+    mapping: dict,
+    skip_unaccepted: bool,
+    background: bool,
+) -> ManifestImport:
+    """Import the previewed list with the donor's mapping, now (a short list) or in a
+    background job; the mapping is remembered for the organisation's next list with this
+    header."""
+    from . import tasks
+
+    job = _own_preview(job_id, donor)
+    with job.file.open("rb") as stored:
+        plan = stored_plan(stored, mapping)
+    ColumnMapping.objects.update_or_create(
+        organisation=donor,
+        signature=plan.signature,
+        defaults={"mapping": plan.mapping, "updated_at": timezone.now()},
+    )
+    job.mapping, job.skip_unaccepted = plan.mapping, skip_unaccepted
+    job.status = ManifestImport.Status.QUEUED
+    job.save(update_fields=["mapping", "skip_unaccepted", "status"])
+    if background:
+        transaction.on_commit(lambda: enqueue(tasks.manifest_import_run, (job.pk,)))
+        return job
+    return manifest_import_run(job.pk)
+
+
+def remembered_mapping(organisation: Organisation, signature: str) -> dict | None:
+    found = ColumnMapping.objects.filter(organisation=organisation, signature=signature).first()
+    return found.mapping if found else None
+
+
+# A job untouched for this long is taken to be stuck (its worker died); it may be queued again.
+STUCK_AFTER = timezone.timedelta(minutes=10)
+
+
+def manifest_import_requeue(job_id: int, *, by: User) -> ManifestImport:
+    """Queue a stuck job again (a coordinator, from the admin): a list still to be read for its
+    preview, or one the donor confirmed whose import never finished. Idempotent in effect: the
+    import is all or nothing and its serials are unique."""
+    from . import tasks
+
+    with transaction.atomic():
+        job = ManifestImport.objects.select_for_update().get(pk=job_id)
+        waiting = (ManifestImport.Status.RECEIVED, *RUNNABLE)
+        if job.status not in waiting or not job.file:
+            raise DomainError(
+                _("%(file)s (%(status)s) kan niet opnieuw in de wachtrij.")
+                % {"file": job.file_name, "status": job.get_status_display()}
+            )
+        if job.created_at > timezone.now() - STUCK_AFTER:
+            raise DomainError(
+                _("%(file)s is nog geen tien minuten oud; geef de taak de tijd.")
+                % {"file": job.file_name}
+            )
+        if job.status == ManifestImport.Status.RECEIVED:
+            task = tasks.manifest_prepare_run
+        else:
+            job.status = ManifestImport.Status.QUEUED
+            job.save(update_fields=["status"])
+            task = tasks.manifest_import_run
+        transaction.on_commit(lambda: enqueue(task, (job.pk,)))
+    return job
+
+
+RUNNABLE = (
+    ManifestImport.Status.QUEUED,
+    ManifestImport.Status.CHECKING,
+    ManifestImport.Status.IMPORTING,
+)
 
 
 def manifest_import_run(job_id: int) -> ManifestImport:
     """Check every row first (the job's progress shows on the page), then import the list all
     or nothing; a finished job is left as it is."""
     job = ManifestImport.objects.select_related("donation__donor", "uploaded_by").get(pk=job_id)
-    if job.finished:
+    if job.status not in RUNNABLE:
         return job
     _job_set(job, status=ManifestImport.Status.CHECKING)
+    options = {"mapping": job.mapping, "skip_unaccepted": job.skip_unaccepted}
+    if job.file.name.endswith(STORED_SUFFIX):
+        options["stored"] = True
     try:
         with job.file.open("rb") as stored:
             upload = File(stored, name=job.file_name)
-            reader = ManifestReader(upload)
+            reader = _reader(upload, options)
             for count, _row in enumerate(reader.rows(), start=1):
                 if count % 1000 == 0:
                     _job_set(job, rows_read=count)
@@ -560,7 +729,11 @@ def manifest_import_run(job_id: int) -> ManifestImport:
             _job_set(job, status=ManifestImport.Status.IMPORTING, rows_read=reader.count)
             upload.seek(0)
             manifest = manifest_import(
-                job.donation_id, by=job.uploaded_by, donor=job.donation.donor, uploaded_file=upload
+                job.donation_id,
+                by=job.uploaded_by,
+                donor=job.donation.donor,
+                uploaded_file=upload,
+                **options,
             )
     except ManifestInvalid as invalid:
         errors = [{"row": e.row, "column": e.column, "message": e.message} for e in invalid.errors]
@@ -569,6 +742,8 @@ def manifest_import_run(job_id: int) -> ManifestImport:
         errors = [{"row": 0, "column": "", "message": str(exc)}]
         _job_set(job, status=ManifestImport.Status.FAILED, errors=errors, total=1)
     else:
+        job.skipped = [list(s) for s in manifest.skipped]
+        job.save(update_fields=["skipped"])
         _job_set(job, status=ManifestImport.Status.DONE, manifest=manifest)
     job.file.delete(save=False)
     ManifestImport.objects.filter(pk=job.pk).update(file="")

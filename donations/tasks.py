@@ -9,3 +9,9 @@ from . import services
 def manifest_import_run(job_id: int) -> str:
     """Read and import a large asset list (see services.manifest_import_run); idempotent."""
     return services.manifest_import_run(job_id).status
+
+
+@shared_task
+def manifest_prepare_run(job_id: int) -> str:
+    """Keep a large asset list without personal data, for its preview; idempotent."""
+    return services.manifest_prepare_run(job_id).status

@@ -25,7 +25,7 @@ from allemaal.services import DomainError
 from allemaal.uploads import upload_limit
 
 from . import manifest, selectors, services
-from .forms import CancelForm, DonationForm, ManifestForm, ReceivedForm
+from .forms import CancelForm, ColumnMappingForm, DonationForm, ManifestForm, ReceivedForm
 from .models import Donation, DonationPolicy
 
 DONOR = Organisation.Kind.DONOR
@@ -103,27 +103,27 @@ def donation_detail(request, pk):
 @organisation_required(DONOR)
 @require_http_methods(["GET", "POST"])
 def manifest_upload(request, pk):
+    """The donor's list is read and kept without personal data; its preview comes next."""
     donation = _own_donation(request, pk)
     form = ManifestForm(request.POST or None, request.FILES or None)
     failure = None
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
-        if uploaded.size > settings.MANIFEST_BACKGROUND_BYTES:
-            return _manifest_enqueue(request, donation, form, uploaded)
+        start = (
+            services.manifest_import_enqueue
+            if uploaded.size > settings.MANIFEST_BACKGROUND_BYTES
+            else services.manifest_preview_start
+        )
         try:
-            imported = services.manifest_import(
-                donation.pk,
-                by=request.user,
-                donor=request.organisation,
-                uploaded_file=form.cleaned_data["file"],
+            job = start(
+                donation.pk, by=request.user, donor=request.organisation, uploaded_file=uploaded
             )
         except manifest.ManifestInvalid as exc:
             failure = exc
         except DomainError as exc:
             form.add_error(None, str(exc))
         else:
-            _report_import(request, imported)
-            return redirect("donations:detail", pk=donation.pk)
+            return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)
     return render(
         request,
         "donations/manifest_upload.html",
@@ -131,24 +131,13 @@ def manifest_upload(request, pk):
     )
 
 
-def _manifest_enqueue(request, donation, form, uploaded):
-    """A large list is read by a background job; its page shows the progress."""
-    try:
-        job = services.manifest_import_enqueue(
-            donation.pk, by=request.user, donor=request.organisation, uploaded_file=uploaded
-        )
-    except DomainError as exc:
-        form.add_error(None, str(exc))
-        return render(
-            request, "donations/manifest_upload.html", {"donation": donation, "form": form}
-        )
-    return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)
-
-
 @organisation_required(DONOR)
+@require_http_methods(["GET", "POST"])
 def manifest_job(request, pk, job_id):
     donation = _own_donation(request, pk)
     job = get_object_or_404(donation.manifest_imports.select_related("manifest"), pk=job_id)
+    if job.status == job.Status.PREVIEW:
+        return _manifest_preview(request, donation, job)
     failure = None
     if job.status == job.Status.FAILED:
         failure = {"errors": job.errors, "total": job.total_errors}
@@ -159,7 +148,53 @@ def manifest_job(request, pk, job_id):
     )
 
 
-def _report_import(request, imported) -> None:
+def _manifest_preview(request, donation, job):
+    """The column mapping, the first rows as they will be stored and the errors; the donor
+    may change a column's field, then import."""
+    preview = selectors.manifest_preview(job, request.organisation)
+    form = ColumnMappingForm(
+        request.POST or None, plan=preview.plan, initial={"skip_unaccepted": job.skip_unaccepted}
+    )
+    if request.method == "POST" and form.is_valid():
+        choice = {
+            "by": request.user,
+            "donor": request.organisation,
+            "mapping": form.mapping(),
+            "skip_unaccepted": form.cleaned_data["skip_unaccepted"],
+        }
+        try:
+            if "importeren" in request.POST:
+                job.mapping, job.skip_unaccepted = choice["mapping"], choice["skip_unaccepted"]
+                checked = selectors.manifest_preview(job, request.organisation)
+                if checked.total_errors:
+                    messages.error(
+                        request,
+                        _("Er zijn nog fouten. Verbeter die eerst; er is niets geïmporteerd."),
+                    )
+                    services.manifest_mapping_choose(job.pk, **choice)
+                    return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)
+                job = services.manifest_import_confirm(
+                    job.pk,
+                    **choice,
+                    background=job.file.size > settings.MANIFEST_BACKGROUND_BYTES,
+                )
+                if job.status == job.Status.DONE:
+                    _report_import(request, job)
+                    return redirect("donations:detail", pk=donation.pk)
+            else:
+                services.manifest_mapping_choose(job.pk, **choice)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)
+    return render(
+        request,
+        "donations/manifest_preview.html",
+        {"donation": donation, "job": job, "preview": preview, "form": form},
+    )
+
+
+def _report_import(request, job) -> None:
+    imported = job.manifest
     messages.success(
         request,
         ngettext(
@@ -169,11 +204,21 @@ def _report_import(request, imported) -> None:
         )
         % {"n": imported.rows, "file": imported.file_name},
     )
-    if imported.ignored_columns:
+    if job.skipped:
         messages.warning(
             request,
-            _("Deze kolommen kennen wij niet en hebben wij overgeslagen: %(columns)s.")
-            % {"columns": ", ".join(imported.ignored_columns)},
+            ngettext(
+                "%(n)d rij is overgeslagen: %(rows)s.",
+                "%(n)d rijen zijn overgeslagen: %(rows)s.",
+                len(job.skipped),
+            )
+            % {
+                "n": len(job.skipped),
+                "rows": "; ".join(
+                    _("rij %(row)d (%(reason)s)") % {"row": row, "reason": reason}
+                    for row, reason in job.skipped[:20]
+                ),
+            },
         )
 
 

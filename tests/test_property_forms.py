@@ -74,6 +74,10 @@ def constructor_kwargs(form_class, request) -> dict:
         kwargs["policy"] = None
     if "items" in params:
         kwargs["items"] = []
+    if "plan" in params:
+        from donations.manifest import plan_header
+
+        kwargs["plan"] = plan_header(["Serial number", "Category", "Primary user UPN", "Model"])
     return kwargs
 
 

@@ -181,3 +181,60 @@ def test_the_policy_is_one_row_edited_in_the_admin(admin_client):
     policy = DonationPolicy.current()
     assert policy.individual_donations_open and policy.effective_min_batch_size == 1
     assert admin_client.get(url).status_code == 403
+
+
+# --- Asset lists on their way in ---------------------------------------------------------------
+
+JOBS = "admin:donations_manifestimport_changelist"
+
+
+def stuck_job(donor_org, *, minutes=30, status="checking"):
+    from django.core.files.base import ContentFile
+
+    from donations.models import ManifestImport
+
+    job = ManifestImport(
+        donation=DonationFactory(donor=donor_org), file_name="lijst.csv", status=status
+    )
+    job.file.save("vast.jsonl", ContentFile(b'["serienummer", "type"]\n'), save=False)
+    job.created_at = timezone.now() - datetime.timedelta(minutes=minutes)
+    job.save()
+    return job
+
+
+def test_coordinators_see_list_jobs_with_their_organisation_and_requeue_a_stuck_one(
+    admin_client, donor_org, django_capture_on_commit_callbacks
+):
+    job = stuck_job(donor_org)
+    fresh = stuck_job(donor_org, minutes=1)
+    page = admin_client.get(reverse(JOBS)).content.decode()
+    assert "lijst.csv" in page and donor_org.name in page and "wordt gecontroleerd" in page
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reverse(JOBS),
+            {"action": "requeue", "_selected_action": [job.pk, fresh.pk]},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "1 lijst staat weer in de wachtrij" in page and "geen tien minuten oud" in page
+    job.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (job.status, fresh.status, len(callbacks)) == ("queued", "checking", 1)
+    assert (
+        admin_client.get(
+            reverse("admin:donations_manifestimport_change", args=[job.pk])
+        ).status_code
+        == 200
+    )
+
+
+def test_the_helpdesk_sees_list_jobs_but_cannot_requeue_them(client, helpdesk, donor_org):
+    job = stuck_job(donor_org)
+    client.force_login(helpdesk)
+    response = client.get(reverse(JOBS))
+    form = response.context["action_form"]
+    actions = [name for name, _label in form.fields["action"].choices] if form else []
+    assert "requeue" not in actions
+    client.post(reverse(JOBS), {"action": "requeue", "_selected_action": [job.pk]})
+    job.refresh_from_db()
+    assert job.status == "checking"

@@ -204,10 +204,11 @@ def test_an_upload_with_errors_shows_each_with_row_and_column_and_imports_nothin
         reverse("donations:manifest_upload", args=[donation.pk]),
         {"file": SimpleUploadedFile("lijst.csv", content)},
     )
-    assert response.status_code == 200
+    assert response.status_code == 302
+    response = client.get(response.url)
     page = response.content.decode()
-    assert "Er is niets geïmporteerd" in page
-    errors = response.context["failure"].errors
+    assert "2 fouten in de lijst" in page
+    errors = response.context["preview"].errors
     assert [(e.row, e.column) for e in errors] == [
         (3, "A (serienummer)"),
         (4, "C (werkgeheugen)"),
@@ -224,8 +225,13 @@ def test_a_good_upload_announces_the_devices(client, donor, donation):
         follow=True,
     )
     page = response.content.decode()
-    assert "2 apparaten uit lijst.csv zijn aangekondigd" in page
-    assert "afdeling" in page
+    assert "afdeling" in page and "niet gebruiken" in page
+    assert not Device.objects.exists()
+    job_url = response.redirect_chain[-1][0]
+    response = client.post(
+        job_url, {"kolom_0": "serial_number", "kolom_1": "kind", "importeren": "1"}, follow=True
+    )
+    assert "2 apparaten uit lijst.csv zijn aangekondigd" in response.content.decode()
     assert Device.objects.filter(donation=donation, state="announced").count() == 2
 
 
