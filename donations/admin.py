@@ -25,6 +25,7 @@ from .models import (
     Manifest,
     parse_reference,
 )
+from .outcomes import device_outcome
 
 
 class DonationEventInline(admin.TabularInline):
@@ -113,6 +114,8 @@ register(
             Column(_("donateur"), "donation.donor.name"),
             Column(_("opknappartner"), "donation.refurbisher.name"),
             Column(_("eigen code van de donateur"), "donor_asset_tag"),
+            Column(_("uitkomst"), lambda device: device_outcome(device).label),
+            Column(_("toelichting uitkomst"), lambda device: device_outcome(device).detail),
         ],
         filename="apparaten",
         select_related=("donation__donor", "donation__refurbisher"),

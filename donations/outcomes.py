@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Device
@@ -81,11 +81,29 @@ def device_outcome(device: Device) -> DeviceOutcome:
     return DeviceOutcome(outcome, detail)
 
 
+def outcome_q(outcome: str, prefix: str = "") -> Q:
+    """A filter for the devices with this outcome (through a relation with `prefix`)."""
+    finals = [state for state, final in _FINAL.items() if final == outcome]
+    if outcome == Outcome.IN_PROGRESS:
+        return ~Q(**{f"{prefix}state__in": list(_FINAL)})
+    return Q(**{f"{prefix}state__in": finals})
+
+
+def outcome_aggregates() -> dict:
+    """`aggregate()` keywords counting each outcome, to join a caller's own aggregate."""
+    return {f"outcome_{outcome}": Count("id", filter=outcome_q(outcome)) for outcome in Outcome}
+
+
+def outcome_rows(totals: dict) -> list[tuple[str, int]]:
+    """(label, devices) per outcome that occurs, in the vocabulary's order, from the result of
+    an aggregate with `outcome_aggregates()`."""
+    return [
+        (str(outcome.label), totals[f"outcome_{outcome}"])
+        for outcome in Outcome
+        if totals.get(f"outcome_{outcome}")
+    ]
+
+
 def outcome_counts(devices: QuerySet) -> list[tuple[str, int]]:
-    """(label, devices) per outcome in the vocabulary's order, in one aggregate query."""
-    per_state = dict(devices.order_by().values_list("state").annotate(n=Count("id")))
-    totals: dict[str, int] = {}
-    for state, n in per_state.items():
-        outcome = outcome_of_state(state)
-        totals[outcome] = totals.get(outcome, 0) + n
-    return [(str(outcome.label), totals[outcome]) for outcome in Outcome if totals.get(outcome)]
+    """(label, devices) per outcome that occurs, in one aggregate query."""
+    return outcome_rows(devices.aggregate(**outcome_aggregates()))

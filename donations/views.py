@@ -81,6 +81,7 @@ def donation_detail(request, pk):
     donation = _own_donation(request, pk)
     devices = Paginator(
         donation.devices.order_by("serial_number").only(
+            "donation",
             "serial_number",
             "asset_tag",
             "kind",
