@@ -461,12 +461,44 @@ def devices_found_later(
     return devices
 
 
+def device_add_received(
+    donation: Donation,
+    *,
+    serial_number: str,
+    kind: str,
+    by: User | None,
+    organisation: Organisation,
+    note: str,
+) -> Device:
+    """A unit that was not on the donor's list arrives: it starts its trail at received (it
+    was never announced), with that first custody event."""
+    now = timezone.now()
+    device = Device.objects.create(
+        donation=donation,
+        serial_number=serial_number,
+        kind=kind,
+        state=Device.State.RECEIVED,
+        state_changed_at=now,
+        created_at=now,
+    )
+    DeviceEvent.objects.create(
+        device=device,
+        from_state="",
+        to_state=Device.State.RECEIVED,
+        at=now,
+        by=by,
+        organisation=organisation,
+        note=note,
+    )
+    return device
+
+
 def device_remove_misscan(device: Device, *, by: User | None) -> str:
     """Remove a locked unit that was added at intake by mistake (a mis-scan), as long as its
     only custody event is that intake; returns its serial. The caller (refurbish) checked that
     it was not on the donor's list and removed its own records of it first."""
-    trail = list(device.events.values_list("to_state", flat=True))
-    if device.state != Device.State.RECEIVED or trail != [Device.State.RECEIVED]:
+    trail = list(device.events.values_list("from_state", "to_state"))
+    if device.state != Device.State.RECEIVED or trail != [("", Device.State.RECEIVED)]:
         raise DomainError(
             _(
                 "%(serial)s heeft al een geschiedenis na de inname en kan niet meer als "
@@ -475,7 +507,8 @@ def device_remove_misscan(device: Device, *, by: User | None) -> str:
             % {"serial": device.serial_number}
         )
     serial, donation_id = device.serial_number, device.donation_id
-    # The unit was never in anybody's custody: its one intake event goes with it.
+    # Never on a list and nothing done to it: its one intake event goes with it (the database
+    # allows exactly this delete, see migration 0008).
     device.events.all().delete()
     device.delete()
     DonationEvent.objects.create(

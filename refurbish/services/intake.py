@@ -12,6 +12,7 @@ from allemaal.models import Organisation, User
 from allemaal.services import DomainError
 from donations.models import Device, Donation
 from donations.services import (
+    device_add_received,
     device_remove_misscan,
     device_transition,
     devices_mark_not_received,
@@ -158,17 +159,17 @@ def _intake_add(donation, serial, *, kind, by, organisation) -> Device:
         raise DomainError(_("Deze donatie neemt geen apparaten meer aan."))
     try:
         with transaction.atomic():
-            device = Device.objects.create(donation=donation, serial_number=serial, kind=kind)
+            device = device_add_received(
+                donation,
+                serial_number=serial,
+                kind=kind,
+                by=by,
+                organisation=organisation,
+                note=_("Inname: stond niet op de lijst van de donateur, toegevoegd"),
+            )
     except IntegrityError as exc:  # the same unknown unit scanned at two tables at once
         raise DomainError(_("%(serial)s is al gescand.") % {"serial": serial}) from exc
     _assign_asset_tag(device)
-    device_transition(
-        device,
-        Device.State.RECEIVED,
-        by=by,
-        organisation=organisation,
-        note=_("Inname: stond niet op de lijst van de donateur, toegevoegd"),
-    )
     return device
 
 
