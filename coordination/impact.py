@@ -121,6 +121,16 @@ def impact_pdf(donor, impact) -> bytes:
             [120 * mm, 50 * mm],
         ),
     ]
+    if impact.outcomes:
+        story += [
+            Spacer(1, 5 * mm),
+            Paragraph(escape(_("Waar elk apparaat eindigde")), styles["h2"]),
+            _table(
+                [[_("Uitkomst"), _("Apparaten")], *[[o, n] for o, n in impact.outcomes]],
+                [120 * mm, 50 * mm],
+                head=True,
+            ),
+        ]
     if impact.target_groups:
         story += [
             Spacer(1, 5 * mm),

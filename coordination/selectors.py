@@ -20,6 +20,7 @@ from allemaal.models import Organisation
 from distribution.models import Allocation
 from distribution.selectors import allocation_counts, queue_positions
 from donations.models import Device, DeviceEvent
+from donations.outcomes import outcome_aggregates, outcome_rows
 from helprequests.models import HelpRequest, TargetGroup
 from refurbish.models import ErasureRecord, ErasureResult, ErasureStandard
 
@@ -44,6 +45,8 @@ class DonationImpact:
     people_reached: int | None = None  # None while there are no hand-out reports
     delivered_laptops: int = 0  # laptops and Chromebooks, for the emission estimate
     avoided_kg: int = 0
+    # (outcome label, devices): where every unit on the donor's lists ended, or still is.
+    outcomes: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def has_breakdown(self) -> bool:
@@ -64,12 +67,17 @@ def donation_impact(donor: Organisation) -> DonationImpact:
             )
         ),
     )
-    counts = devices.aggregate(
-        donated=Count("id", filter=~Q(state=Device.State.ANNOUNCED)),
+    per_device = devices.aggregate(
+        # Announced or not received: never in our hands.
+        donated=Count(
+            "id", filter=~Q(state__in=[Device.State.ANNOUNCED, Device.State.NOT_RECEIVED])
+        ),
         reused=Count("id", filter=Q(was_ready=True) & ~Q(state=Device.State.RECYCLED)),
         recycled=Count("id", filter=Q(state=Device.State.RECYCLED)),
         storage_destroyed=Count("id", filter=Q(state=Device.State.RECYCLED, destroyed=True)),
+        **outcome_aggregates(),
     )
+    counts = {key: n for key, n in per_device.items() if not key.startswith("outcome_")}
     delivered = Allocation.objects.filter(
         status=Allocation.Status.DELIVERED, device__donation__donor=donor
     ).annotate(
@@ -100,6 +108,7 @@ def donation_impact(donor: Organisation) -> DonationImpact:
         people_reached=sources.people_reached_by_donor(donor.pk),
         delivered_laptops=totals["laptops"],
         avoided_kg=impact.avoided_kg(totals["laptops"]),
+        outcomes=outcome_rows(per_device),
         **counts,
     )
 

@@ -4,9 +4,9 @@ demo refurbisher (through the donation and refurbishment services, so every devi
 history, erasure and test), three laptops of the refurbishment demo's finished donation allocated
 by hand, one allocation run whose proposals await approval, the approved allocations of one
 request; then shipments in every state (one delivered with a hand-out report, one with a missing
-unit for the coordinators, one on its way, one being packed, one cancelled), support contacts and
-a return. The three laptops end allocated, shipped and delivered, so that the refurbishment
-demo's donation shows every device state.
+unit for the coordinators, one whose missing laptop was settled as lost, one on its way, one being
+packed, one cancelled), support contacts and a return. The four laptops end allocated, shipped,
+delivered and lost, so that the refurbishment demo's donation shows every device state.
 
 Each step checks its own result first: the batch by its `brands` marker, the laptops by having
 an allocation, the approved allocations and the open proposals by their existence, the shipments
@@ -143,15 +143,15 @@ def _batch(personas) -> int:
 
 
 def _onward(school_board, coordinator) -> list[int]:
-    """Three ready laptops of the refurbishment demo's finished donation, allocated by hand to
-    the school board's request before a run proposes them: `_shipments` delivers one, ships one
-    and leaves one allocated. Returns their device ids, in serial order."""
+    """Four ready laptops of the refurbishment demo's finished donation, allocated by hand to
+    the school board's request before a run proposes them: `_shipments` delivers one, ships one,
+    loses one and leaves one allocated. Returns their device ids, in serial order."""
     request = _approved_request(school_board)
     held = Allocation.objects.filter(device__donation__brands=FINISHED, request=request)
     if request is not None and not held.exists():
         ready = Device.objects.filter(donation__brands=FINISHED, state=Device.State.READY)
         services.allocations_allocate_by_hand(
-            device_ids=list(ready.order_by("serial_number").values_list("pk", flat=True)[:3]),
+            device_ids=list(ready.order_by("serial_number").values_list("pk", flat=True)[:4]),
             request_id=request.pk,
             by=coordinator,
             reason="Afgesproken met het schoolbestuur: deze laptops gaan voor.",
@@ -232,6 +232,18 @@ def _shipments(organisations, users, onward: list[int]) -> int:
         organisation=seniors.organisation,
         outcomes={items[0].pk: "received", items[1].pk: "missing"},
         note="De doos was open.",
+    )
+    # Delivered with its one laptop missing; the coordinator settled it: the laptop is lost.
+    lost = _shipped(school, "laptop", 1, carrier="postnl", take=onward[3:4], **common)
+    services.shipment_confirm_delivery(
+        lost.pk,
+        by=users["school_board"],
+        organisation=school.organisation,
+        outcomes={lost.items.get().pk: "missing"},
+        note="Het pakket is nooit bezorgd.",
+    )
+    services.shipment_resolve_discrepancy(
+        lost.pk, by=coordinator, note="Vervoerder kan het pakket niet vinden; vervanging volgt."
     )
     # On its way, and one still being packed.
     _shipped(school, "laptop", 2, carrier="dpd", take=onward[1:2], **common)

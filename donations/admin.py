@@ -26,6 +26,7 @@ from .models import (
     ManifestImport,
     parse_reference,
 )
+from .outcomes import device_outcome
 
 
 class DonationEventInline(StatusEventInline):
@@ -103,6 +104,8 @@ register(
             Column(_("donateur"), "donation.donor.name"),
             Column(_("opknappartner"), "donation.refurbisher.name"),
             Column(_("eigen code van de donateur"), "donor_asset_tag"),
+            Column(_("uitkomst"), lambda device: device_outcome(device).label),
+            Column(_("toelichting uitkomst"), lambda device: device_outcome(device).detail),
         ],
         filename="apparaten",
         select_related=("donation__donor", "donation__refurbisher"),

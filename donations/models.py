@@ -17,6 +17,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable
+from allemaal.vocabulary import TargetGroup
 
 from .vocabulary import DeviceKind
 
@@ -390,20 +391,26 @@ class Device(models.Model):
         SHIPPED = "shipped", _("Verzonden")
         DELIVERED = "delivered", _("Afgeleverd")
         RECYCLED = "recycled", _("Gerecycled")
+        NOT_RECEIVED = "not_received", _("Niet ontvangen")
+        LOST = "lost", _("Zoekgeraakt")
 
-    # Every allowed move (../shared/DESIGN.md). Recycled is terminal; a delivered unit that
-    # comes back through the support line re-enters at received, and so does an erased unit
-    # whose latest erasure run failed (it must be erased again). Each move is a custody event.
+    # Every allowed move (../shared/DESIGN.md). Recycled and lost are terminal; a delivered unit
+    # that comes back through the support line re-enters at received, and so does an erased unit
+    # whose latest erasure run failed (it must be erased again). A listed unit that was not in
+    # the truck is not received once intake closes, and announced again when the donor finds it
+    # after all. Each move is a custody event.
     transitions = TransitionTable(
         {
-            State.ANNOUNCED: {State.RECEIVED},
+            State.ANNOUNCED: {State.RECEIVED, State.NOT_RECEIVED},
             State.RECEIVED: {State.ERASED, State.RECYCLED},
             State.ERASED: {State.READY, State.RECYCLED, State.RECEIVED},
             State.READY: {State.ALLOCATED, State.RECYCLED},
             State.ALLOCATED: {State.SHIPPED, State.READY},
-            State.SHIPPED: {State.DELIVERED, State.RECEIVED},
+            State.SHIPPED: {State.DELIVERED, State.RECEIVED, State.LOST},
             State.DELIVERED: {State.RECEIVED},
             State.RECYCLED: set(),
+            State.NOT_RECEIVED: {State.ANNOUNCED},
+            State.LOST: set(),
         },
         refused=_("Apparaat %(ref)s kan niet van '%(from)s' naar '%(to)s'."),
         history="DeviceEvent",
@@ -413,7 +420,7 @@ class Device(models.Model):
 
     donation = models.ForeignKey(Donation, on_delete=models.PROTECT, related_name="devices")
     state = models.CharField(
-        _("status"), max_length=10, choices=State.choices, default=State.ANNOUNCED
+        _("status"), max_length=12, choices=State.choices, default=State.ANNOUNCED
     )
     state_changed_at = models.DateTimeField(_("status gewijzigd op"), default=timezone.now)
     serial_number = models.CharField(_("serienummer"), max_length=100, unique=True)
@@ -434,6 +441,17 @@ class Device(models.Model):
     )
     charger_included = models.BooleanField(_("oplader meegeleverd"), null=True, blank=True)
     recycle_reason = models.TextField(_("reden recycling"), blank=True)
+    # Where a delivered unit went, in words that never name a person: written by distribution
+    # with the delivery (the same transaction), so the donor's outcome needs no upward read.
+    delivered_sector = models.CharField(
+        _("soort organisatie"), max_length=20, choices=Organisation.Sector.choices, blank=True
+    )
+    delivered_province = models.CharField(
+        _("provincie van aflevering"), max_length=20, choices=Province.CHOICES, blank=True
+    )
+    delivered_target_group = models.CharField(
+        _("doelgroep"), max_length=20, choices=TargetGroup.choices, blank=True
+    )
     created_at = models.DateTimeField(_("geregistreerd op"), default=timezone.now)
 
     objects = DeviceQuerySet.as_manager()
@@ -455,8 +473,8 @@ class DeviceEvent(models.Model):
     """Append-only chain of custody: every state change of a device, never edited or deleted."""
 
     device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="events")
-    from_state = models.CharField(max_length=10, blank=True)
-    to_state = models.CharField(max_length=10)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -36,8 +36,17 @@ from .models import (
     ManifestImport,
 )
 
-# A device has an outcome once it left the refurbisher's hands or was recycled.
-DEVICE_OUTCOME_STATES = {"ready", "allocated", "shipped", "delivered", "recycled"}
+# A device has an outcome once it left the refurbisher's hands, was recycled, never arrived
+# (not received) or went missing on its way (lost).
+DEVICE_OUTCOME_STATES = {
+    "ready",
+    "allocated",
+    "shipped",
+    "delivered",
+    "recycled",
+    "not_received",
+    "lost",
+}
 
 
 def donation_lock(donation_id: int) -> Donation:
@@ -367,6 +376,153 @@ def donation_confirm_received(
         context={"donation": donation, "differences": donation.count_differences()},
     )
     return donation
+
+
+# --- Devices that never arrived -----------------------------------------------------------
+
+
+@transaction.atomic
+def devices_mark_not_received(
+    donation_id: int, *, by: User | None, refurbisher: Organisation
+) -> list[Device]:
+    """Intake of a received donation is complete: every listed unit that was not scanned in
+    becomes *not received* (a custody event each), and the donor is told which serials."""
+    from allemaal.services import notify_organisation
+
+    donation = _lock_assigned(donation_id, refurbisher)
+    if donation.status != Donation.Status.RECEIVED:
+        raise DomainError(
+            _("Inname afronden kan alleen bij een ontvangen donatie (%(ref)s is %(status)s).")
+            % {"ref": donation.reference, "status": donation.get_status_display().lower()}
+        )
+    missing = list(
+        Device.objects.select_for_update()
+        .filter(donation=donation, state=Device.State.ANNOUNCED)
+        .order_by("pk")
+    )
+    moved = transition_many(
+        missing,
+        Device.State.NOT_RECEIVED,
+        by=by,
+        note=_("Inname afgerond: stond op de lijst, niet in de zending"),
+        event_fields={"organisation": refurbisher},
+        locked=True,
+    )
+    if moved:
+        notify_organisation(
+            donation.donor,
+            kind="donation_not_received",
+            context={
+                "donation": donation,
+                "serials": [device.serial_number for device in moved],
+            },
+        )
+    return moved
+
+
+@transaction.atomic
+def devices_found_later(
+    donation_id: int, device_ids: Iterable[int], *, by: User, donor: Organisation
+) -> list[Device]:
+    """The donor found units that did not arrive: they are announced again, so that intake
+    reopens for them, and the refurbisher is told. Only while the donation is not processed."""
+    from allemaal.services import notify_organisation
+
+    donation = donation_lock(donation_id)
+    if donation.donor_id != donor.pk:
+        raise DomainError(_("Deze donatie hoort niet bij uw organisatie."))
+    ids = sorted(set(device_ids))
+    if not ids:
+        raise DomainError(_("Kies de apparaten die u alsnog heeft gevonden."))
+    if donation.status != Donation.Status.RECEIVED:
+        raise DomainError(
+            _(
+                "Donatie %(ref)s is al afgerond. Neem contact op met de coördinatie om de "
+                "gevonden apparaten alsnog te brengen."
+            )
+            % {"ref": donation.reference}
+        )
+    devices = list(
+        Device.objects.select_for_update()
+        .filter(donation=donation, pk__in=ids, state=Device.State.NOT_RECEIVED)
+        .order_by("pk")
+    )
+    if len(devices) != len(ids):
+        raise DomainError(_("Een of meer gekozen apparaten staan niet als niet ontvangen."))
+    transition_many(
+        devices,
+        Device.State.ANNOUNCED,
+        by=by,
+        note=_("Door de donateur alsnog gevonden; inname heropend"),
+        event_fields={"organisation": donor},
+        locked=True,
+    )
+    notify_organisation(
+        donation.refurbisher,
+        kind="donation_found_later",
+        context={"donation": donation, "serials": [d.serial_number for d in devices]},
+    )
+    return devices
+
+
+def device_add_received(
+    donation: Donation,
+    *,
+    serial_number: str,
+    kind: str,
+    by: User | None,
+    organisation: Organisation,
+    note: str,
+) -> Device:
+    """A unit that was not on the donor's list arrives: it starts its trail at received (it
+    was never announced), with that first custody event."""
+    now = timezone.now()
+    device = Device.objects.create(
+        donation=donation,
+        serial_number=serial_number,
+        kind=kind,
+        state=Device.State.RECEIVED,
+        state_changed_at=now,
+        created_at=now,
+    )
+    DeviceEvent.objects.create(
+        device=device,
+        from_state="",
+        to_state=Device.State.RECEIVED,
+        at=now,
+        by=by,
+        organisation=organisation,
+        note=note,
+    )
+    return device
+
+
+def device_remove_misscan(device: Device, *, by: User | None) -> str:
+    """Remove a locked unit that was added at intake by mistake (a mis-scan), as long as its
+    only custody event is that intake; returns its serial. The caller (refurbish) checked that
+    it was not on the donor's list and removed its own records of it first."""
+    trail = list(device.events.values_list("from_state", "to_state"))
+    if device.state != Device.State.RECEIVED or trail != [("", Device.State.RECEIVED)]:
+        raise DomainError(
+            _(
+                "%(serial)s heeft al een geschiedenis na de inname en kan niet meer als "
+                "verkeerd gescand worden verwijderd."
+            )
+            % {"serial": device.serial_number}
+        )
+    serial, donation_id = device.serial_number, device.donation_id
+    # Never on a list and nothing done to it: its one intake event goes with it (the database
+    # allows exactly this delete, see migration 0008).
+    device.events.all().delete()
+    device.delete()
+    DonationEvent.objects.create(
+        donation_id=donation_id,
+        from_status=Donation.Status.RECEIVED,
+        to_status=Donation.Status.RECEIVED,
+        by=by,
+        note=_("Verkeerd gescand apparaat %(serial)s verwijderd.") % {"serial": serial},
+    )
+    return serial
 
 
 # --- Manifest import ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/apparatenlijst/<int:job_id>/", views.manifest_job, name="manifest_job"),
     path("<int:pk>/apparaten.csv", views.devices_csv, name="devices_csv"),
     path("<int:pk>/annuleren/", views.donation_cancel, name="cancel"),
+    path("<int:pk>/alsnog-gevonden/", views.found_later, name="found_later"),
     path("ophalen/", views.pickups, name="pickups"),
     path("ophalen/<int:pk>/opgehaald/", views.pickup_collected, name="pickup_collected"),
     path("ophalen/<int:pk>/ontvangen/", views.pickup_received, name="pickup_received"),

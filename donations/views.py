@@ -26,7 +26,8 @@ from allemaal.uploads import upload_limit
 
 from . import manifest, selectors, services
 from .forms import CancelForm, ColumnMappingForm, DonationForm, ManifestForm, ReceivedForm
-from .models import Donation, DonationPolicy
+from .models import Device, Donation, DonationPolicy
+from .outcomes import OUTCOME_FIELDS, device_outcome
 
 DONOR = Organisation.Kind.DONOR
 REFURBISHER = Organisation.Kind.REFURBISHER
@@ -80,10 +81,19 @@ def donation_detail(request, pk):
     donation = _own_donation(request, pk)
     devices = Paginator(
         donation.devices.order_by("serial_number").only(
-            "serial_number", "asset_tag", "kind", "make", "model", "donor_asset_tag", "state"
+            "donation",
+            "serial_number",
+            "asset_tag",
+            "kind",
+            "make",
+            "model",
+            "donor_asset_tag",
+            *OUTCOME_FIELDS,
         ),
         50,
     ).get_page(request.GET.get("pagina"))
+    for device in devices:
+        device.outcome = device_outcome(device)
     (donation,) = selectors.with_device_counts([donation])
     return render(
         request,
@@ -95,8 +105,36 @@ def donation_detail(request, pk):
             "manifests": donation.manifests.all(),
             "devices": devices,
             "manifest_form": ManifestForm(),
+            "not_received": donation.devices.filter(state=Device.State.NOT_RECEIVED)
+            .order_by("serial_number")
+            .only("serial_number", "kind", "make", "model"),
         },
     )
+
+
+@organisation_required(DONOR)
+@require_POST
+def found_later(request, pk):
+    """The donor found units that did not arrive after all: intake reopens for them."""
+    donation = _own_donation(request, pk)
+    ids = [int(v) for v in request.POST.getlist("device") if v.isdigit()]
+    try:
+        found = services.devices_found_later(
+            donation.pk, ids, by=request.user, donor=request.organisation
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Dank u. De opknappartner weet nu dat %(n)d apparaat alsnog komt.",
+                "Dank u. De opknappartner weet nu dat %(n)d apparaten alsnog komen.",
+                len(found),
+            )
+            % {"n": len(found)},
+        )
+    return redirect("donations:detail", pk=donation.pk)
 
 
 @upload_limit(manifest.MAX_BYTES)
@@ -240,10 +278,13 @@ def devices_csv(request, pk):
             _("apparaatcode"),
             _("status"),
             _("status sinds"),
+            _("uitkomst"),
+            _("toelichting uitkomst"),
         ]
     )
     devices = donation.devices.order_by("serial_number").iterator(chunk_size=2000)
     for d in devices:
+        outcome = device_outcome(d)
         writer.writerow(
             safe_cell(v)
             for v in [
@@ -255,6 +296,8 @@ def devices_csv(request, pk):
                 d.asset_tag,
                 d.get_state_display(),
                 timezone.localtime(d.state_changed_at).date().isoformat(),
+                outcome.label,
+                outcome.detail,
             ]
         )
     return response

@@ -80,6 +80,13 @@ def normalise_serial(value) -> str:
     return "".join(str(value).split()).upper()
 
 
+def serial_key(value) -> str:
+    """A serial number as it is compared at intake: `normalise_serial` without dashes, so a
+    "5CD-1234" typed for the "5CD1234" on the donor's list (or the other way round) is one
+    device."""
+    return normalise_serial(value).replace("-", "")
+
+
 # --- Asset tags ------------------------------------------------------------------------------
 
 # Crockford's decoding rules: letters that look like digits are read as those digits.

@@ -20,21 +20,11 @@ from allemaal.jobs import UploadJob
 from allemaal.models import Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable
+from allemaal.vocabulary import TargetGroup
 
 NO_NAMES_HELP = _(
     "Noem geen namen of andere persoonsgegevens van de mensen die u helpt, zeker niet van kinderen."
 )
-
-
-class TargetGroup(models.TextChoices):
-    PRIMARY_PUPILS = "primary_pupils", _("Leerlingen in het basisonderwijs")
-    SECONDARY_PUPILS = "secondary_pupils", _("Leerlingen in het voortgezet onderwijs")
-    MBO_STUDENTS = "mbo_students", _("Mbo-studenten")
-    ISOLATED_ELDERLY = "isolated_elderly", _("Ouderen in een isolement")
-    LOW_INCOME_FAMILIES = "low_income_families", _("Gezinnen met een laag inkomen")
-    DISABILITY = "disability", _("Mensen met een beperking")
-    NEWCOMERS = "newcomers", _("Nieuwkomers")
-    OTHER = "other", _("Andere doelgroep")
 
 
 # Pupils and students: for them the request says whether they lack access to home schooling.

@@ -106,6 +106,10 @@ OUTCOMES = {
     "erased": ("Gewist", "Erased"),
     "destroyed": ("Opslag vernietigd", "Storage destroyed"),
     "missing": ("Geen wisregistratie", "No erasure record"),
+    "not_received": (
+        "Niet ontvangen, niet in onze handen geweest",
+        "Not received, never in our hands",
+    ),
 }
 
 
@@ -159,7 +163,7 @@ def _device_row(entry: dict, style) -> list:
             + "</font>"
         )
     outcome = OUTCOMES[entry["outcome"]]
-    if entry["outcome"] == "missing":
+    if entry["outcome"] in ("missing", "not_received"):
         return [
             Paragraph(device_text, style),
             Paragraph(_pair(*outcome), style),
@@ -220,7 +224,12 @@ def certificate_pdf(certificate, *, verify_url: str) -> bytes:
         (
             ("Apparaten", "Devices"),
             f"{counts['devices']} ({counts['erased']} gewist / erased, "
-            f"{counts['destroyed']} opslag vernietigd / storage destroyed)",
+            f"{counts['destroyed']} opslag vernietigd / storage destroyed"
+            + (
+                f", {counts['not_received']} niet ontvangen / not received)"
+                if counts.get("not_received")
+                else ")"
+            ),
         ),
     ]
     story = [

@@ -313,7 +313,8 @@ def certificate_summary(donation: Donation) -> dict:
             "make": device.make,
             "model": device.model,
             "state": device.state,
-            "outcome": "missing",
+            # A unit that never arrived had no data of the donor in our hands to erase.
+            "outcome": "not_received" if device.state == Device.State.NOT_RECEIVED else "missing",
         }
         if record is not None:
             moment = record.ended_at or record.created_at
@@ -344,6 +345,14 @@ def certificate_summary(donation: Donation) -> dict:
             )
         devices.append(entry)
     donor, refurbisher = donation.donor, donation.refurbisher
+    counts = {
+        "devices": len(devices),
+        "erased": sum(1 for d in devices if d["outcome"] == "erased"),
+        "destroyed": sum(1 for d in devices if d["outcome"] == "destroyed"),
+    }
+    not_received = sum(1 for d in devices if d["outcome"] == "not_received")
+    if not_received:
+        counts["not_received"] = not_received
     return {
         "donation": donation.reference,
         "donor": {"name": donor.name, "kvk_number": donor.kvk_number, "city": donor.city},
@@ -353,9 +362,5 @@ def certificate_summary(donation: Donation) -> dict:
             "city": refurbisher.city if refurbisher else "",
         },
         "devices": devices,
-        "counts": {
-            "devices": len(devices),
-            "erased": sum(1 for d in devices if d["outcome"] == "erased"),
-            "destroyed": sum(1 for d in devices if d["outcome"] == "destroyed"),
-        },
+        "counts": counts,
     }

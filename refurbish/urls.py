@@ -8,6 +8,16 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("donatie/<int:donation_id>/", views.donation_devices, name="donation"),
     path("donatie/<int:donation_id>/inname/", views.intake, name="intake"),
+    path(
+        "donatie/<int:donation_id>/inname/afronden/",
+        views.intake_complete,
+        name="intake_complete",
+    ),
+    path(
+        "donatie/<int:donation_id>/inname/<int:device_id>/verwijderen/",
+        views.intake_undo,
+        name="intake_undo",
+    ),
     path("apparaten/", views.device_list, name="devices"),
     path("apparaat/zoeken/", views.device_find, name="device_find"),
     path("apparaat/<int:device_id>/", views.device, name="device"),

@@ -189,7 +189,7 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
         return self._each_with_reason(
             request,
             queryset,
-            _("Afwijking afhandelen"),
+            _("Afwijking afhandelen: wat dan nog ontbreekt, staat daarna als zoekgeraakt"),
             lambda shipment, reason: services.shipment_resolve_discrepancy(
                 shipment.pk, by=request.user, note=reason
             ),

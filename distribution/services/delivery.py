@@ -25,10 +25,13 @@ from refurbish.asset_tags import format_asset_tag
 
 from ..models import Allocation, Shipment, ShipmentEvent, ShipmentItem
 from .decisions import lock_devices, lock_requests
+from .locks import decisions_shared
+from .runs import allocation_request_run_soon
 from .shipping import _move_allocations, shipment_lock, shipment_transition
 
 ARRIVED = (ShipmentItem.Outcome.RECEIVED, ShipmentItem.Outcome.DAMAGED)
 PROBLEMS = (ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING)
+DELIVERED_FIELDS = ["delivered_sector", "delivered_province", "delivered_target_group"]
 
 
 def shipment_confirm_delivery(
@@ -63,7 +66,7 @@ def shipment_confirm_delivery(
         allocations = _lock_allocations(items)
         now = timezone.now()
         arrived = [item for item in items if chosen[item.pk][0] in ARRIVED]
-        _deliver(shipment, arrived, devices, allocations, by=by, now=now)
+        _deliver(shipment, arrived, devices, allocations, requests, by=by, now=now)
         for item in items:
             item.outcome, item.note = chosen[item.pk]
             item.save(update_fields=["outcome", "note"])
@@ -123,8 +126,10 @@ def _lock_allocations(items) -> dict[int, Allocation]:
     }
 
 
-def _deliver(shipment, items, devices, allocations, *, by, now) -> None:
-    """Devices that arrived: `delivered`, in the organisation's custody, with their allocations."""
+def _deliver(shipment, items, devices, allocations, requests, *, by, now) -> None:
+    """Devices that arrived: `delivered`, in the organisation's custody, with their allocations,
+    and on the device where it went (kind of organisation, province, target group: never a
+    person), for the donor's outcome."""
     note = _("Ontvangst bevestigd door %(org)s (zending %(ref)s).") % {
         "org": shipment.organisation.name,
         "ref": shipment.reference,
@@ -135,8 +140,17 @@ def _deliver(shipment, items, devices, allocations, *, by, now) -> None:
         if allocation is None or allocation.status != Allocation.Status.SHIPPED:
             # Returned through the support line before the confirmation came in.
             continue
+        request = requests[item.request_id]
+        device.delivered_sector = request.organisation.sector
+        device.delivered_province = request.delivery_province or request.organisation.province
+        device.delivered_target_group = request.target_group
         device_transition(
-            device, Device.State.DELIVERED, by=by, organisation=shipment.organisation, note=note
+            device,
+            Device.State.DELIVERED,
+            by=by,
+            organisation=shipment.organisation,
+            note=note,
+            update_fields=DELIVERED_FIELDS,
         )
         moving.append(allocation)
     _move_allocations(moving, Allocation.Status.DELIVERED, by=by, now=now, note=note)
@@ -198,7 +212,7 @@ def shipment_item_found(
                 )
             )
         now = timezone.now()
-        _deliver(shipment, [item], devices, allocations, by=by, now=now)
+        _deliver(shipment, [item], devices, allocations, requests, by=by, now=now)
         item.outcome = ShipmentItem.Outcome.RECEIVED
         item.note = _("Later alsnog ontvangen.")
         item.save(update_fields=["outcome", "note"])
@@ -217,37 +231,60 @@ def shipment_item_found(
 
 
 def shipment_resolve_discrepancy(shipment_id: int, *, by: User, note: str) -> Shipment:
-    """A coordinator settles a shipment's discrepancy, with a note on how. Refused while a
-    missing unit is still on its way in the records: it must be confirmed as found by the
-    organisation, or returned through the helpdesk (also when it is lost)."""
+    """A coordinator settles a shipment's discrepancy, with a note on how. A unit reported
+    missing that was neither found by the organisation nor returned through the helpdesk is
+    *lost* from then on (a custody event), and its request gets a replacement while it waits."""
     note = (note or "").strip()
     if not note:
         raise DomainError(_("Schrijf op hoe de afwijking is afgehandeld."))
     with transaction.atomic():
+        # A lost unit's place frees up for the next run, which must not read half-way.
+        decisions_shared()
         shipment = shipment_lock(shipment_id)
         if not shipment.discrepancy_open:
             raise DomainError(
                 _("Zending %(ref)s heeft geen open afwijking.") % {"ref": shipment.reference}
             )
+        requests = lock_requests(set(shipment.items.values_list("request_id", flat=True)))
         still_out = list(
             shipment.items.filter(
                 outcome=ShipmentItem.Outcome.MISSING, allocation__status=Allocation.Status.SHIPPED
-            )
-            .select_related("device")
-            .order_by("pk")
+            ).order_by("pk")
         )
-        if still_out:
-            raise DomainError(
-                _(
-                    "Nog zoek: %(tags)s. Laat de organisatie het apparaat alsnog als ontvangen "
-                    "melden, of start bij de helpdesk een retour (ook als het kwijt is)."
-                )
-                % {"tags": ", ".join(format_asset_tag(i.device.asset_tag) for i in still_out)}
-            )
-        requests = lock_requests(set(shipment.items.values_list("request_id", flat=True)))
+        if _write_off_lost(shipment, still_out, requests, by=by, note=note):
+            transaction.on_commit(allocation_request_run_soon)
         _resolve(shipment, by=by, note=note)
         requests_fulfil_if_complete(requests, by=by)
     return shipment
+
+
+def _write_off_lost(shipment, items, requests, *, by, note: str) -> bool:
+    """Missing units still out: the device becomes lost, its allocation closes (replaced while
+    the request waits, so the next run fills the place; returned otherwise). Returns whether a
+    place was freed."""
+    if not items:
+        return False
+    devices = lock_devices({item.device_id for item in items})
+    allocations = _lock_allocations(items)
+    now = timezone.now()
+    text = _("Zoekgeraakt bij zending %(ref)s: %(note)s") % {
+        "ref": shipment.reference,
+        "note": note,
+    }
+    replaced, returned = [], []
+    for item in items:
+        device_transition(
+            devices[item.device_id],
+            Device.State.LOST,
+            by=by,
+            organisation=shipment.organisation,
+            note=text,
+        )
+        waiting = requests[item.request_id].status == HelpRequest.Status.APPROVED
+        (replaced if waiting else returned).append(allocations[item.allocation_id])
+    _move_allocations(replaced, Allocation.Status.REPLACED, by=by, now=now, note=text)
+    _move_allocations(returned, Allocation.Status.RETURNED, by=by, now=now, note=text)
+    return bool(replaced)
 
 
 def _resolve(shipment: Shipment, *, by, note: str) -> None:

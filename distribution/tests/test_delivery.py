@@ -164,7 +164,47 @@ def test_a_missing_unit_found_later_is_delivered_and_settles_the_discrepancy(
         )
 
 
-def test_a_coordinator_cannot_settle_while_a_missing_unit_is_unaccounted_for(
+def test_settling_a_discrepancy_makes_a_missing_unit_lost_and_frees_its_place(
+    shipment,
+    school_board,
+    school_board_org,
+    coordinator,
+    help_request,
+    django_capture_on_commit_callbacks,
+):
+    outcomes = _outcomes(
+        shipment,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.RECEIVED,
+        ShipmentItem.Outcome.MISSING,
+    )
+    services.shipment_confirm_delivery(
+        shipment.pk, by=school_board, organisation=school_board_org, outcomes=outcomes
+    )
+    missing = ShipmentItem.objects.get(pk=list(outcomes)[2])
+    assert Device.objects.get(pk=missing.device_id).state == "shipped"
+    with pytest.raises(DomainError, match="Schrijf op hoe"):
+        services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note=" ")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.shipment_resolve_discrepancy(
+            shipment.pk, by=coordinator, note="Vervoerder vergoedt, vervanging volgt"
+        )
+    shipment.refresh_from_db()
+    assert not shipment.discrepancy_open and shipment.discrepancy_resolved_by == coordinator
+    device = Device.objects.get(pk=missing.device_id)
+    assert device.state == "lost"
+    event = device.events.order_by("at", "id").last()
+    assert (event.from_state, event.to_state, event.by) == ("shipped", "lost", coordinator)
+    assert "Vervoerder vergoedt" in event.note
+    # The request still waits: the lost unit's place goes to the next run.
+    assert Allocation.objects.get(pk=missing.allocation_id).status == "replaced"
+    help_request.refresh_from_db()
+    assert help_request.status == HelpRequest.Status.APPROVED
+    with pytest.raises(DomainError, match="geen open afwijking"):
+        services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note="Nog eens")
+
+
+def test_a_missing_unit_returned_before_settling_goes_back_into_the_flow_not_lost(
     shipment, school_board, school_board_org, coordinator, helpdesk
 ):
     outcomes = _outcomes(
@@ -176,21 +216,25 @@ def test_a_coordinator_cannot_settle_while_a_missing_unit_is_unaccounted_for(
     services.shipment_confirm_delivery(
         shipment.pk, by=school_board, organisation=school_board_org, outcomes=outcomes
     )
-    with pytest.raises(DomainError, match="Nog zoek"):
-        services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note="Opgelost")
-    with pytest.raises(DomainError, match="Schrijf op hoe"):
-        services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note=" ")
     missing = ShipmentItem.objects.get(pk=list(outcomes)[2])
     services.device_return_start(
-        missing.device_id, by=helpdesk, reason="Kwijt bij de vervoerder", replacement=True
+        missing.device_id, by=helpdesk, reason="Teruggestuurd door de vervoerder", replacement=True
     )
-    services.shipment_resolve_discrepancy(
-        shipment.pk, by=coordinator, note="Vervoerder vergoedt, vervanging volgt"
+    services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note="Retour ontvangen")
+    assert Device.objects.get(pk=missing.device_id).state == "received"
+    assert not DeviceEvent.objects.filter(to_state="lost").exists()
+
+
+def test_a_delivered_unit_carries_where_it_went_for_the_donor_never_a_person(
+    shipment, school_board, school_board_org, help_request
+):
+    services.shipment_confirm_delivery(shipment.pk, by=school_board, organisation=school_board_org)
+    device = Device.objects.filter(state="delivered").first()
+    assert device.delivered_sector == school_board_org.sector
+    assert device.delivered_target_group == help_request.target_group
+    assert device.delivered_province == (
+        help_request.delivery_province or school_board_org.province
     )
-    shipment.refresh_from_db()
-    assert not shipment.discrepancy_open and shipment.discrepancy_resolved_by == coordinator
-    with pytest.raises(DomainError, match="geen open afwijking"):
-        services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note="Nog eens")
 
 
 def test_a_request_with_a_damaged_unit_is_fulfilled_once_the_coordinator_settles_it(

@@ -61,6 +61,7 @@ def test_seed_demo_shows_shipments_in_every_state_a_hand_out_contacts_and_a_retu
         ("cancelled", False),
         ("delivered", False),
         ("delivered", True),
+        ("delivered", True),
         ("prepared", False),
         ("shipped", False),
     ]

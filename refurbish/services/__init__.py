@@ -27,7 +27,12 @@ from .inspection import (
     devices_record_inspection,
     inspection_check,
 )
-from .intake import IntakeResult, device_intake_scan
+from .intake import (
+    IntakeResult,
+    device_intake_scan,
+    device_intake_undo,
+    donation_intake_complete,
+)
 from .recycling import RecycleInput, device_recycle, devices_recycle, recycle_check
 from .steps import (
     BulkStepError,
@@ -54,6 +59,7 @@ __all__ = [
     "certificate_verify_url",
     "clean_serial",
     "device_intake_scan",
+    "device_intake_undo",
     "device_mark_ready",
     "device_record_erasure",
     "device_record_inspection",
@@ -61,6 +67,7 @@ __all__ = [
     "devices_record_erasure",
     "devices_record_inspection",
     "devices_recycle",
+    "donation_intake_complete",
     "erasure_check",
     "erasure_mark_device",
     "evidence_files_removed_on_failure",

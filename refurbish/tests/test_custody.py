@@ -132,3 +132,19 @@ def test_admin_changelists_take_constant_queries(
     with CaptureQueriesContext(connection) as twenty:
         client.get(url)
     assert len(twenty) == len(two)
+
+
+@pytest.mark.postgres
+def test_the_database_lets_a_misscan_go_but_keeps_a_listed_units_intake(
+    donation, refurbisher, refurbisher_org, event
+):
+    added = services.device_intake_scan(
+        donation, "LBL0001", kind="laptop", by=refurbisher, organisation=refurbisher_org
+    ).device
+    assert services.device_intake_undo(added.pk, by=refurbisher, organisation=refurbisher_org) == (
+        "LBL0001"
+    )
+    assert not DeviceEvent.objects.filter(device_id=added.pk).exists()
+    # The listed unit's intake event (from announced) stays, whatever the code tries.
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        DeviceEvent.objects.filter(pk=event.pk).delete()

@@ -22,7 +22,15 @@ from .documents import (
     station_token_revoke,
     station_tokens,
 )
-from .workshop import dashboard, device_list, donation_devices, intake, labels
+from .workshop import (
+    dashboard,
+    device_list,
+    donation_devices,
+    intake,
+    intake_complete,
+    intake_undo,
+    labels,
+)
 
 __all__ = [
     "certificate",
@@ -39,6 +47,8 @@ __all__ = [
     "donation_devices",
     "erasure_evidence",
     "intake",
+    "intake_complete",
+    "intake_undo",
     "labels",
     "log_job",
     "log_upload",

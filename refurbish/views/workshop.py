@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from allemaal.access import get_for_organisation
 from allemaal.services import DomainError
@@ -129,6 +129,64 @@ def intake(request, donation_id):
             "can_scan": donation.status == Donation.Status.RECEIVED,
         },
     )
+
+
+@refurbisher_required
+@require_http_methods(["GET", "POST"])
+def intake_complete(request, donation_id):
+    """Close intake: the listed units that were not scanned in are shown, then (on confirm)
+    become not received, and the donor is told."""
+    donation = own_donation(request, donation_id)
+    if request.method == "POST":
+        try:
+            moved = services.donation_intake_complete(
+                donation.pk, by=request.user, organisation=request.organisation
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+            return redirect("refurbish:intake", donation_id=donation.pk)
+        messages.success(
+            request,
+            ngettext(
+                "Inname afgerond. %(n)d apparaat staat als niet ontvangen; de donateur is "
+                "ingelicht.",
+                "Inname afgerond. %(n)d apparaten staan als niet ontvangen; de donateur is "
+                "ingelicht.",
+                len(moved),
+            )
+            % {"n": len(moved)}
+            if moved
+            else _("Inname afgerond. Alle apparaten van de lijst zijn ontvangen."),
+        )
+        return redirect("refurbish:donation", donation_id=donation.pk)
+    missing = donation.devices.filter(state=Device.State.ANNOUNCED).order_by("serial_number")
+    return render(
+        request,
+        "refurbish/intake_complete.html",
+        {
+            "donation": donation,
+            "missing": missing.only("serial_number", "kind", "make", "model", "donor_asset_tag"),
+            "can_complete": donation.status == Donation.Status.RECEIVED,
+        },
+    )
+
+
+@refurbisher_required
+@require_POST
+def intake_undo(request, donation_id, device_id):
+    """A unit added at intake by mistake (a mis-scan) is removed again."""
+    donation = own_donation(request, donation_id)
+    try:
+        serial = services.device_intake_undo(
+            device_id, by=request.user, organisation=request.organisation
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("%(serial)s is verwijderd (verkeerd gescand).") % {"serial": serial}
+        )
+    return redirect("refurbish:intake", donation_id=donation.pk)
 
 
 # --- Device lists and bulk steps -------------------------------------------------------------
