@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import io
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -119,6 +120,8 @@ def _number(*, low: int, high: int, units: dict[str, int] | None = None) -> Call
             number = float(match.group(1).replace(",", ".")) * units.get(
                 (match.group(2) or "").lower(), 1
             )
+        if not math.isfinite(number):  # an XLSX cell may hold inf or nan
+            raise _CellError(_("Vul een getal in."))
         if number != int(number):
             raise _CellError(_("Vul een heel getal in, zonder komma."))
         return int(number)

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -139,6 +139,7 @@ xlsx_cell = st.one_of(cell_text, st.integers(-5, 3000), st.floats(allow_nan=Fals
 
 @PROPERTY
 @given(rows=st.lists(st.one_of(row, st.lists(xlsx_cell, max_size=9)), max_size=5))
+@example(rows=[[float("inf")] * 9, [float("-inf")] * 9])  # once a 500 (OverflowError)
 def test_a_random_xlsx_asset_list_imports_all_or_nothing(donation, donor, rows):
     data = xlsx_bytes(rows, header=manifest.TEMPLATE_HEADER)
     rolled_back(
