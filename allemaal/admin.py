@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import admin_privacy, services
+from .admin_a11y import LabelledFieldsMixin
 from .admin_speed import FastChangeListMixin, cached_choices
 from .forms import ReasonForm
 from .models import (
@@ -85,7 +86,7 @@ class StatusEventInline(admin.TabularInline):
         return event.status_label(getattr(event, self.status_fields[1]))
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledFieldsMixin, admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
@@ -99,14 +100,15 @@ class OrganisationEventInline(StatusEventInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(FastChangeListMixin, admin.ModelAdmin):
+    # Status second: the column coordinators decide by stays on screen at 1280 px.
     list_display = [
         "name",
+        "status",
         "kind",
         "sector",
         "kvk_number",
         "brin_code",
         "province",
-        "status",
         "created_at",
     ]
     list_filter = ["status", "kind", "sector", "province"]
@@ -174,6 +176,11 @@ class UserAdmin(BaseUserAdmin):
         (_("Data"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # Plain labelled multiple-select for the groups: Django's two-box widget puts aria-label on
+    # an icon (axe: aria-prohibited-attr). Log-in dates are facts, not fields (their split
+    # date/time inputs have no labels of their own).
+    filter_horizontal = []
+    readonly_fields = ["last_login", "date_joined"]
     actions = [admin_privacy.export_personal_data, admin_privacy.erase_personal_data]
 
     def get_queryset(self, request):

@@ -356,6 +356,10 @@ class Notification(models.Model):
                 name="notification_due",
             ),
             models.Index(fields=["to_email"], name="notification_to_email"),
+            # The coordinators' start page counts failed mails; the list shows them newest first.
+            models.Index(
+                fields=["-created_at"], condition=Q(status="failed"), name="notification_failed"
+            ),
         ]
 
     def __str__(self):

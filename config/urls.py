@@ -6,10 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from allemaal import views
 from config import health
 from coordination import views as coordination_views
+from coordination.admin import index_with_waiting
 from refurbish import views as refurbish_views
 
 # The admin is the coordinators' product; its log-in goes through allauth (rate limits, MFA).
 admin.site.login = secure_admin_login(admin.site.login)
+# The admin home is the coordinators' start page: what waits for them, with links.
+admin.site.index = index_with_waiting(admin.site.index)
 admin.site.site_header = "#allemaaldigitaal coördinatie"
 admin.site.site_title = "#allemaaldigitaal coördinatie"
 admin.site.index_title = _("Coördinatie")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from .models import DashboardSnapshot
+from .todo import waiting
 
 
 @admin.register(DashboardSnapshot)
@@ -16,3 +17,15 @@ class DashboardSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def index_with_waiting(index):
+    """Wrap the admin site's index view: coordinators see what waits for them on top."""
+
+    def view(request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.user.is_active and getattr(request.user, "is_coordinator", False):
+            extra_context["waiting"] = waiting()
+        return index(request, extra_context)
+
+    return view

@@ -98,10 +98,10 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     list_display = [
         "__str__",
         "status",
+        "discrepancy",  # near the start: on screen at 1280 px
         "organisation",
         "refurbisher",
         "devices",
-        "discrepancy",
         "shipped_at",
         "delivered_at",
     ]

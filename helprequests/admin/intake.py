@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from allemaal.admin_a11y import LabelledListEditableMixin
+
 from ..models import IntakeSwitch
 
 
 @admin.register(IntakeSwitch)
-class IntakeSwitchAdmin(admin.ModelAdmin):
+class IntakeSwitchAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["target_group", "device_type", "is_open", "reason", "changed_by", "changed_at"]
     list_editable = ["is_open", "reason"]
     list_filter = ["is_open", "device_type", "target_group"]

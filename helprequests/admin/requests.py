@@ -130,6 +130,7 @@ class HelpRequestAdmin(
 ):
     list_display = [
         "reference_display",
+        "status",  # near the start: on screen at 1280 px
         "organisation",
         "target_group",
         "requested_display",
@@ -137,7 +138,6 @@ class HelpRequestAdmin(
         "urgency",
         "need_by",
         "delivery_province",
-        "status",
         "submitted_at",
         "duplicate_display",
         "connectivity_display",
