@@ -42,7 +42,15 @@ from ortools.graph.python import min_cost_flow
 
 from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND
 
-from .solver_arrays import GRADE_ORDER, KIND_ORDER, DeviceArrays, dense_ranks, group_starts, lookup
+from .solver_arrays import (
+    GRADE_ORDER,
+    KIND_ORDER,
+    DeviceArrays,
+    dense_ranks,
+    group_starts,
+    lookup,
+    unique_rows,
+)
 from .solver_classes import (
     NEIGHBOURS,
     PROVINCES,
@@ -715,11 +723,9 @@ def _coarse_classes(prepared: _Prepared, policy: Policy) -> list[_DeviceClass]:
     devices = prepared.devices
     if not len(devices):
         return []
-    specs, spec_of = np.unique(
-        np.stack([devices.kind, devices.grade, devices.ram_gb, devices.storage_gb], axis=1),
-        axis=0,
-        return_inverse=True,
-    )
+    columns = (devices.kind, devices.grade, devices.ram_gb, devices.storage_gb)
+    firsts, spec_of = unique_rows(columns)
+    specs = np.stack([column[firsts] for column in columns], axis=1)
     spec_groups = [
         tuple(
             g
@@ -732,7 +738,7 @@ def _coarse_classes(prepared: _Prepared, policy: Policy) -> list[_DeviceClass]:
         )
         for kind, grade, ram, storage in specs.tolist()
     ]
-    groups = dense_ranks(spec_groups)[spec_of.reshape(-1)]
+    groups = dense_ranks(spec_groups)[spec_of]
     order = np.lexsort(
         (
             devices.id,

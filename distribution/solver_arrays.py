@@ -125,3 +125,18 @@ def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray, missing: in
     at_clipped = np.minimum(at, len(keys) - 1)
     found = keys[at_clipped] == wanted
     return np.where(found, values[at_clipped], missing)
+
+
+def unique_rows(columns: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of equally long integer columns: the position of one row of each
+    (in sorted order), and per row the index of its distinct row."""
+    order = np.lexsort(columns[::-1])
+    change = np.zeros(max(len(order) - 1, 0), bool)
+    for column in columns:
+        ordered = column[order]
+        change |= ordered[1:] != ordered[:-1]
+    index_sorted = np.concatenate(([0], np.cumsum(change))) if len(order) else order
+    inverse = np.empty(len(order), np.int64)
+    inverse[order] = index_sorted
+    starts = np.concatenate(([0], np.flatnonzero(change) + 1)) if len(order) else order
+    return order[starts], inverse

@@ -15,6 +15,7 @@ run's start and periodically) and a new run is queued. Never lost silently.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +32,7 @@ from allemaal.models import User
 from allemaal.services import DomainError, enqueue
 
 from .. import selectors
-from ..models import Allocation, AllocationRun, UnservedRequest
+from ..models import Allocation, AllocationRun, QueuePlaceRecord, UnservedRequest
 from ..solver import Solution, solve
 from ..solver_classes import Assignment, Policy, Proposals
 from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
@@ -114,6 +115,9 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     replaced = proposals_delete()
     proposals_write(run.pk, solution.proposals)
     unserved_write(run.pk, solution, inputs.requests, paused)
+    queue = queue_places_write(
+        run.pk, inputs.requests, solution.allocated_per_request(), policy_row.policy, inputs.today
+    )
     written = perf_counter()
     AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
         status=AllocationRun.Status.SUPERSEDED
@@ -132,6 +136,7 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         "skipped_devices": inputs.skipped_devices,
         "skipped_requests": inputs.skipped_requests,
         "replaced_proposals": replaced,
+        "queue": queue,
         "seconds_load": round(inputs.seconds, 3),
         "seconds_solve": round(writing - solving, 3),
         "seconds_write": round(written - writing, 3),
@@ -182,29 +187,96 @@ def allocation_runs_reap_interrupted() -> list[int]:
 
 
 def unserved_write(run_id: int, solution: Solution, requests: list, paused: set[int]) -> None:
-    """Store why each open request got nothing, replacing the reasons of earlier runs."""
-    UnservedRequest.objects.all().delete()
+    """Store why each open request got nothing, replacing the reasons of earlier runs (one
+    DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands unserved)."""
+    table = connection.ops.quote_name(UnservedRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
     open_units = {r.id: r.open_total for r in requests}
     rows = [
-        UnservedRequest(
-            run_id=run_id,
-            request_id=rid,
-            code=reason.code,
-            params=reason.params,
-            open_units=open_units.get(rid, 0),
-        )
+        (rid, reason.code, reason.params, open_units.get(rid, 0))
         for rid, reason in solution.unserved.items()
     ]
     rows += [
-        UnservedRequest(
-            run_id=run_id,
-            request_id=rid,
-            code=UnservedRequest.Code.PAUSED,
-            open_units=open_units[rid],
-        )
+        (rid, UnservedRequest.Code.PAUSED, {}, open_units[rid])
         for rid in sorted(paused & set(open_units))
     ]
-    UnservedRequest.objects.bulk_create(rows, batch_size=5000)
+    if connection.vendor != "postgresql":
+        UnservedRequest.objects.bulk_create(
+            (
+                UnservedRequest(
+                    run_id=run_id, request_id=rid, code=code, params=params, open_units=units
+                )
+                for rid, code, params, units in rows
+            ),
+            batch_size=5000,
+        )
+        return
+    meta = UnservedRequest._meta
+    names = ("run", "request", "code", "params", "open_units")
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(
+            "".join(
+                f"{run_id}\t{rid}\t{code}\t{_copy_text(dumps(params))}\t{units}\n"
+                for rid, code, params, units in rows
+            )
+        )
+
+
+def _copy_text(value: str) -> str:
+    """A value escaped for COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def queue_places_write(
+    run_id: int, requests: list, proposed: dict[int, int], policy: Policy, today: date
+) -> dict:
+    """Store every waiting request's place in the queue after this run (replacing the last
+    run's), for the organisations' pages; returns the totals the run keeps in its stats."""
+    rows, totals = selectors.queue_records(requests, proposed, policy, today)
+    table = connection.ops.quote_name(QueuePlaceRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
+    names = (
+        "request",
+        "position",
+        "queue_length",
+        "position_overall",
+        "to_come_laptops",
+        "to_come_tablets",
+        "to_come_either",
+        "proposed",
+    )
+    if connection.vendor != "postgresql":
+        QueuePlaceRecord.objects.bulk_create(
+            (
+                QueuePlaceRecord(
+                    run_id=run_id, request_id=row[0], **dict(zip(names[1:], row[1:], strict=True))
+                )
+                for row in rows
+            ),
+            batch_size=5000,
+        )
+        return totals
+    meta = QueuePlaceRecord._meta
+    columns = ", ".join(
+        connection.ops.quote_name(meta.get_field(n).column) for n in ("run", *names)
+    )
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write("".join(f"{run_id}\t" + "\t".join(map(str, row)) + "\n" for row in rows))
+    return totals
 
 
 def proposals_delete() -> int:
