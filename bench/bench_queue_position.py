@@ -5,11 +5,11 @@
 
 Uses bench_allocation.py's national database (1,000,000 ready devices, 100,000 approved requests
 of 20,000 organisations; --quick: its 100,000 x 10,000 one), generating it when missing. One
-allocation run stores every waiting request's queue place; then, as a member of one
-organisation with five or a few more approved requests, it times `/hulpaanvragen/` and one request's page
-(Django's test client: middleware, view, templates; no network) beside `/healthz` in the same
-run, p50 / p95 and queries, and the same organisation's places computed the old way, from the
-whole queue (`queue_positions_live`). Target: under 100 ms.
+allocation run stores every waiting request's queue place; then, as a member of an
+organisation with five or a few more approved requests, it times `/hulpaanvragen/` and one
+request's page (Django's test client: middleware, view, templates; no network) beside
+`/healthz` in the same run, p50 / p95 and queries; and that organisation's places computed the
+old way, from the whole queue (`queue_positions_live`). Target: under 100 ms.
 """
 
 from __future__ import annotations
