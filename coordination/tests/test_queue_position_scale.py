@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from distribution import selectors, services
-from distribution.models import AllocationRun
+from distribution.models import Allocation, AllocationRun
 from distribution.tests.factories import ApprovedRequestFactory, ready_devices
 from tests.factories import OrganisationFactory
 
@@ -86,3 +86,25 @@ def test_the_request_list_reads_as_many_queries_with_2_or_200_other_organisation
     few = _list_queries(client, school_board_org, 2)
     many = _list_queries(client, school_board_org, 198)
     assert few == many
+
+
+def test_decisions_after_the_run_move_a_requests_own_figures_until_the_next_run(coordinator):
+    """Between runs the places and the devices ahead are the run's; what a request itself still
+    waits for follows the decisions on its own proposals."""
+    rnd = random.Random(7)
+    requests = _requests(10, rnd)
+    ready_devices(10, kind="laptop")
+    _run()
+    proposals = list(Allocation.objects.proposed().order_by("id"))
+    rejected, approved = proposals[0], proposals[1]
+    services.allocations_reject([rejected.pk], by=coordinator, reason="te oud")
+    services.allocations_approve([approved.pk], by=coordinator, notify=False)
+    ids = [r.pk for r in requests]
+    stored, live = selectors.queue_positions(ids), selectors.queue_positions_live(ids)
+    assert {pk: place.position for pk, place in stored.items()} == {
+        pk: place.position for pk, place in live.items()
+    }
+    first = min(stored, key=lambda pk: stored[pk].position_overall)
+    assert stored[first] == live[first]  # nothing ahead of the first that could have changed
+    _run()
+    assert selectors.queue_positions(ids) == selectors.queue_positions_live(ids)
