@@ -137,6 +137,12 @@ def show(label: str, result: dict) -> None:
     )
     if "all" in result:
         print(f"  {'':<30} runs {result['all']} s, load average {result['loads']}")
+    if result.get("write_split"):
+        proposals, reasons, queue = result["write_split"]
+        print(
+            f"  {'':<30} write: proposals {proposals:.2f} / why-not {reasons:.2f} / "
+            f"queue places {queue:.2f} s"
+        )
     if result.get("solver"):
         parts = " / ".join(f"{k} {v:.2f}" for k, v in result["solver"].items())
         print(f"  {'':<30} solve: {parts} s")
@@ -450,6 +456,7 @@ def run(times: int = 1) -> dict:
         "solve": stats["seconds_solve"],
         "write": stats["seconds_write"],
         "replaced": stats["replaced_proposals"],
+        "write_split": stats.get("seconds_write_split"),
         "solver": {
             key.removeprefix("seconds_"): stats[key]
             for key in ("seconds_prepare", "seconds_build", "seconds_flow", "seconds_hand_out")
