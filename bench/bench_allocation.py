@@ -1,24 +1,27 @@
 """End-to-end allocation benchmark on PostgreSQL (run by hand; it creates its own databases).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_allocation \\
-        .venv/bin/python bench/bench_allocation.py [--quick] [--repeat 2] [--regenerate]
+        .venv/bin/python bench/bench_allocation.py [--quick] [--repeat 3] [--regenerate]
+        [--case national] [--no-replace]
 
-Cases, each in its own database (the name in DATABASE_URL, plus a suffix):
+Cases, each in its own database (the name in DATABASE_URL, plus a suffix; --quick ones end in
+`_quick`):
 - national (1,000,000 ready devices x 100,000 approved requests from 20,000 organisations):
-  `distribution.services.allocation_run` end to end (read, solve, write the proposals with
-  COPY) against a baseline that only reads the same inputs (the same selector) and COPYs the
-  same number of proposal rows. Targets: under 10 s, under 2 GB, within 2x of the baseline.
-  Also a second run that replaces the first one's proposals.
-- regional (100,000 x 20,000): the same; target under 2 s.
+  `distribution.services.allocation_run` end to end (read, solve, write the proposals, the
+  why-not reasons and the queue places) against the floor: COPY out of the same inputs (the
+  ready devices, the request queue, the open proposals, the rejections) and COPY in of the same
+  number of proposal rows, rolled back. Targets: under 10 s (issue 15), at most 1.5x the floor
+  (issue 21), under 2 GB. Also a second run that replaces the first one's proposals.
+- regional (100,000 x 20,000): the same; target under 2 s and at most 1.5x the floor.
 - compare (50,000 x 5,000): the job's objective against the exact per-request optimum
   (`solve_exact` on the same inputs); target within 0.5 %.
 
 The data is bench_solver's generator (same sizes, same distributions), written with COPY into
 the real tables of a migrated database; a database that already holds its data is reused
 (--regenerate starts again). Every measurement runs in a fresh process, so its peak memory
-(ru_maxrss) is its own, and each is taken --repeat times (the best is reported; this is a
-shared 2-core machine). Between measurements the allocation tables are truncated and a
-CHECKPOINT flushes the previous measurement's writes.
+(ru_maxrss) is its own. Runs and floors alternate --repeat times and the medians are reported,
+each with the load average beside it (this is a shared 2-core machine). Between measurements
+the allocation tables are truncated and a CHECKPOINT flushes the previous measurement's writes.
 """
 
 from __future__ import annotations
