@@ -126,7 +126,8 @@ class Progress:
 
 def request_progress(requests: Iterable[HelpRequest]) -> dict[int, Progress]:
     """Devices allocated / shipped / delivered so far and still to come, per request id."""
-    counts = allocation_counts([r.pk for r in requests])
+    # Without the open proposals (not shown here): then every count reads an index.
+    counts = allocation_counts([r.pk for r in requests], proposed=False)
     return {
         pk: Progress(
             allocated=c.allocated, shipped=c.shipped, delivered=c.delivered, remaining=c.remaining

@@ -37,12 +37,21 @@ from datetime import date
 from operator import attrgetter
 from time import perf_counter
 
+import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND, KINDS
+from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND
 
+from .solver_arrays import (
+    GRADE_ORDER,
+    KIND_ORDER,
+    DeviceArrays,
+    dense_ranks,
+    group_starts,
+    lookup,
+    unique_rows,
+)
 from .solver_classes import (
-    GRADES,
     NEIGHBOURS,
     PROVINCES,
     TARGET_GROUPS,
@@ -52,6 +61,7 @@ from .solver_classes import (
     History,
     Policy,
     PriorityParts,
+    Proposals,
     RequestIn,
     Solution,
     Unserved,
@@ -93,7 +103,9 @@ class _DeviceClass:
     kind: str
     grade: str
     province: str
-    devices: list[DeviceIn]
+    # The class's devices as positions in _Prepared.devices, in hand-out order.
+    positions: np.ndarray
+    sample: DeviceIn  # its first device: every rule and score is the same for all of them
     eligible_groups: frozenset[str] = frozenset()
     # Open requests these devices must not go to (rejected for the request or its organisation).
     forbidden: frozenset[int] = frozenset()
@@ -102,6 +114,10 @@ class _DeviceClass:
     @property
     def category(self) -> str:
         return CATEGORY_OF_KIND[self.kind]
+
+    @property
+    def size(self) -> int:
+        return len(self.positions)
 
 
 @dataclass(slots=True)
@@ -242,15 +258,15 @@ class _Graph:
         return smcf.flows(list(range(len(self.tails)))).tolist()
 
 
-# (kind, grade, province, refurbisher_id, ram_gb, storage_gb, forbidden requests): devices that no
-# field but the id tells apart. Kept in key order, each bucket in id order, so a class's devices
-# are handed out grouped by refurbisher (fewer shipments per request) and in a fixed order.
-_BucketKey = tuple[str, str, str, int, int, int, tuple[int, ...]]
-
-
 @dataclass(slots=True)
 class _Prepared:
-    buckets: dict[_BucketKey, list[DeviceIn]]
+    # The devices in id order; within a class they are handed out by (refurbisher, RAM,
+    # storage, id), so one request's devices come from few refurbishers, in a fixed order.
+    devices: DeviceArrays
+    # Per device, the rank of its set of forbidden open requests among `barred_sets` (sorted;
+    # rank 0 is the empty set).
+    barred: np.ndarray
+    barred_sets: list[tuple[int, ...]]
     requests: list[RequestIn]
     parts: dict[int, PriorityParts]
     rank: dict[int, int]  # request id -> position by (approved_on, id), for tie-breaks
@@ -262,7 +278,8 @@ class _Prepared:
     # the tier exceeds it (the others get every unit within their share)
     share_rooms: dict[tuple[int, int], int]
     reserved: dict[int, int]  # tier -> reserved units, for tiers with a reserve
-    previous: dict[int, int]  # device id -> request id of its open proposal, open requests only
+    # Per device, the request of its open proposal (open requests only), else -1.
+    previous: np.ndarray
     supply: int
     seconds: float
 
@@ -274,7 +291,7 @@ class _Prepared:
 
 
 def _prepare(
-    devices: Sequence[DeviceIn],
+    devices: Sequence[DeviceIn] | DeviceArrays,
     requests: Sequence[RequestIn],
     policy: Policy,
     today: date,
@@ -289,30 +306,19 @@ def _prepare(
     open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
     forbidden = _forbidden(open_requests, history)
     # Sorting by id first makes everything after it independent of the input order.
-    devices = sorted(devices, key=_ID)
-    if len({device.id for device in devices}) != len(devices):
+    devices = DeviceArrays.of(devices)
+    devices = devices.take(np.argsort(devices.id, kind="stable"))
+    if len(devices) > 1 and not (devices.id[1:] != devices.id[:-1]).all():
         raise ValueError("device ids must be unique")
-    buckets: dict[_BucketKey, list[DeviceIn]] = {}
-    no_rejections: tuple[int, ...] = ()
-    for device in devices:
-        key = (
-            device.kind,
-            device.grade,
-            device.province,
-            device.refurbisher_id,
-            device.ram_gb,
-            device.storage_gb,
-            forbidden.get(device.id, no_rejections),
-        )
-        bucket = buckets.get(key)
-        if bucket is None:
-            buckets[key] = [device]
-        else:
-            bucket.append(device)
-    for kind, grade, province, *_rest in buckets:
-        _check_choice("device kind", kind, KINDS)
-        _check_choice("device grade", grade, GRADES)
-        _check_choice("device province", province, PROVINCES)
+    barred_sets = sorted(set(forbidden.values()) | {()})
+    barred = np.zeros(len(devices), np.int64)
+    if forbidden:
+        rank_of = {ids: rank for rank, ids in enumerate(barred_sets)}
+        keys = np.fromiter(forbidden, np.int64, len(forbidden))
+        ranks = np.fromiter((rank_of[ids] for ids in forbidden.values()), np.int64, len(keys))
+        barred = lookup(keys, ranks, devices.id, 0)
+    open_ids = {r.id for r in open_requests}
+    previous = _previous_array(history.previous, devices.id, open_ids)
 
     parts: dict[int, PriorityParts] = {}
     tier: dict[int, int] = {}
@@ -328,7 +334,6 @@ def _prepare(
         tier_demand[level] = tier_demand.get(level, 0) + request.open_total
     share_cap = policy.share_cap(len(devices), history.held_total)
     in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
-    open_ids = set(parts)
     rank = {request.id: position for position, request in enumerate(in_order)}
     reserved = {
         level: units
@@ -336,7 +341,9 @@ def _prepare(
         if (units := policy.tier_reserve_units(level, len(devices)))
     }
     return _Prepared(
-        buckets=dict(sorted(buckets.items())),
+        devices=devices,
+        barred=barred,
+        barred_sets=barred_sets,
         requests=open_requests,
         parts=parts,
         rank=rank,
@@ -346,7 +353,7 @@ def _prepare(
         share_cap=share_cap,
         share_rooms=_share_rooms(demand, share_cap, history.held_by_org),
         reserved=reserved,
-        previous={d: r for d, r in history.previous.items() if r in open_ids},
+        previous=previous,
         supply=len(devices),
         seconds=perf_counter() - started,
         order_keys=_order_keys(parts, tier, rank),
@@ -366,6 +373,23 @@ def _order_keys(
         rid: (tier[rid] << (2 * ORDER_BITS)) | ((highest - total) << ORDER_BITS) | rank[rid]
         for rid, total in totals.items()
     }
+
+
+def _previous_array(
+    previous: dict[int, int] | tuple[np.ndarray, np.ndarray], ids: np.ndarray, open_ids: set[int]
+) -> np.ndarray:
+    """Per device (of `ids`), the open request the previous run proposed it to, else -1.
+    `previous` maps device ids to request ids, as a dict or as two arrays."""
+    if isinstance(previous, dict):
+        keys = np.fromiter(previous.keys(), np.int64, len(previous))
+        values = np.fromiter(previous.values(), np.int64, len(previous))
+    else:
+        keys, values = (np.asarray(a, np.int64) for a in previous)
+    if not len(keys) or not open_ids:
+        return np.full(len(ids), -1, np.int64)
+    opened = np.fromiter(open_ids, np.int64, len(open_ids))
+    values = np.where(np.isin(values, opened), values, -1)
+    return lookup(keys, values, ids, -1)
 
 
 def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[int, ...]]:
@@ -506,7 +530,7 @@ def solve(
     )
     solved = perf_counter()
     pairs = network.pairs(flows)
-    assignments = _hand_out(network.classes, pairs, prepared, policy)
+    proposals = _hand_out(network.classes, pairs, prepared, policy)
     stats = {
         "solver": "solve",
         "device_classes": len(network.classes),
@@ -515,7 +539,7 @@ def solve(
     }
     times = (started, built, solved)
     unserved = why_not(prepared, network.classes, pairs, policy)
-    return _solution(stats, assignments, score, levels, prepared, network.graph, times, unserved)
+    return _solution(stats, proposals, score, levels, prepared, network.graph, times, unserved)
 
 
 class _HubNetwork:
@@ -535,12 +559,12 @@ class _HubNetwork:
     def __init__(self, prepared: _Prepared, policy: Policy) -> None:
         self.prepared = prepared
         self.policy = policy
-        self.classes = _coarse_classes(prepared.buckets, policy)
+        self.classes = _coarse_classes(prepared, policy)
         self.graph = graph = _Graph()
         self.outlets = _Outlets(prepared, graph)
         class_nodes = [graph.node() for _ in self.classes]
         for node, cls in zip(class_nodes, self.classes, strict=True):
-            graph.arc(SOURCE, node, len(cls.devices))
+            graph.arc(SOURCE, node, cls.size)
         self.hub_requests: dict[tuple[str, str, str], list[RequestIn]] = {}
         for request in prepared.requests:
             for category in CATEGORIES:
@@ -573,7 +597,7 @@ class _HubNetwork:
             hub, cls = self.hub_nodes[key], self.classes[index]
             fit = self._fit(cls, key[0])
             fits.append(fit)
-            arc = graph.arc(class_nodes[index], hub, len(cls.devices), fit)
+            arc = graph.arc(class_nodes[index], hub, cls.size, fit)
             self.class_arcs.setdefault(hub, []).append((arc, index, fit))
         # (class index, [(arc, request)]) per own hub
         self.own_hub_arcs: list[tuple[int, list[tuple[int, RequestIn]]]] = []
@@ -581,7 +605,7 @@ class _HubNetwork:
             cls, node = self.classes[index], graph.node()
             fit = self._fit(cls, key[0])
             fits.append(fit)
-            graph.arc(class_nodes[index], node, len(cls.devices), fit)
+            graph.arc(class_nodes[index], node, cls.size, fit)
             arcs = [
                 (graph.arc(node, self.entries[r.id, key[2]], r.open_for(key[2])), r)
                 for r in self.hub_requests[key]
@@ -612,18 +636,21 @@ class _HubNetwork:
         previous = self.prepared.previous
         self.requests_by_id = {r.id: r for r in self.prepared.requests}
         keeps: dict[tuple[int, int, str], int] = {}
-        if not previous:
+        if not len(previous) or previous.max() < 0:
             return keeps
         for index, cls in enumerate(self.classes):
+            before = previous[cls.positions]
+            before = before[before >= 0]
+            if not len(before):
+                continue
             category = cls.category
-            for device in cls.devices:
-                rid = previous.get(device.id)
-                if rid is None or rid in cls.forbidden:
+            rids, counts = np.unique(before, return_counts=True)
+            for rid, count in zip(rids.tolist(), counts.tolist(), strict=True):
+                if rid in cls.forbidden:
                     continue
                 request = self.requests_by_id[rid]
                 if request.target_group in cls.eligible_groups and request.open_for(category):
-                    key = (index, rid, category)
-                    keeps[key] = keeps.get(key, 0) + 1
+                    keeps[index, rid, category] = count
         return keeps
 
     def _add_requests(self, entry_needed: set[tuple[int, str]]) -> None:
@@ -688,25 +715,78 @@ class _HubNetwork:
         return pairs
 
 
-def _coarse_classes(
-    buckets: dict[_BucketKey, list[DeviceIn]], policy: Policy
-) -> list[_DeviceClass]:
+def _coarse_classes(prepared: _Prepared, policy: Policy) -> list[_DeviceClass]:
     """Merge devices that no score or rule tells apart: same kind, grade, province, the same
     set of target groups whose minimum specs and allowed grades they meet, and the same
-    rejections."""
-    merged: dict[tuple, _DeviceClass] = {}
-    groups_of: dict[tuple[str, str, int, int], tuple[str, ...]] = {}
-    for (kind, grade, province, _refurbisher, ram, storage, barred), bucket in buckets.items():
-        spec = (kind, grade, ram, storage)
-        if spec not in groups_of:
-            groups_of[spec] = tuple(g for g in TARGET_GROUPS if meets_rules(bucket[0], g, policy))
-        key = (kind, grade, province, groups_of[spec], barred)
-        if key not in merged:
-            merged[key] = _DeviceClass(
-                kind, grade, province, [], frozenset(groups_of[spec]), frozenset(barred)
+    rejections. In the order of those keys (names, not codes), each class's devices by
+    refurbisher, RAM, storage and id."""
+    devices = prepared.devices
+    if not len(devices):
+        return []
+    columns = (devices.kind, devices.grade, devices.ram_gb, devices.storage_gb)
+    firsts, spec_of = unique_rows(columns)
+    specs = np.stack([column[firsts] for column in columns], axis=1)
+    spec_groups = [
+        tuple(
+            g
+            for g in TARGET_GROUPS
+            if meets_rules(
+                DeviceIn(0, KIND_ORDER[kind], GRADE_ORDER[grade], ram, storage, PROVINCES[0], 0),
+                g,
+                policy,
             )
-        merged[key].devices.extend(bucket)
-    return [merged[key] for key in sorted(merged)]
+        )
+        for kind, grade, ram, storage in specs.tolist()
+    ]
+    groups = dense_ranks(spec_groups)[spec_of]
+    order = np.lexsort(
+        (
+            devices.id,
+            devices.storage_gb,
+            devices.ram_gb,
+            devices.refurbisher_id,
+            prepared.barred,
+            groups,
+            devices.province,
+            devices.grade,
+            devices.kind,
+        )
+    )
+    keys = (devices.kind, devices.grade, devices.province, groups, prepared.barred)
+    spec_by_group = {rank: spec_groups[i] for i, rank in enumerate(dense_ranks(spec_groups))}
+    return _split(prepared, order, keys, lambda first: spec_by_group[int(groups[first])])
+
+
+def _split(
+    prepared: _Prepared,
+    order: np.ndarray,
+    keys: tuple[np.ndarray, ...],
+    eligible: Callable[[int], tuple[str, ...]],
+    previous: np.ndarray | None = None,
+) -> list[_DeviceClass]:
+    """The classes of devices taken in `order`: a new class wherever one of `keys` changes."""
+    change = np.zeros(len(order) - 1, bool)
+    for key in keys:
+        ordered = key[order]
+        change |= ordered[1:] != ordered[:-1]
+    starts = np.concatenate(([0], np.flatnonzero(change) + 1, [len(order)])).tolist()
+    devices, classes = prepared.devices, []
+    for start, end in itertools.pairwise(starts):
+        first = int(order[start])
+        sample = devices.device(first)
+        classes.append(
+            _DeviceClass(
+                sample.kind,
+                sample.grade,
+                sample.province,
+                order[start:end],
+                sample,
+                frozenset(eligible(first)),
+                frozenset(prepared.barred_sets[prepared.barred[first]]),
+                0 if previous is None else max(0, int(previous[first])),
+            )
+        )
+    return classes
 
 
 def _pair(
@@ -747,12 +827,12 @@ def solve_exact(
     tablet or either need) -> outlet (share node, tier node or sink) -> sink."""
     prepared = _prepare(devices, requests, policy, today, history)
     started = perf_counter()
-    classes = _spec_classes(prepared.buckets, prepared.previous)
+    classes = _spec_classes(prepared)
     graph = _Graph()
     outlets = _Outlets(prepared, graph)
     class_nodes = [graph.node() for _ in classes]
     for node, cls in zip(class_nodes, classes, strict=True):
-        graph.arc(SOURCE, node, len(cls.devices))
+        graph.arc(SOURCE, node, cls.size)
     pair_arcs: list[tuple[int, int, RequestIn]] = []  # (arc, class index, request)
     slots = 0
     for request in prepared.requests:
@@ -767,7 +847,7 @@ def solve_exact(
             slots += 1
             outlets.request_arc(graph, slot_node, request, units, 0, ranked=False)
             for index, cls in enumerate(classes):
-                device = cls.devices[0]
+                device = cls.sample
                 if (
                     slot in ("either", cls.category)
                     and request.id not in cls.forbidden
@@ -775,7 +855,7 @@ def solve_exact(
                 ):
                     score = pair_score(device, request, policy, today)
                     rank = prepared.rank[request.id]
-                    capacity = min(units, len(cls.devices))
+                    capacity = min(units, cls.size)
                     keep = int(cls.previous == request.id)
                     arc = graph.arc(class_nodes[index], slot_node, capacity, score, rank, keep=keep)
                     pair_arcs.append((arc, index, request))
@@ -794,27 +874,31 @@ def solve_exact(
     flows, score, levels = graph.max_flow_max_score(prepared.supply, bounds, len(prepared.requests))
     solved = perf_counter()
     pairs = _slot_pairs(pair_arcs, flows, prepared)
-    assignments = _hand_out(classes, pairs, prepared, policy)
+    proposals = _hand_out(classes, pairs, prepared, policy)
     stats = {"solver": "solve_exact", "device_classes": len(classes)}
     times = (started, built, solved)
     unserved = why_not(prepared, classes, pairs, policy)
-    return _solution(stats, assignments, score, levels, prepared, graph, times, unserved)
+    return _solution(stats, proposals, score, levels, prepared, graph, times, unserved)
 
 
-def _spec_classes(
-    buckets: dict[_BucketKey, list[DeviceIn]], previous: dict[int, int]
-) -> list[_DeviceClass]:
-    merged: dict[tuple, _DeviceClass] = {}
-    for (kind, grade, province, _refurbisher, ram, storage, barred), bucket in buckets.items():
-        for device in bucket:
-            before = previous.get(device.id, 0)
-            key = (kind, grade, province, ram, storage, barred, before)
-            if key not in merged:
-                merged[key] = _DeviceClass(
-                    kind, grade, province, [], forbidden=frozenset(barred), previous=before
-                )
-            merged[key].devices.append(device)
-    return [merged[key] for key in sorted(merged)]
+def _spec_classes(prepared: _Prepared) -> list[_DeviceClass]:
+    """Devices with identical kind, grade, province, RAM, storage, rejections and previous
+    proposal; each class's devices by refurbisher and id."""
+    devices = prepared.devices
+    if not len(devices):
+        return []
+    before = np.maximum(prepared.previous, 0)
+    keys = (
+        devices.kind,
+        devices.grade,
+        devices.province,
+        devices.ram_gb,
+        devices.storage_gb,
+        prepared.barred,
+        before,
+    )
+    order = np.lexsort((devices.id, devices.refurbisher_id, *reversed(keys)))
+    return _split(prepared, order, keys, lambda first: (), before)
 
 
 def _slot_pairs(
@@ -846,42 +930,80 @@ def _hand_out(
     pairs: dict[int, list[tuple[RequestIn, int]]],
     prepared: _Prepared,
     policy: Policy,
-) -> list[Assignment]:
+) -> Proposals:
     """Give each class's devices to its requests: first the devices the previous run proposed
-    to the same request (stable proposals), then the others in bucket order."""
-    assignments: list[Assignment] = []
-    previous = prepared.previous
+    to the same request (stable proposals), then the others in the class's order. Per class,
+    with arrays: no object per device."""
+    previous, ids = prepared.previous, prepared.devices.id
+    has_previous = bool(len(previous)) and previous.max() >= 0
+    positions: list[np.ndarray] = []
+    pair_of: list[np.ndarray] = []
+    pair_requests: list[int] = []
+    pair_scores: list[int] = []
+    pair_reasons: list[tuple[str, ...]] = []
     for index in sorted(pairs):
         cls = classes[index]
-        devices = cls.devices
         units: dict[int, int] = {}
         requests: dict[int, RequestIn] = {}
         for request, count in pairs[index]:
             units[request.id] = units.get(request.id, 0) + count
             requests[request.id] = request
-        given: dict[int, list[DeviceIn]] = {rid: [] for rid in units}
-        used: set[int] = set()
-        if previous:
-            for device in devices:
-                rid = previous.get(device.id)
-                if rid in units and len(given[rid]) < units[rid]:
-                    given[rid].append(device)
-                    used.add(device.id)
-        pool = iter([d for d in devices if d.id not in used] if used else devices)
-        for rid, count in units.items():
-            mine = given[rid]
-            mine.extend(itertools.islice(pool, count - len(mine)))
+        rids = np.fromiter(units, np.int64, len(units))
+        wanted = np.fromiter(units.values(), np.int64, len(units))
+        given_at = np.zeros(0, np.int64)  # positions within the class
+        given_to = np.zeros(0, np.int64)  # index into rids
+        if has_previous:
+            to = lookup(rids, np.arange(len(rids)), previous[cls.positions], -1)
+            candidates = np.flatnonzero(to >= 0)
+            if len(candidates):
+                by_request = np.argsort(to[candidates], kind="stable")
+                ordered = to[candidates][by_request]
+                starts = group_starts(ordered)
+                first = np.repeat(starts[:-1], np.diff(starts))
+                keep = np.arange(len(ordered)) - first < wanted[ordered]
+                given_at = candidates[by_request[keep]]
+                given_to = ordered[keep]
+        given = np.bincount(given_to, minlength=len(rids))
+        rest = wanted - given
+        if len(given_at):
+            free = np.ones(cls.size, bool)
+            free[given_at] = False
+            pool = np.flatnonzero(free)
+        else:
+            pool = np.arange(cls.size)
+        pool_at = pool[: int(rest.sum())]
+        pool_to = np.repeat(np.arange(len(rids)), rest)
+        at = np.concatenate((given_at, pool_at))
+        to = np.concatenate((given_to, pool_to))
+        phase = np.concatenate((np.zeros(len(given_at), np.int8), np.ones(len(pool_at), np.int8)))
+        order = np.lexsort((at, phase, to))
+        positions.append(cls.positions[at[order]])
+        pair_of.append(to[order] + len(pair_requests))
+        for rid in units:
             request = requests[rid]
             parts = prepared.parts[rid]
-            score = parts.total + device_fit(devices[0], request.province, policy)
-            reasons = reasons_for(parts, request, cls.kind, cls.grade, cls.province, policy)
-            assignments += [Assignment(device.id, rid, score, reasons) for device in mine]
-    return assignments
+            pair_requests.append(rid)
+            pair_scores.append(parts.total + device_fit(cls.sample, request.province, policy))
+            pair_reasons.append(
+                reasons_for(parts, request, cls.kind, cls.grade, cls.province, policy)
+            )
+    if not positions:
+        return Proposals.empty()
+    at = np.concatenate(positions)
+    pair = np.concatenate(pair_of)
+    return Proposals(
+        device_ids=ids[at],
+        request_ids=np.asarray(pair_requests, np.int64)[pair],
+        scores=np.asarray(pair_scores, np.int64)[pair],
+        pair=pair,
+        reasons=pair_reasons,
+        positions=at,
+    )
 
 
 def _solution(
     stats: dict[str, object],
-    assignments: list[Assignment],
+    proposals: Proposals,
     score: int,
     levels: int,
     prepared: _Prepared,
@@ -890,17 +1012,18 @@ def _solution(
     unserved: dict[int, Unserved],
 ) -> Solution:
     started, built, solved = times
-    total_score = sum(assignment.score for assignment in assignments)
+    total_score = int(proposals.scores.sum())
     if total_score != score:
         raise RuntimeError(f"hand-out score {total_score} differs from the flow's {score}")
     handed = perf_counter()
-    kept = sum(1 for a in assignments if prepared.previous.get(a.device_id) == a.request_id)
+    kept = int((prepared.previous[proposals.positions] == proposals.request_ids).sum())
+    units = len(proposals)
     stats.update(
         devices=prepared.supply,
         requests=len(prepared.requests),
         open_units=prepared.open_units,
-        unallocated_devices=prepared.supply - len(assignments),
-        unmet_units=prepared.open_units - len(assignments),
+        unallocated_devices=prepared.supply - units,
+        unmet_units=prepared.open_units - units,
         share_cap=prepared.share_cap,
         over_share_organisations=len(prepared.share_rooms),
         reserved_units=sum(prepared.reserved.values()),
@@ -914,4 +1037,4 @@ def _solution(
         seconds_flow=round(solved - built, 4),
         seconds_hand_out=round(handed - solved, 4),  # with the why-not reasons
     )
-    return Solution(assignments, len(assignments), total_score, stats, unserved)
+    return Solution(proposals, total_score, stats, unserved)

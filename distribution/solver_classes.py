@@ -13,6 +13,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 # The device kinds and categories (a laptop need is met by a laptop or a Chromebook, a tablet
 # need only by a tablet) are the device vocabulary's.
 from donations.vocabulary import CATEGORIES, CATEGORY_OF_KIND
@@ -129,8 +131,9 @@ class History:
     delivered), the open proposals of the previous run, and the rejections still in force."""
 
     held_by_org: dict[int, int] = field(default_factory=dict)
-    # device id -> request id of the previous run's open proposal
-    previous: dict[int, int] = field(default_factory=dict)
+    # device id -> request id of the previous run's open proposal; or the same as two arrays
+    # (device ids, request ids), as a run reads them
+    previous: dict[int, int] | tuple[np.ndarray, np.ndarray] = field(default_factory=dict)
     # (device id, request id): never again; (device id, organisation id): not to that org
     rejected_pairs: set[tuple[int, int]] = field(default_factory=set)
     rejected_for_org: set[tuple[int, int]] = field(default_factory=set)
@@ -148,20 +151,92 @@ class Unserved:
     params: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
+class Proposals:
+    """A run's proposals as parallel arrays, one position per device: the device, its request,
+    the pair's score, and the index of its (device class, request) pair in `reasons` (every
+    device of one pair shares the reasons). `positions` are the devices' places in the
+    solver's device arrays. Sliced like a list (`proposals[:10]`)."""
+
+    device_ids: np.ndarray
+    request_ids: np.ndarray
+    scores: np.ndarray
+    pair: np.ndarray
+    reasons: list[tuple[str, ...]]
+    positions: np.ndarray
+
+    @classmethod
+    def empty(cls) -> Proposals:
+        none = np.zeros(0, np.int64)
+        return cls(none, none, none, none, [], none)
+
+    @classmethod
+    def of(cls, assignments: list[Assignment]) -> Proposals:
+        n = len(assignments)
+
+        def ints(name: str) -> np.ndarray:
+            return np.fromiter((getattr(a, name) for a in assignments), np.int64, n)
+
+        return cls(
+            ints("device_id"),
+            ints("request_id"),
+            ints("score"),
+            np.arange(n),
+            [a.reasons for a in assignments],
+            np.zeros(n, np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.device_ids)
+
+    def __getitem__(self, part: slice) -> Proposals:
+        return Proposals(
+            self.device_ids[part],
+            self.request_ids[part],
+            self.scores[part],
+            self.pair[part],
+            self.reasons,
+            self.positions[part],
+        )
+
+    def assignments(self) -> list[Assignment]:
+        reasons = self.reasons
+        return [
+            Assignment(device, request, score, reasons[pair])
+            for device, request, score, pair in zip(
+                self.device_ids.tolist(),
+                self.request_ids.tolist(),
+                self.scores.tolist(),
+                self.pair.tolist(),
+                strict=True,
+            )
+        ]
+
+
+@dataclass(eq=False)
 class Solution:
-    assignments: list[Assignment]
-    units: int
+    proposals: Proposals
     total_score: int
     stats: dict[str, Any] = field(default_factory=dict)
     # request id -> why it got nothing (every open request without a device has one)
     unserved: dict[int, Unserved] = field(default_factory=dict)
+    _assignments: list[Assignment] | None = field(default=None, repr=False)
+
+    @property
+    def units(self) -> int:
+        return len(self.proposals)
+
+    @property
+    def assignments(self) -> list[Assignment]:
+        """One Assignment object per proposal, built on first use (a national run's writes
+        use the arrays of `proposals` and never build these)."""
+        if self._assignments is None:
+            self._assignments = self.proposals.assignments()
+        return self._assignments
 
     def allocated_per_request(self) -> dict[int, int]:
-        counts: dict[int, int] = {}
-        for assignment in self.assignments:
-            counts[assignment.request_id] = counts.get(assignment.request_id, 0) + 1
-        return counts
+        rids, counts = np.unique(self.proposals.request_ids, return_counts=True)
+        return dict(zip(rids.tolist(), counts.tolist(), strict=True))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,8 +55,8 @@ def why_not(
     served_by: dict[tuple[str, tuple[str, ...]], set[int]] = {}
     served_units: dict[tuple[int, int], int] = {}
     for index, cls in enumerate(classes):
-        category, size = cls.category, len(cls.devices)
-        groups = tuple(g for g in TARGET_GROUPS if meets_rules(cls.devices[0], g, policy))
+        category, size = cls.category, cls.size
+        groups = tuple(g for g in TARGET_GROUPS if meets_rules(cls.sample, g, policy))
         supply[category] = supply.get(category, 0) + size
         for group in groups:
             eligible[category, group] = eligible.get((category, group), 0) + size

@@ -8,6 +8,7 @@ from .allocation import (
     AllocationQuerySet,
     AllocationRun,
     PriorityPolicy,
+    QueuePlaceRecord,
     RejectionScope,
     UnservedRequest,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "ShipmentItem",
     "ShipmentQuerySet",
     "SupportContact",
+    "QueuePlaceRecord",
     "UnservedRequest",
     "normalise_tracking_code",
 ]

@@ -416,3 +416,42 @@ class UnservedRequest(models.Model):
 
     def __str__(self):
         return _("Hulpaanvraag %(n)d zonder apparaat") % {"n": self.request_id}
+
+
+class QueuePlaceRecord(models.Model):
+    """A waiting request's place in the queue as the latest run computed it, so that an
+    organisation's pages read their own requests' rows instead of the national queue.
+
+    Only the latest completed run's rows are kept (a run replaces them). `to_come_*` are the
+    devices still to come, per need, for the requests up to and including this one in the
+    matching job's order (what is proposed already is not to come)."""
+
+    run = models.ForeignKey(
+        AllocationRun,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("ronde"),
+    )
+    request = models.OneToOneField(
+        "helprequests.HelpRequest",
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("hulpaanvraag"),
+    )
+    position = models.PositiveIntegerField(_("plaats in de doelgroep"))
+    queue_length = models.PositiveIntegerField(_("wachtenden in de doelgroep"))
+    position_overall = models.PositiveIntegerField(_("plaats in de hele wachtrij"))
+    to_come_laptops = models.PositiveIntegerField(_("nog te komen laptops tot en met deze"))
+    to_come_tablets = models.PositiveIntegerField(_("nog te komen tablets tot en met deze"))
+    to_come_either = models.PositiveIntegerField(_("nog te komen apparaten tot en met deze"))
+    proposed = models.PositiveIntegerField(_("voorgesteld in de ronde"), default=0)
+
+    class Meta:
+        verbose_name = _("plaats in de wachtrij")
+        verbose_name_plural = _("plaatsen in de wachtrij")
+
+    def __str__(self):
+        return _("Hulpaanvraag %(n)d op plaats %(p)d") % {"n": self.request_id, "p": self.position}

@@ -48,6 +48,8 @@ from .progress import (
     held_annotations,
     held_counts,
     queue_positions,
+    queue_positions_live,
+    queue_records,
     recent_supply,
     request_delivery_state,
 )
@@ -115,6 +117,8 @@ __all__ = [
     "open_quantities",
     "preview_comparison",
     "queue_positions",
+    "queue_positions_live",
+    "queue_records",
     "queue_queryset",
     "queue_rows",
     "read_devices",

@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from ..models import Allocation, RejectionScope
 from ..solver_classes import History
-from .inputs import _rows
+from .inputs import read_columns
 
 
 def allocation_history() -> tuple[History, set[int]]:
@@ -21,7 +21,11 @@ def allocation_history() -> tuple[History, set[int]]:
         .order_by()
         .values_list("request__organisation_id", "n")
     )
-    previous = dict(_rows(Allocation.objects.proposed().values_list("device_id", "request_id")))
+    columns = read_columns(
+        Allocation.objects.proposed().order_by().values_list("device_id", "request_id"),
+        (("device", "i8"), ("request", "i8")),
+    )
+    previous = (columns["device"], columns["request"])
     history = History(held_by_org=held_by_org, previous=previous)
     paused: set[int] = set()
     rejections = Allocation.objects.rejections_in_force().values_list(

@@ -17,8 +17,9 @@ from donations.models import DeviceEvent
 from donations.vocabulary import CATEGORIES, category_of
 from helprequests.models import HelpRequest
 
-from ..models import Allocation
-from ..solver_classes import request_priority
+from ..models import Allocation, AllocationRun, QueuePlaceRecord
+from ..models.allocation import DECIDED_STATUSES
+from ..solver_classes import Policy, RequestIn, request_priority
 from .inputs import (
     LAPTOP,
     TABLET,
@@ -52,22 +53,36 @@ class AllocationCounts:
     open_either: int = 0
 
 
-def allocation_counts(request_ids: Iterable[int]) -> dict[int, AllocationCounts]:
-    """Allocation numbers per request id, in two queries whatever the number of requests."""
+def allocation_counts(
+    request_ids: Iterable[int],
+    *,
+    proposed: bool = True,
+    approved: dict[int, tuple[int, int, int]] | None = None,
+) -> dict[int, AllocationCounts]:
+    """Allocation numbers per request id, in two queries whatever the number of requests.
+    With proposed=False the open proposals are not counted (`proposed` is 0): both queries
+    then use indexes only (proposals are not indexed by request: a run writes a million)."""
     ids = list(dict.fromkeys(request_ids))
     if not ids:
         return {}
-    approved = {
-        pk: (laptops, tablets, either)
-        for pk, laptops, tablets, either in HelpRequest.objects.filter(pk__in=ids).values_list(
-            "id", "approved_laptops", "approved_tablets", "approved_either"
-        )
-    }
+    approved = (
+        approved
+        if approved is not None
+        else {
+            pk: (laptops, tablets, either)
+            for pk, laptops, tablets, either in HelpRequest.objects.filter(pk__in=ids).values_list(
+                "id", "approved_laptops", "approved_tablets", "approved_either"
+            )
+        }
+    )
     rows = (
         # Named statuses, not NOT IN: the planner can then use the partial indexes.
         Allocation.objects.filter(
             request_id__in=ids,
-            status__in=[Allocation.Status.PROPOSED, *Allocation.COMMITTED_STATUSES],
+            status__in=[
+                *([Allocation.Status.PROPOSED] if proposed else []),
+                *Allocation.COMMITTED_STATUSES,
+            ],
         )
         .values("request_id", "status")
         .annotate(**held_counts_by_category())
@@ -154,6 +169,145 @@ class QueuePlace:
 
 
 def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueuePlace]:
+    """Queue place and expected window of each waiting request in `request_ids`, by id: from
+    the rows the latest completed run stored (`QueuePlaceRecord`), in a fixed number of indexed
+    queries, whatever the size of the national queue. Before any run, computed from the queue
+    itself (`queue_positions_live`). A request still waiting that the latest run did not place
+    (approved since) is placed at the back of its group's queue as that run left it."""
+    now = now or timezone.now()
+    wanted = list(dict.fromkeys(request_ids))
+    if not wanted:
+        return {}
+    latest = (
+        AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED)
+        .order_by("-id")
+        .only("id", "stats")
+        .first()
+    )
+    queue = (latest.stats or {}).get("queue") if latest else None
+    if queue is None:
+        return queue_positions_live(wanted, now=now)
+    today = timezone.localdate(now)
+    records = {r.request_id: r for r in QueuePlaceRecord.objects.filter(request_id__in=wanted)}
+    counts = allocation_counts(wanted, proposed=False)
+    # Open proposals are the latest run's: what it proposed minus what has been decided since.
+    decided = (
+        dict(
+            Allocation.objects.filter(
+                request_id__in=list(records), status__in=DECIDED_STATUSES, run_id=latest.pk
+            )
+            .values("request_id")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("request_id", "n")
+        )
+        if records
+        else {}
+    )
+    supply = recent_supply(now)
+    groups = (
+        dict(
+            HelpRequest.objects.filter(
+                pk__in=[pk for pk in wanted if pk not in records]
+            ).values_list("id", "target_group")
+        )
+        if len(records) < len(wanted)
+        else {}
+    )
+    places = {}
+    for pk in wanted:
+        count = counts.get(pk)
+        if count is None or count.remaining == 0:
+            continue
+        record = records.get(pk)
+        if record is not None:
+            count = replace(count, proposed=max(0, record.proposed - decided.get(pk, 0)))
+        coming = _minus_proposed(count)
+        if record is not None:
+            position, length, overall = (
+                record.position,
+                record.queue_length,
+                record.position_overall,
+            )
+            to_come = {
+                "laptop": record.to_come_laptops,
+                "tablet": record.to_come_tablets,
+                "either": record.to_come_either,
+            }
+        elif pk in groups:
+            length = queue["lengths"].get(groups[pk], 0) + 1
+            position, overall = length, queue["total"] + 1
+            to_come = {
+                c: queue["to_come"][c] + units
+                for c, units in zip(("laptop", "tablet", "either"), coming, strict=True)
+            }
+        else:
+            continue
+        categories = _categories(count)
+        ahead = to_come["either"] + sum(to_come[c] for c in categories)
+        ready = sum(supply[c] for c in categories)
+        places[pk] = QueuePlace(
+            position=position,
+            queue_length=length,
+            position_overall=overall,
+            window=estimate_window(ahead, ready, today, own_to_come=sum(coming)),
+        )
+    return places
+
+
+def queue_records(
+    requests: Iterable[RequestIn], proposed: dict[int, int], policy: Policy, today: date
+) -> tuple[list[tuple[int, ...]], dict]:
+    """What a run stores for the pages: per waiting request (open quantity > 0) its
+    (request id, position in its group, group length, overall position, laptops, tablets and
+    either still to come up to and including it), in the order `queue_positions_live` uses;
+    and the totals (group lengths, queue length, devices to come) for requests placed later."""
+    keyed = []
+    for request in requests:
+        if request.open_total <= 0:
+            continue
+        waited = (today - request.approved_on).days
+        tier = policy.tier_of(request.target_group, request.no_home_schooling, waited)
+        key = (tier, -request_priority(request, policy, today), request.approved_on, request.id)
+        keyed.append((key, request))
+    keyed.sort(key=lambda item: item[0])
+    lengths: dict[str, int] = {}
+    for _key, request in keyed:
+        lengths[request.target_group] = lengths.get(request.target_group, 0) + 1
+    seen: dict[str, int] = {}
+    laptops = tablets = either = 0
+    rows = []
+    for overall, (_key, request) in enumerate(keyed, start=1):
+        group = request.target_group
+        seen[group] = seen.get(group, 0) + 1
+        left = proposed.get(request.id, 0)
+        coming = []
+        for units in (request.open_laptops, request.open_tablets, request.open_either):
+            taken = min(left, units)
+            coming.append(units - taken)
+            left -= taken
+        laptops, tablets, either = laptops + coming[0], tablets + coming[1], either + coming[2]
+        rows.append(
+            (
+                request.id,
+                seen[group],
+                lengths[group],
+                overall,
+                laptops,
+                tablets,
+                either,
+                proposed.get(request.id, 0),
+            )
+        )
+    totals = {
+        "lengths": lengths,
+        "total": len(keyed),
+        "to_come": {"laptop": laptops, "tablet": tablets, "either": either},
+    }
+    return rows, totals
+
+
+def queue_positions_live(request_ids: Iterable[int], *, now=None) -> dict[int, QueuePlace]:
     """Queue place and expected window of each waiting request in `request_ids`, by id.
 
     The queue is every approved request that still waits for devices (remaining > 0), in the
@@ -162,7 +316,8 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
     divides the devices still to come for the requests up to and including this one (remaining
     minus what is proposed, for the device types it wants) by the weekly number of such
     devices that became ready lately.
-    Five queries, whatever the number of requests.
+    Four queries, whatever the number of requests (queue_positions asks for the latest run
+    first).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -170,7 +325,10 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
     if not wanted:
         return {}
     rows = queue_rows()
-    counts = allocation_counts([row[0] for row in rows])
+    # The approved quantities come with the queue's rows: one query less.
+    counts = allocation_counts(
+        [row[0] for row in rows], approved={row[0]: tuple(row[9:12]) for row in rows}
+    )
     policy = active_policy()
     queue = []
     for row in rows:

@@ -15,12 +15,13 @@ run's start and periodically) and a new run is queued. Never lost silently.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 from time import perf_counter
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -31,16 +32,16 @@ from allemaal.models import User
 from allemaal.services import DomainError, enqueue
 
 from .. import selectors
-from ..models import Allocation, AllocationRun, UnservedRequest
+from ..models import Allocation, AllocationRun, QueuePlaceRecord, UnservedRequest
 from ..solver import Solution, solve
-from ..solver_classes import Policy
+from ..solver_classes import Assignment, Policy, Proposals
 from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
 from .policy import policy_current
 
 log = logging.getLogger(__name__)
 
 DEBOUNCE_CACHE_KEY = "distribution:allocation-run-scheduled"
-COPY_CHUNK = 50_000
+COPY_CHUNK = 1 << 20  # bytes per write
 
 
 class AllocationRunFailed(DomainError):
@@ -112,8 +113,13 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     solution = solve(inputs.devices, requests, policy_row.policy, inputs.today, history)
     writing = perf_counter()
     replaced = proposals_delete()
-    proposals_write(run.pk, solution.assignments)
+    proposals_write(run.pk, solution.proposals)
+    proposed = perf_counter()
     unserved_write(run.pk, solution, inputs.requests, paused)
+    explained = perf_counter()
+    queue = queue_places_write(
+        run.pk, inputs.requests, solution.allocated_per_request(), policy_row.policy, inputs.today
+    )
     written = perf_counter()
     AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
         status=AllocationRun.Status.SUPERSEDED
@@ -132,9 +138,17 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         "skipped_devices": inputs.skipped_devices,
         "skipped_requests": inputs.skipped_requests,
         "replaced_proposals": replaced,
+        "queue": queue,
         "seconds_load": round(inputs.seconds, 3),
         "seconds_solve": round(writing - solving, 3),
         "seconds_write": round(written - writing, 3),
+        # of which: the proposals (with the DELETE of the previous ones), the why-not reasons,
+        # the queue places
+        "seconds_write_split": [
+            round(proposed - writing, 3),
+            round(explained - proposed, 3),
+            round(written - explained, 3),
+        ],
     }
     run.save()
     return run
@@ -182,29 +196,96 @@ def allocation_runs_reap_interrupted() -> list[int]:
 
 
 def unserved_write(run_id: int, solution: Solution, requests: list, paused: set[int]) -> None:
-    """Store why each open request got nothing, replacing the reasons of earlier runs."""
-    UnservedRequest.objects.all().delete()
+    """Store why each open request got nothing, replacing the reasons of earlier runs (one
+    DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands unserved)."""
+    table = connection.ops.quote_name(UnservedRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
     open_units = {r.id: r.open_total for r in requests}
     rows = [
-        UnservedRequest(
-            run_id=run_id,
-            request_id=rid,
-            code=reason.code,
-            params=reason.params,
-            open_units=open_units.get(rid, 0),
-        )
+        (rid, reason.code, reason.params, open_units.get(rid, 0))
         for rid, reason in solution.unserved.items()
     ]
     rows += [
-        UnservedRequest(
-            run_id=run_id,
-            request_id=rid,
-            code=UnservedRequest.Code.PAUSED,
-            open_units=open_units[rid],
-        )
+        (rid, UnservedRequest.Code.PAUSED, {}, open_units[rid])
         for rid in sorted(paused & set(open_units))
     ]
-    UnservedRequest.objects.bulk_create(rows, batch_size=5000)
+    if connection.vendor != "postgresql":
+        UnservedRequest.objects.bulk_create(
+            (
+                UnservedRequest(
+                    run_id=run_id, request_id=rid, code=code, params=params, open_units=units
+                )
+                for rid, code, params, units in rows
+            ),
+            batch_size=5000,
+        )
+        return
+    meta = UnservedRequest._meta
+    names = ("run", "request", "code", "params", "open_units")
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write(
+            "".join(
+                f"{run_id}\t{rid}\t{code}\t{_copy_text(dumps(params))}\t{units}\n"
+                for rid, code, params, units in rows
+            )
+        )
+
+
+def _copy_text(value: str) -> str:
+    """A value escaped for COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def queue_places_write(
+    run_id: int, requests: list, proposed: dict[int, int], policy: Policy, today: date
+) -> dict:
+    """Store every waiting request's place in the queue after this run (replacing the last
+    run's), for the organisations' pages; returns the totals the run keeps in its stats."""
+    rows, totals = selectors.queue_records(requests, proposed, policy, today)
+    table = connection.ops.quote_name(QueuePlaceRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
+    names = (
+        "request",
+        "position",
+        "queue_length",
+        "position_overall",
+        "to_come_laptops",
+        "to_come_tablets",
+        "to_come_either",
+        "proposed",
+    )
+    if connection.vendor != "postgresql":
+        QueuePlaceRecord.objects.bulk_create(
+            (
+                QueuePlaceRecord(
+                    run_id=run_id, request_id=row[0], **dict(zip(names[1:], row[1:], strict=True))
+                )
+                for row in rows
+            ),
+            batch_size=5000,
+        )
+        return totals
+    meta = QueuePlaceRecord._meta
+    columns = ", ".join(
+        connection.ops.quote_name(meta.get_field(n).column) for n in ("run", *names)
+    )
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        copy.write("".join(f"{run_id}\t" + "\t".join(map(str, row)) + "\n" for row in rows))
+    return totals
 
 
 def proposals_delete() -> int:
@@ -220,23 +301,29 @@ def proposals_delete() -> int:
         return cursor.rowcount
 
 
-def proposals_write(run_id: int, assignments: list) -> None:
-    """Write one proposed allocation per assignment. In device order: the index that keeps a
+def proposals_write(run_id: int, proposals: Proposals | list[Assignment]) -> None:
+    """Write one proposed allocation per proposal. In device order: the index that keeps a
     device to one live allocation then grows at its end (random order made COPY 4x slower)."""
-    ordered = sorted(assignments, key=attrgetter("device_id"))
+    if not isinstance(proposals, Proposals):
+        proposals = Proposals.of(proposals)
+    order = np.argsort(proposals.device_ids, kind="stable")
+    devices, requests = proposals.device_ids[order], proposals.request_ids[order]
+    scores = proposals.scores[order]
     if connection.vendor == "postgresql":
-        _proposals_copy(run_id, ordered)
+        _proposals_copy(run_id, devices, requests, scores)
     else:
         Allocation.objects.bulk_create(
             (
                 Allocation(
-                    device_id=a.device_id,
-                    request_id=a.request_id,
+                    device_id=device,
+                    request_id=request,
                     run_id=run_id,
                     status=Allocation.Status.PROPOSED,
-                    score=a.score,
+                    score=score,
                 )
-                for a in ordered
+                for device, request, score in zip(
+                    devices.tolist(), requests.tolist(), scores.tolist(), strict=True
+                )
             ),
             batch_size=2000,
         )
@@ -245,25 +332,55 @@ def proposals_write(run_id: int, assignments: list) -> None:
 PROPOSAL_COLUMNS = ("device", "request", "run", "status", "score")
 
 
-def _proposals_copy(run_id: int, ordered: list) -> None:
-    """COPY the proposals in text format; the other columns take their database defaults."""
+def proposals_binary(
+    run_id: int, devices: np.ndarray, requests: np.ndarray, scores: np.ndarray
+) -> bytes:
+    """PostgreSQL's binary COPY format for PROPOSAL_COLUMNS: every row has the same width, so
+    numpy lays out all rows at once (big-endian), with no Python object per row."""
+    status = str(Allocation.Status.PROPOSED).encode()
+    row = np.dtype(
+        [
+            ("fields", ">i2"),
+            ("device_length", ">i4"),
+            ("device", ">i8"),
+            ("request_length", ">i4"),
+            ("request", ">i8"),
+            ("run_length", ">i4"),
+            ("run", ">i8"),
+            ("status_length", ">i4"),
+            ("status", f"S{len(status)}"),
+            ("score_length", ">i4"),
+            ("score", ">i4"),
+        ]
+    )
+    records = np.empty(len(devices), dtype=row)
+    records["fields"] = len(PROPOSAL_COLUMNS)
+    for name, size in (("device", 8), ("request", 8), ("run", 8), ("score", 4)):
+        records[f"{name}_length"] = size
+    records["status_length"] = len(status)
+    records["device"], records["request"], records["score"] = devices, requests, scores
+    records["run"] = run_id
+    records["status"] = status
+    header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    return header + records.tobytes() + b"\xff\xff"
+
+
+def _proposals_copy(
+    run_id: int, devices: np.ndarray, requests: np.ndarray, scores: np.ndarray
+) -> None:
+    """COPY the proposals in binary format; the other columns take their database defaults."""
     meta = Allocation._meta
     qn = connection.ops.quote_name
     columns = ", ".join(qn(meta.get_field(name).column) for name in PROPOSAL_COLUMNS)
-    sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN"
-    tail = f"\t{run_id}\t{Allocation.Status.PROPOSED}\t"
+    sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+    data = memoryview(proposals_binary(run_id, devices, requests, scores))
     with (
         connection.cursor() as cursor,
         connection.wrap_database_errors,
         cursor.cursor.copy(sql) as copy,
     ):
-        for start in range(0, len(ordered), COPY_CHUNK):
-            copy.write(
-                "".join(
-                    f"{a.device_id}\t{a.request_id}{tail}{a.score}\n"
-                    for a in ordered[start : start + COPY_CHUNK]
-                )
-            )
+        for start in range(0, len(data), COPY_CHUNK):
+            copy.write(data[start : start + COPY_CHUNK])
 
 
 # --- Runs when devices become ready -------------------------------------------------------------
