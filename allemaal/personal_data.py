@@ -231,6 +231,7 @@ def _erase_rows(registered: RegisteredModel, user, *, former: str) -> set[str]:
         "account.EmailConfirmation",
         "mfa.Authenticator",
         "allemaal.Invitation",
+        "usersessions.UserSession",
     ):
         rows.delete()
         return set()

@@ -10,6 +10,7 @@ import io
 import json
 
 import pytest
+from allauth.usersessions.models import UserSession
 from django.apps import apps
 from django.core.management import call_command
 from django.db import models
@@ -42,6 +43,11 @@ def seed_everywhere(person, organisation) -> list[str]:
     )
     EmailConfirmation.create(address)
     Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    from allauth.usersessions.models import UserSession
+
+    UserSession.objects.create(
+        user=person, ip="203.0.113.7", user_agent="Firefox", session_key="k" * 32, data={}
+    )
     LogEntry.objects.create(
         user=person, object_repr=EMAIL, action_flag=ADDITION, change_message=f"door {EMAIL}"
     )
@@ -118,6 +124,8 @@ def test_the_export_holds_every_register_field_and_the_erasure_leaves_no_trace(p
     # A handful of models may be empty in the demo; everything else must be covered.
     assert set(empty) <= {
         "allemaal.Invitation",
+        "allemaal.InvitationEvent",
+        "refurbish.ErasureLogImport",
         "donations.ManifestImport",
         "helprequests.ProvisionUpload",
         "helprequests.IntakeSwitch",
@@ -154,6 +162,7 @@ def test_the_export_holds_every_register_field_and_the_erasure_leaves_no_trace(p
         if EMAIL in text.lower() or PHONE in text or "Petra" in text
     ]
     assert traces == []
+    assert not UserSession.objects.filter(user=person).exists()  # where they logged in from
     events_after = {
         m._meta.label: m._default_manager.count()
         for m in apps.get_models()
