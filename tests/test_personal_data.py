@@ -176,6 +176,8 @@ def test_the_export_holds_every_register_field_and_the_erasure_leaves_no_trace(p
 
 def test_a_person_downloads_their_own_data_from_account(client, donor):
     client.force_login(donor)
+    account = client.get(reverse("account_email")).content.decode()
+    assert reverse("personal_data") in account  # in the Account menu
     response = client.get(reverse("personal_data_export"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
