@@ -29,3 +29,27 @@ def test_make_run_sends_mail_to_files():
     assert "run: export EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend" in (
         makefile
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_leaves_the_security_log_quiet():
+    import logging
+
+    class Lines(logging.Handler):
+        def __init__(self):
+            super().__init__(level=logging.DEBUG)
+            self.records = []
+
+        def emit(self, record):
+            self.records.append(record)
+
+    logger = logging.getLogger("allemaal.security")
+    level = logger.level
+    handler = Lines()
+    logger.addHandler(handler)
+    try:
+        call_command("seed_demo", stdout=io.StringIO())
+    finally:
+        logger.removeHandler(handler)
+    assert [r for r in handler.records if r.levelno < logging.WARNING] == []
+    assert logger.level == level  # real events are logged again afterwards
