@@ -44,7 +44,7 @@ class DeviceFact(models.Model):
     donor_id = models.BigIntegerField()
     refurbisher_id = models.BigIntegerField(null=True)
     category = models.CharField(max_length=6)  # laptop (also Chromebooks) or tablet
-    state = models.CharField(max_length=10)
+    state = models.CharField(max_length=12)  # a device state (donations.Device.State)
     state_since = models.DateField()
     # Where the device goes (delivery province of its allocation's request) or, until it is
     # allocated, where it is (its refurbisher's province, or the donor's pickup province).

@@ -115,7 +115,10 @@ def test_charts_are_inline_svg_without_scripts_or_outside_files(client, coordina
     client.force_login(coordinator)
     page = client.get(URL).content.decode()
     assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 7
-    assert "<script" not in page
+    # No script draws a chart; the only scripts are the site's own files (the error summary).
+    assert re.findall(r"<script[^>]*>", page) == [
+        tag for tag in re.findall(r"<script[^>]*>", page) if 'src="/static/' in tag
+    ]
     assert not re.search(r'(src|href)="https?://', page)
 
 
