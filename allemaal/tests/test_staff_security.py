@@ -103,6 +103,8 @@ def one_time_links(client, donor, donor_org, django_capture_on_commit_callbacks)
         client.post(
             reverse("account_signup"),
             {
+                "first_name": "Nieuwe",
+                "last_name": "Collega",
                 "email": "nieuw@bedrijf.example",
                 "password1": "Lang-Genoeg-Wachtwoord-7",
                 "password2": "Lang-Genoeg-Wachtwoord-7",

@@ -23,8 +23,8 @@ from allemaal.models import Membership, Organisation, User
 from distribution import instructions
 from distribution.models import Shipment
 from donations.models import Device, Donation, ManifestImport
-from helprequests.models import ConnectivityAssignment, HelpRequest
-from refurbish.models import ErasureCertificate, ErasureRecord, StationToken
+from helprequests.models import ConnectivityAssignment, HelpRequest, ProvisionUpload
+from refurbish.models import ErasureCertificate, ErasureLogImport, ErasureRecord, StationToken
 from tests.browser.helpers import axe_violations, log_in_with_session, scroll_width, too_wide
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,6 +70,17 @@ def _requests(org):
 # URL name -> candidate keyword arguments for the actor's organisation (None: staff).
 SAMPLES = {
     "invitation_accept": None,  # needs a fresh token from a mail; covered by its own tests
+    "invitation_withdraw": None,  # a form's target (POST)
+    "donations:found_later": None,  # a form's target (POST)
+    "refurbish:intake_undo": None,  # a form's target (POST)
+    "coordination:request_close_rest": lambda org: [{"pk": pk} for pk in _requests(org)],
+    "refurbish:intake_complete": lambda org: [{"donation_id": pk} for pk in _donations(org)],
+    "helprequests:telecom_upload_job": lambda org: [
+        {"job_id": pk} for pk in _ids(ProvisionUpload, org, "provider")
+    ],
+    "refurbish:log_job": lambda org: [
+        {"job_id": pk} for pk in _ids(ErasureLogImport, org, "organisation")
+    ],
     "certificate_verify": lambda org: [
         {"code": c} for c in ErasureCertificate.objects.values_list("code", flat=True)[:3]
     ],

@@ -87,7 +87,7 @@ def test_a_listed_laptop_that_never_arrived_still_ends_in_a_certificate(
         page.get_by_label(serial, exact=True).check()
     page.get_by_text("Testen en beoordelen").click()
     page.get_by_label("Kwaliteit").select_option("A")
-    page.get_by_label("Geïnstalleerd besturingssysteem").select_option("windows11")
+    page.get_by_label("Besturingssysteem op de laptops").select_option("windows11")
     page.locator("input[name=grade-charger_included][value=yes]").check()
     page.get_by_label("Alle onderdelen van de checklist werken").check()
     page.get_by_role("button", name="Beoordelen").click()
