@@ -25,6 +25,9 @@ from django.utils import timezone
 from . import privacy
 
 ERASED_DOMAIN = "verwijderd.invalid"
+# The chain of custody is append-only (a PostgreSQL trigger refuses UPDATE): its events keep
+# pointing at the account, which erasure turns into "een oud-medewerker van <organisatie>".
+APPEND_ONLY = {"donations.DeviceEvent"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,9 @@ def personal_data_erase(user, *, by=None) -> None:
         others = [
             r
             for r in registered_models()
-            if not _is_user_model(r.model) and r.label != "sessions.Session"
+            if not _is_user_model(r.model)
+            and r.label != "sessions.Session"
+            and r.label not in APPEND_ONLY
         ]
         for registered in others:
             traces |= _erase_rows(registered, locked, former=former)

@@ -59,6 +59,12 @@ def seed_everywhere(person, organisation) -> list[str]:
         about = personal_data._about(registered, person)
         if about is not None and model._default_manager.filter(about).exists():
             continue  # made for them above
+        if registered.label in personal_data.APPEND_ONLY:
+            # Never updated (a trigger refuses): a new event by them, as the platform writes it.
+            event = model._default_manager.order_by("pk").first()
+            event.pk, event.by, event.note = None, person, "Ontvangen bij de inname."
+            event.save()
+            continue
         row = _row_for(model)
         if row is None:
             empty.append(registered.label)
