@@ -69,3 +69,33 @@ def test_the_committed_mo_file_matches_its_po_file(tmp_path, language):
     )
     with (tmp_path / "fresh.mo").open("rb") as fresh, (folder / "django.mo").open("rb") as kept:
         assert gettext.GNUTranslations(fresh)._catalog == gettext.GNUTranslations(kept)._catalog
+
+
+@pytest.mark.parametrize(
+    "english, dutch",
+    [
+        (
+            "Your account is protected by two-factor authentication. Please enter an "
+            "authenticator code:",
+            "Uw account is beveiligd met tweestapsverificatie. Vul de code uit uw "
+            "authenticator-app in:",
+        ),
+        ("Are you sure?", "Weet u het zeker?"),
+        ("Your password has been changed.", "Uw wachtwoord is veranderd."),
+    ],
+)
+def test_allauths_own_pages_say_u_like_the_site(english, dutch):
+    with translation.override("nl"):
+        assert translation.gettext(english) == dutch
+
+
+def test_no_allauth_string_on_the_two_step_pages_says_je(client, db):
+    from tests.factories import PASSWORD, staff_user
+
+    user = staff_user("coordinators")
+    client.post(reverse("set_language"), {"language": "nl", "next": "/"})
+    page = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}, follow=True
+    ).content.decode()
+    assert "Uw account is beveiligd met tweestapsverificatie" in page
+    assert "Je account" not in page
