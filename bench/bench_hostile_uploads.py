@@ -326,6 +326,9 @@ def refusal(response) -> str:
         return f"Rij {first['row']}: {first['message']}" if first["row"] else first["message"]
     if failure:
         return str(failure.errors[0])
+    preview = context.get("preview")
+    if preview is not None and getattr(preview, "errors", None):  # the asset list's preview
+        return str(preview.errors[0])
     if context.get("results"):
         return "; ".join(r.reason for r in context["results"] if r.refused) or "(recorded)"
     if context.get("message"):
