@@ -33,7 +33,7 @@ class DonationForm(forms.ModelForm):
     consent_transfer = forms.BooleanField(
         label=_(
             "Wij dragen het eigendom van deze apparaten over aan #allemaaldigitaal en zijn "
-            "opknappartners, om ze gratis weg te geven aan mensen die ze nodig hebben."
+            "opknappartners. Zij geven ze gratis aan mensen die ze nodig hebben."
         ),
         error_messages={
             "required": _("Zonder uw toestemming kunnen wij de apparaten niet aannemen.")
@@ -79,7 +79,7 @@ class DonationForm(forms.ModelForm):
         help_texts = {
             "brands": _("Bijvoorbeeld: Dell, HP, Lenovo, Apple."),
             "already_wiped": _(
-                "Ook dan wissen wij alle gegevens nog een keer, met erkende software, en u krijgt "
+                "Ook dan wissen wij alle gegevens nog een keer met erkende software. U krijgt "
                 "daarvan een wiscertificaat per serienummer."
             ),
             "pickup_window_start": _("Laat leeg als het niet uitmaakt."),

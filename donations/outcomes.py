@@ -73,7 +73,7 @@ def device_outcome(device: Device) -> DeviceOutcome:
     elif outcome == Outcome.RECYCLED:
         detail = device.recycle_reason
     elif outcome == Outcome.NOT_RECEIVED:
-        detail = str(_("stond op de lijst, maar zat niet in de zending"))
+        detail = str(_("stond op de lijst, maar is niet bij ons aangekomen"))
     elif outcome == Outcome.LOST:
         detail = str(_("zoekgeraakt bij de verzending naar de organisatie"))
     else:

@@ -207,7 +207,7 @@ def _manifest_preview(request, donation, job):
                 if checked.total_errors:
                     messages.error(
                         request,
-                        _("Er zijn nog fouten. Verbeter die eerst; er is niets geïmporteerd."),
+                        _("Er zijn nog fouten. Verbeter die eerst. Wij hebben niets overgenomen."),
                     )
                     services.manifest_mapping_choose(job.pk, **choice)
                     return redirect("donations:manifest_job", pk=donation.pk, job_id=job.pk)

@@ -187,7 +187,10 @@ def test_the_home_page_shows_the_counters_and_what_is_needed(client, programme):
         ["Tablets", "1", "1"],
         ["Laptop of tablet (maakt niet uit)", "1", "–"],
     ]
-    assert "Meld uw bedrijf aan" in page and "Meld uw organisatie aan" in page
+    assert (
+        "Maak een account voor uw bedrijf" in page
+        and "Maak een account voor uw organisatie" in page
+    )
 
 
 def test_the_home_page_reads_the_cache_not_the_tables(client, programme, django_assert_num_queries):
@@ -207,7 +210,7 @@ def test_a_cold_cache_is_filled_from_the_latest_snapshot(client, programme):
 def test_before_the_first_run_the_home_page_shows_no_counters(client, db):
     page = client.get("/").content.decode()
     assert "counter-donated" not in page
-    assert "Meld uw bedrijf aan" in page
+    assert "Maak een account voor uw bedrijf" in page
 
 
 def test_public_counters_never_count_unverified_organisations(db):

@@ -36,7 +36,7 @@ def test_the_dashboard_shows_approved_quantities_progress_and_queue_position(
     assert "Goedgekeurd: 5 laptops, 0 tablets en 0 laptops of tablets." in page
     assert "toegewezen: 0, verzonden: 0, afgeleverd: 0" in page
     assert "Plaats in de wachtrij voor deze doelgroep: 2 van 2." in page
-    assert "kunnen we nu nog niet inschatten" in page
+    assert "Wij weten nog niet wanneer u de apparaten krijgt." in page
 
 
 def test_the_detail_page_shows_the_history_and_the_reason_of_a_rejection(

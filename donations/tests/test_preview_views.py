@@ -56,9 +56,9 @@ def test_the_preview_names_the_tool_the_personal_columns_and_the_derived_values(
 ):
     client.force_login(donor)
     page = client.get(upload(client, donation, INTUNE)).content.decode()
-    assert "Herkend: een export uit Microsoft Intune." in page
+    assert "Wij herkennen deze lijst: hij komt uit Microsoft Intune." in page
     assert (
-        "Kolommen met persoonsgegevens zijn niet opgeslagen: Primary user UPN, "
+        "Wij slaan deze kolommen niet op, want er staan persoonsgegevens in: Primary user UPN, "
         "Primary user email address, Primary user display name, IMEI, MEID, Wi-Fi MAC, "
         "Phone number." in page
     )
@@ -84,7 +84,7 @@ def test_the_donor_changes_a_column_and_imports_and_the_choice_is_remembered(
     again = DonationFactory(donor=donor_org)
     rows = [INTUNE[0], [c.replace("5CG1234ABC", "NIEUW1") for c in INTUNE[1]]]
     page = client.get(upload(client, again, rows)).content.decode()
-    assert "de vorige keer" in page
+    assert "Wij gebruiken weer de indeling die u toen koos" in page
     assert client.get(upload(client, again, rows)).context["form"]["kolom_0"].initial == (
         "donor_asset_tag"
     )

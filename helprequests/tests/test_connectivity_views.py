@@ -421,4 +421,4 @@ def test_the_requesting_organisation_sees_its_internet_connections(
     assert "6 huishoudens hebben ook een internetverbinding nodig" in page
     assert "Eva Telecom NV (4 huishoudens): wordt geregeld" in page
     assert "Snel Net BV (2 huishoudens): geleverd, 2 simkaarten" in page
-    assert done.bundle_ends_on.year and "de databundel loopt tot" in page
+    assert done.bundle_ends_on.year and "De internetverbinding werkt tot" in page

@@ -252,7 +252,7 @@ def test_the_organisation_cancels_its_request(client, carla, school_board_org):
         organisation=school_board_org, approved=True, status=HelpRequest.Status.FULFILLED
     )
     url = reverse("helprequests:cancel", args=[fulfilled.pk])
-    assert "kan niet meer worden geannuleerd" in client.get(url).content.decode()
+    assert "U kunt deze hulpaanvraag niet meer annuleren." in client.get(url).content.decode()
     response = client.post(url, follow=True)
     assert "kan niet van" in response.content.decode()
     fulfilled.refresh_from_db()

@@ -151,6 +151,12 @@ def test_the_public_page_confirms_a_genuine_code_without_personal_data(certifica
         assert personal not in page
 
 
+def test_the_public_page_explains_the_erasure_standard_in_plain_dutch(certificate, client):
+    page = client.get(services.certificate_verify_url(certificate.code)).content.decode()
+    assert "NIST SP 800-88 is een bekende norm voor het veilig wissen van gegevens." in page
+    assert "Destroy: de opslag is vernietigd." in page
+
+
 def test_the_public_page_reads_a_typed_code_leniently(certificate, client):
     typed = certificate.display_code.lower()
     response = client.get(reverse("refurbish:certificate_lookup"), {"code": typed}, follow=True)

@@ -62,9 +62,11 @@ def test_a_donor_registers_a_donation_fixes_its_manifest_and_sees_the_devices_an
     page.get_by_role("link", name="Een ander bestand uploaden").click()
     page.get_by_label("Apparatenlijst (CSV of Excel)").set_input_files(fixed)
     page.get_by_role("button", name="Lijst uploaden").click()
-    expect(page.get_by_text("Herkend: een export uit ons voorbeeldbestand.")).to_be_visible()
+    expect(
+        page.get_by_text("Wij herkennen deze lijst: hij komt uit ons voorbeeldbestand.")
+    ).to_be_visible()
     assert Device.objects.count() == 0
-    page.get_by_role("button", name="Importeren").click()
+    page.get_by_role("button", name="Lijst overnemen").click()
 
     page.wait_for_url(re.compile(rf"/donaties/{donation.pk}/$"))
     expect(
@@ -98,9 +100,12 @@ def test_an_it_manager_previews_an_intune_export_changes_one_column_and_imports(
     page.get_by_label("Apparatenlijst (CSV of Excel)").set_input_files(export)
     page.get_by_role("button", name="Lijst uploaden").click()
 
-    expect(page.get_by_text("Herkend: een export uit Microsoft Intune.")).to_be_visible()
+    expect(
+        page.get_by_text("Wij herkennen deze lijst: hij komt uit Microsoft Intune.")
+    ).to_be_visible()
     expect(page.locator("#personal-columns")).to_contain_text(
-        "Kolommen met persoonsgegevens zijn niet opgeslagen: Primary user display name, "
+        "Wij slaan deze kolommen niet op, want er staan persoonsgegevens in: "
+        "Primary user display name, "
         "Primary user UPN"
     )
     preview = page.locator("table.manifest-preview")
@@ -112,7 +117,7 @@ def test_an_it_manager_previews_an_intune_export_changes_one_column_and_imports(
     page.get_by_role("button", name="Voorbeeld bijwerken").click()
     expect(page.locator("table.manifest-preview")).to_contain_text("LPT-0001")
     assert Device.objects.count() == 0
-    page.get_by_role("button", name="Importeren").click()
+    page.get_by_role("button", name="Lijst overnemen").click()
 
     page.wait_for_url(re.compile(rf"/donaties/{donation.pk}/$"))
     expect(

@@ -68,4 +68,4 @@ def test_a_school_board_asks_for_laptops_and_sees_its_queue_position_after_appro
     assert "Goedgekeurd" in text
     assert "Goedgekeurd: 20 laptops, 0 tablets en 5 laptops of tablets." in text
     assert "Plaats in de wachtrij voor deze doelgroep: 1 van 1." in text
-    assert "kunnen we nu nog niet inschatten" in text
+    assert "Wij weten nog niet wanneer u de apparaten krijgt." in text
