@@ -7,7 +7,7 @@ counters kept by hand.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -187,26 +187,9 @@ def intake_counts(donation: Donation) -> IntakeCounts:
     )
 
 
-def _count(queryset):
-    """The number of rows of `queryset` (correlated with `OuterRef`), as one scalar subquery."""
-    return Subquery(queryset.order_by().values(n=Func(F("id"), function="COUNT")).values("n"))
-
-
-def intake_counts_annotations() -> dict:
-    """The running count of the intake as annotations of a `Donation` query (the scan service
-    reads them in the query that locks the donation: no query of its own)."""
-    from .models import IntakeScan
-
-    scans = IntakeScan.objects.filter(device__donation=OuterRef("pk"))
-    return {
-        "intake_total": _count(Device.objects.filter(donation=OuterRef("pk"))),
-        "intake_scanned": _count(scans),
-        "intake_added": _count(scans.filter(on_manifest=False)),
-    }
-
-
 def intake_counts_of(donation: Donation, *, scanned: int = 0, added: int = 0) -> IntakeCounts:
-    """The counts read with `intake_counts_annotations`, plus a scan made after reading them
+    """The counts the scan service read with the donation it locked (`intake_total`,
+    `intake_scanned`, `intake_added`), plus a scan made after reading them
     (`scanned`, `added`: 1 for the unit just scanned in; added units also join the total)."""
     total = donation.intake_total + added
     added_total = donation.intake_added + added
