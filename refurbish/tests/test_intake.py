@@ -250,3 +250,18 @@ def test_the_intake_page_lists_scans_in_constant_queries(
     with django_assert_max_num_queries(len(two)):
         page = client.get(url(donation)).content.decode()
     assert "EXTRA17" in page
+
+
+def test_a_second_scan_names_the_local_time_and_tag_of_the_first(
+    donation, refurbisher, refurbisher_org
+):
+    from django.utils import timezone
+
+    from refurbish.asset_tags import format_asset_tag
+
+    device = scan(donation, "PF0XK2LM", refurbisher, refurbisher_org).device
+    first = IntakeScan.objects.get(device=device)
+    with pytest.raises(DomainError) as refused:
+        scan(donation, "PF0XK2LM", refurbisher, refurbisher_org)
+    assert timezone.localtime(first.at).strftime("%H:%M") in str(refused.value)
+    assert format_asset_tag(device.asset_tag) in str(refused.value)
