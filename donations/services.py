@@ -473,6 +473,7 @@ def device_add_received(
     by: User | None,
     organisation: Organisation,
     note: str,
+    asset_tag: str | None = None,
 ) -> Device:
     """A unit that was not on the donor's list arrives: it starts its trail at received (it
     was never announced), with that first custody event."""
@@ -481,6 +482,7 @@ def device_add_received(
         donation=donation,
         serial_number=serial_number,
         kind=kind,
+        asset_tag=asset_tag,
         state=Device.State.RECEIVED,
         state_changed_at=now,
         created_at=now,

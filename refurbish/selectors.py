@@ -187,6 +187,20 @@ def intake_counts(donation: Donation) -> IntakeCounts:
     )
 
 
+def intake_counts_of(donation: Donation, *, scanned: int = 0, added: int = 0) -> IntakeCounts:
+    """The counts the scan service read with the donation it locked (`intake_total`,
+    `intake_scanned`, `intake_added`), plus a scan made after reading them
+    (`scanned`, `added`: 1 for the unit just scanned in; added units also join the total)."""
+    total = donation.intake_total + added
+    added_total = donation.intake_added + added
+    return IntakeCounts(
+        on_manifest=total - added_total,
+        scanned_on_manifest=donation.intake_scanned + scanned - added_total,
+        added=added_total,
+        pledged=donation.pledged_devices,
+    )
+
+
 def intake_scans(donation: Donation):
     from .models import IntakeScan
 

@@ -28,6 +28,7 @@ from .inspection import (
     inspection_check,
 )
 from .intake import (
+    IntakeRefused,
     IntakeResult,
     device_intake_scan,
     device_intake_undo,
@@ -52,6 +53,7 @@ __all__ = [
     "BulkStepError",
     "ErasureInput",
     "InspectionInput",
+    "IntakeRefused",
     "IntakeResult",
     "RecycleInput",
     "certificate_issue_if_complete",

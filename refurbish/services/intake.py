@@ -1,11 +1,11 @@
 """Intake at the refurbisher's table: one scanned unit at a time, each with its asset tag."""
 
 from dataclasses import dataclass
+from datetime import UTC
 
-from django.db import IntegrityError, transaction
-from django.db.models import Value
-from django.db.models.functions import Replace
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from allemaal.models import Organisation, User
@@ -16,39 +16,35 @@ from donations.services import (
     device_remove_misscan,
     device_transition,
     devices_mark_not_received,
-    donation_lock,
 )
 from donations.vocabulary import normalise_asset_tag, serial_key
 
+from .. import selectors
 from ..asset_tags import format_asset_tag, generate_asset_tag, is_valid_asset_tag
 from ..models import DeviceInspection, ErasureRecord, IntakeScan
+from ..selectors import IntakeCounts
 from .steps import after_outcomes, clean_serial
 
-
-def _assign_asset_tag(device: Device) -> None:
-    """Give the device a new random tag; a collision with an existing tag draws again."""
-    if device.asset_tag:
-        return
-    for _attempt in range(8):
-        device.asset_tag = generate_asset_tag()
-        try:
-            with transaction.atomic():
-                device.save(update_fields=["asset_tag"])
-        except IntegrityError:
-            device.asset_tag = None
-            continue
-        return
-    raise DomainError(_("Er kon geen apparaatcode worden gemaakt. Scan opnieuw."))
+TAG_ATTEMPTS = 8  # a new random tag is drawn when one collides with an existing tag
 
 
 @dataclass
 class IntakeResult:
     device: Device
     added: bool  # not on the donor's list, added at intake
+    counts: IntakeCounts | None = None  # the donation's running count after this scan
+
+
+class IntakeRefused(DomainError):
+    """A refused scan, with the donation's running count (unchanged by it)."""
+
+    def __init__(self, message: str, counts: IntakeCounts | None = None):
+        super().__init__(message)
+        self.counts = counts
 
 
 def device_intake_scan(
-    donation: Donation,
+    donation: Donation | int,
     value: str,
     *,
     kind: str,
@@ -58,54 +54,139 @@ def device_intake_scan(
     """Receive one scanned unit of a received donation and give it its asset tag.
 
     A unit on the donor's list moves to received; an unknown serial is added to the donation;
-    a unit scanned before is refused, never registered twice.
+    a unit scanned before is refused, never registered twice. A donation that is not this
+    refurbisher's raises `Donation.DoesNotExist`.
+
+    At most five queries: the donation (locked, with its running count), the device (locked,
+    matched by serial, by serial without dashes, or by asset tag), the device's update or
+    insert (state and asset tag at once), its custody event, and the intake scan. A random tag
+    that collides with another (or a unit scanned at another table at the same moment) rolls
+    the whole scan back and runs it again, instead of a savepoint around every write.
     """
     serial = clean_serial(value)
-    if donation.status != Donation.Status.RECEIVED:
-        raise DomainError(_("Apparaten scant u in zodra de donatie als ontvangen is bevestigd."))
-    with transaction.atomic():
-        device = _intake_match(donation, serial)
-        if device is None:
-            device = _intake_add(donation, serial, kind=kind, by=by, organisation=organisation)
-            added = True
-        else:
-            _intake_receive(donation, device, serial, by=by, organisation=organisation)
-            added = False
+    donation_id = getattr(donation, "pk", donation)
+    for _attempt in range(TAG_ATTEMPTS):
         try:
             with transaction.atomic():
-                IntakeScan.objects.create(
-                    device=device,
-                    donation=donation,
-                    on_manifest=not added,
-                    scanned_value=serial,
-                    by=by,
-                    organisation=organisation,
-                )
-        except IntegrityError as exc:  # the same unit scanned at another table a moment ago
-            raise DomainError(_("%(serial)s is al gescand.") % {"serial": serial}) from exc
-    return IntakeResult(device=device, added=added)
+                return _intake_scan(donation_id, serial, kind, by=by, organisation=organisation)
+        except IntegrityError:
+            continue
+    raise DomainError(_("Er kon geen apparaatcode worden gemaakt. Scan opnieuw."))
+
+
+def _intake_scan(donation_id, serial, kind, *, by, organisation) -> IntakeResult:
+    # Every scan of a donation locks it (no key update: new devices may still point at it), so
+    # scans at two tables take turns, closing intake waits for them, and the count read here
+    # stays exact.
+    donation = _donation_lock_with_counts(donation_id, organisation)
+    counts = selectors.intake_counts_of(donation)
+    if donation.status != Donation.Status.RECEIVED:
+        raise IntakeRefused(
+            _("Apparaten scant u in zodra de donatie als ontvangen is bevestigd."), counts
+        )
+    try:
+        device = _intake_match(donation, serial)
+    except DomainError as exc:
+        raise IntakeRefused(str(exc), counts) from exc
+    if device is None:
+        device = _intake_add(donation, serial, kind=kind, by=by, organisation=organisation)
+        added = True
+    else:
+        try:
+            _intake_receive(donation, device, serial, by=by, organisation=organisation)
+        except DomainError as exc:
+            raise IntakeRefused(str(exc), counts) from exc
+        added = False
+    IntakeScan.objects.create(
+        device=device,
+        donation=donation,
+        on_manifest=not added,
+        scanned_value=serial,
+        by=by,
+        organisation=organisation,
+    )
+    return IntakeResult(
+        device=device,
+        added=added,
+        counts=selectors.intake_counts_of(donation, scanned=1, added=int(added)),
+    )
+
+
+EXACT, DASHLESS, ASSET_TAG = 0, 1, 2
+
+# Both queries of a scan are written out: built by the ORM they cost more to compose than the
+# database takes to answer them (issue 21). Same SQL on PostgreSQL and SQLite, bar the lock.
+DONATION_SQL = """
+SELECT d.*,
+    (SELECT COUNT(*) FROM donations_device v WHERE v.donation_id = d.id) AS intake_total,
+    (SELECT COUNT(*) FROM refurbish_intakescan s WHERE s.donation_id = d.id) AS intake_scanned,
+    (SELECT COUNT(*) FROM refurbish_intakescan s
+        WHERE s.donation_id = d.id AND NOT s.on_manifest) AS intake_added
+FROM donations_donation d
+WHERE d.id = %s AND d.refurbisher_id = %s
+"""
+DEVICE_SQL = """
+SELECT v.*, s.at AS scan_at,
+    CASE WHEN v.serial_number = %s THEN 0
+        WHEN v.donation_id = %s AND REPLACE(v.serial_number, '-', '') = %s THEN 1
+        ELSE 2 END AS rank
+FROM donations_device v LEFT JOIN refurbish_intakescan s ON s.device_id = v.id
+WHERE v.serial_number = %s
+    OR (v.donation_id = %s AND REPLACE(v.serial_number, '-', '') = %s)
+    OR v.asset_tag = %s
+ORDER BY rank, v.id
+LIMIT 4
+"""
+
+
+def _for_update(sql: str, clause: str) -> str:
+    return sql + clause if connection.features.has_select_for_update else sql
+
+
+def _donation_lock_with_counts(donation_id: int, organisation: Organisation) -> Donation:
+    """This refurbisher's donation, locked, with its running count of the intake (the
+    `intake_*` attributes `selectors.intake_counts_of` reads)."""
+    rows = list(
+        Donation.objects.raw(
+            _for_update(DONATION_SQL, " FOR NO KEY UPDATE OF d"), [donation_id, organisation.pk]
+        )
+    )
+    if not rows:
+        raise Donation.DoesNotExist
+    return rows[0]
 
 
 def _intake_match(donation: Donation, serial: str) -> Device | None:
     """The locked device this scan is: the serial as spelled, else the one unit of this
-    donation whose serial differs only in dashes (`serial_key`)."""
-    devices = Device.objects.select_related("intake_scan").select_for_update(of=("self",))
-    device = devices.filter(serial_number=serial).first()
-    if device is not None:
-        return device
-    # Only this donation's units are compared without dashes: an index-free scan of a few
-    # hundred rows, never of the whole platform.
-    matches = list(
-        devices.filter(donation=donation)
-        .annotate(key=Replace("serial_number", Value("-"), Value("")))
-        .filter(key=serial_key(serial))[:2]
+    donation whose serial differs only in dashes (`serial_key`); None for an unknown serial.
+    A scanned asset tag instead of a serial is refused. One query for all three, each on its
+    index (serial, donation, asset tag): only this donation's units are compared without
+    dashes, a few hundred rows, never the whole platform."""
+    key = serial_key(serial)
+    tag = normalise_asset_tag(serial)
+    tag = tag if is_valid_asset_tag(tag) else None  # matches no row
+    rows = list(
+        Device.objects.raw(
+            _for_update(DEVICE_SQL, " FOR UPDATE OF v"),
+            [serial, donation.pk, key, serial, donation.pk, key, tag],
+        )
     )
-    if len(matches) > 1:
+    if rows and rows[0].rank == EXACT:
+        return rows[0]
+    dashless_rows = [row for row in rows if row.rank == DASHLESS]
+    if len(dashless_rows) > 1:
         raise DomainError(
             _("%(serial)s past op meer dan één apparaat van de lijst. Typ het precies over.")
             % {"serial": serial}
         )
-    return matches[0] if matches else None
+    if dashless_rows:
+        return dashless_rows[0]
+    if rows:  # a unit's asset tag
+        raise DomainError(
+            _("%(value)s is een apparaatcode, geen serienummer. Scan het serienummer.")
+            % {"value": serial}
+        )
+    return None
 
 
 def _intake_receive(donation, device, serial, *, by, organisation) -> None:
@@ -117,13 +198,17 @@ def _intake_receive(donation, device, serial, *, by, organisation) -> None:
             )
             % {"serial": serial}
         )
-    scan = getattr(device, "intake_scan", None)
-    if scan is not None:
+    if device.scan_at is not None:
+        scanned_at = device.scan_at
+        if isinstance(scanned_at, str):  # SQLite answers a raw column as text
+            scanned_at = parse_datetime(scanned_at)
+        if timezone.is_naive(scanned_at):
+            scanned_at = timezone.make_aware(scanned_at, UTC)
         raise DomainError(
             _("%(serial)s is al gescand om %(time)s (apparaatcode %(tag)s). Eén keer is genoeg.")
             % {
                 "serial": device.serial_number,
-                "time": timezone.localtime(scan.at).strftime("%H:%M"),
+                "time": timezone.localtime(scanned_at).strftime("%H:%M"),
                 "tag": format_asset_tag(device.asset_tag) or "-",
             }
         )
@@ -140,37 +225,33 @@ def _intake_receive(donation, device, serial, *, by, organisation) -> None:
             _("%(serial)s heeft al de status '%(state)s'.")
             % {"serial": device.serial_number, "state": device.get_state_display()}
         )
-    _assign_asset_tag(device)
+    tagged = not device.asset_tag
+    if tagged:  # saved with the state, in one UPDATE
+        device.asset_tag = generate_asset_tag()
     if device.state == Device.State.ANNOUNCED:
         device_transition(
-            device, Device.State.RECEIVED, by=by, organisation=organisation, note=_("Inname")
+            device,
+            Device.State.RECEIVED,
+            by=by,
+            organisation=organisation,
+            note=_("Inname"),
+            update_fields=["asset_tag"] if tagged else (),
         )
+    elif tagged:
+        device.save(update_fields=["asset_tag"])
 
 
 def _intake_add(donation, serial, *, kind, by, organisation) -> Device:
-    tag = normalise_asset_tag(serial)
-    if is_valid_asset_tag(tag) and Device.objects.filter(asset_tag=tag).exists():
-        raise DomainError(
-            _("%(value)s is een apparaatcode, geen serienummer. Scan het serienummer.")
-            % {"value": serial}
-        )
-    donation = donation_lock(donation.pk)  # no new unit joins a donation that is being closed
-    if donation.status != Donation.Status.RECEIVED:
-        raise DomainError(_("Deze donatie neemt geen apparaten meer aan."))
-    try:
-        with transaction.atomic():
-            device = device_add_received(
-                donation,
-                serial_number=serial,
-                kind=kind,
-                by=by,
-                organisation=organisation,
-                note=_("Inname: stond niet op de lijst van de donateur, toegevoegd"),
-            )
-    except IntegrityError as exc:  # the same unknown unit scanned at two tables at once
-        raise DomainError(_("%(serial)s is al gescand.") % {"serial": serial}) from exc
-    _assign_asset_tag(device)
-    return device
+    # The donation is locked (no new unit joins a donation that is being closed).
+    return device_add_received(
+        donation,
+        serial_number=serial,
+        kind=kind,
+        asset_tag=generate_asset_tag(),
+        by=by,
+        organisation=organisation,
+        note=_("Inname: stond niet op de lijst van de donateur, toegevoegd"),
+    )
 
 
 @transaction.atomic

@@ -61,14 +61,17 @@ def counts_text(counts: selectors.IntakeCounts) -> str:
     return text
 
 
-def _scan_answer(request, donation, *, ok, message, device=None, added=False, status=200):
+def _scan_answer(
+    request, donation_id, *, ok, message, counts=None, device=None, added=False, status=200
+):
     if "application/json" not in request.headers.get("Accept", ""):
         (messages.success if ok else messages.error)(request, message)
         return redirect(
-            reverse("refurbish:intake", args=[donation.pk])
+            reverse("refurbish:intake", args=[donation_id])
             + f"?soort={request.POST.get('kind', '')}"
         )
-    counts = selectors.intake_counts(donation)
+    if counts is None:
+        counts = selectors.intake_counts(own_donation(request, donation_id))
     payload = {"ok": ok, "message": message, "counts": counts.as_json()}
     payload["counts_text"] = counts_text(counts)
     if device is not None:
@@ -83,39 +86,61 @@ def _scan_answer(request, donation, *, ok, message, device=None, added=False, st
     return JsonResponse(payload, status=status)
 
 
+def _intake_scan(request, donation_id):
+    """One scan (the handheld scanner's POST): the service locks and checks the donation itself,
+    so a scan costs its own few queries and no page load before it."""
+    form = ScanForm(request.POST)
+    if not form.is_valid():
+        own_donation(request, donation_id)  # another refurbisher's donation: 404
+        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
+        return _scan_answer(request, donation_id, ok=False, message=message, status=400)
+    try:
+        result = services.device_intake_scan(
+            donation_id,
+            form.cleaned_data["serial"],
+            kind=form.cleaned_data["kind"],
+            by=request.user,
+            organisation=request.organisation,
+        )
+    except Donation.DoesNotExist:
+        own_donation(request, donation_id)  # 404, logged when it is another refurbisher's
+        raise Http404 from None
+    except DomainError as exc:
+        counts = getattr(exc, "counts", None)
+        if counts is None:
+            own_donation(request, donation_id)
+        return _scan_answer(
+            request, donation_id, ok=False, message=str(exc), counts=counts, status=409
+        )
+    device = result.device
+    template = (
+        _("Toegevoegd (stond niet op de lijst): %(serial)s, apparaatcode %(tag)s")
+        if result.added
+        else _("Ontvangen: %(serial)s, apparaatcode %(tag)s")
+    )
+    message = template % {
+        "serial": device.serial_number,
+        "tag": format_asset_tag(device.asset_tag),
+    }
+    return _scan_answer(
+        request,
+        donation_id,
+        ok=True,
+        message=message,
+        counts=result.counts,
+        device=device,
+        added=result.added,
+    )
+
+
 @refurbisher_required
 @require_http_methods(["GET", "POST"])
 def intake(request, donation_id):
     """The scan page: a handheld scanner types the serial and Enter; one unit per scan."""
-    donation = own_donation(request, donation_id)
-    form = ScanForm(request.POST or None, initial={"kind": request.GET.get("soort") or "laptop"})
     if request.method == "POST":
-        if not form.is_valid():
-            message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-            return _scan_answer(request, donation, ok=False, message=message, status=400)
-        try:
-            result = services.device_intake_scan(
-                donation,
-                form.cleaned_data["serial"],
-                kind=form.cleaned_data["kind"],
-                by=request.user,
-                organisation=request.organisation,
-            )
-        except DomainError as exc:
-            return _scan_answer(request, donation, ok=False, message=str(exc), status=409)
-        device = result.device
-        template = (
-            _("Toegevoegd (stond niet op de lijst): %(serial)s, apparaatcode %(tag)s")
-            if result.added
-            else _("Ontvangen: %(serial)s, apparaatcode %(tag)s")
-        )
-        message = template % {
-            "serial": device.serial_number,
-            "tag": format_asset_tag(device.asset_tag),
-        }
-        return _scan_answer(
-            request, donation, ok=True, message=message, device=device, added=result.added
-        )
+        return _intake_scan(request, donation_id)
+    donation = own_donation(request, donation_id)
+    form = ScanForm(initial={"kind": request.GET.get("soort") or "laptop"})
     counts = selectors.intake_counts(donation)
     return render(
         request,
