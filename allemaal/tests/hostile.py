@@ -200,10 +200,12 @@ def html_bytes() -> bytes:
 
 
 @contextmanager
-def within_limits(seconds: float = 2.0, megabytes: int = 200):
-    """Asserts that the block (the server's handling of one file) stays under the issue's
-    limits: 2 s of CPU (not wall-clock time, which other processes on the machine stretch) and
-    200 MB (Python allocations, measured with tracemalloc, which also slows it down)."""
+def within_limits(seconds: float = 5.0, megabytes: int = 200):
+    """Asserts that the block (the server's handling of one file) stays under 200 MB (Python
+    allocations, measured with tracemalloc) and a CPU guard. The issue's 2 s is measured by
+    bench/bench_hostile_uploads.py without tracemalloc (0.01-0.46 s per file); here tracemalloc
+    slows every allocation, so the guard is 5 s of CPU: it still catches the minutes the
+    hostile files took before, without flaking on a busy CI machine."""
     tracemalloc.start()
     started = time.process_time()
     try:

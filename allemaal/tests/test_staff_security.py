@@ -330,7 +330,7 @@ def test_a_refurbisher_admin_is_asked_to_switch_two_step_on_until_it_does(client
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     client.force_login(refurbisher)
-    notice = "Zet tweestapsverificatie aan"
+    notice = "Zet daarom tweestapsverificatie aan"
     assert notice in client.get(reverse("refurbish:log_upload")).content.decode()
     TOTP.activate(refurbisher, generate_totp_secret())
     assert notice not in client.get(reverse("refurbish:log_upload")).content.decode()
