@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import privacy
+from .sessions import sessions_end
 
 ERASED_DOMAIN = "verwijderd.invalid"
 # The chain of custody is append-only (a PostgreSQL trigger refuses UPDATE): its events keep
@@ -200,6 +201,9 @@ def personal_data_erase(user, *, by=None) -> None:
     former = _former_name(user)
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
+        # Their sessions end first, by the keys tracked per user (never a scan of every
+        # session in the country); the erasure below deletes those records.
+        sessions_end(locked)
         traces = {locked.email, _full_name(locked)} - {""}
         others = [
             r
@@ -220,7 +224,6 @@ def personal_data_erase(user, *, by=None) -> None:
         locked.is_active = False
         locked.set_unusable_password()
         locked.save()
-    _end_sessions(user.pk)
 
 
 def _erase_rows(registered: RegisteredModel, user, *, former: str) -> set[str]:
@@ -287,11 +290,3 @@ def _scrub(registered: RegisteredModel, traces: set[str], former: str) -> None:
             manager.filter(**{f"{field.name}__icontains": trace}).update(
                 **{field.name: former[: field.max_length] if field.max_length else former}
             )
-
-
-def _end_sessions(user_id: int) -> None:
-    from django.contrib.sessions.models import Session
-
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if str(session.get_decoded().get("_auth_user_id")) == str(user_id):
-            session.delete()

@@ -239,3 +239,25 @@ def test_the_privacy_page_lists_every_entry_of_the_register(client, db):
         )
     for retention in privacy.RETENTION.values():
         assert str(retention.text)[1:30] in page
+
+
+def test_the_erasure_ends_the_persons_signed_in_sessions_and_no_one_elses(donor):
+    """By the sessions recorded per user at log-in, never a scan of every session."""
+    from django.contrib.sessions.models import Session
+    from django.test import Client
+
+    from tests.factories import PASSWORD, UserFactory
+
+    def log_in(user) -> Client:
+        browser = Client()
+        browser.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        return browser
+
+    laptop, phone = log_in(donor), log_in(donor)
+    bystander = log_in(UserFactory())
+    keys = [laptop.session.session_key, phone.session.session_key]
+
+    personal_data.personal_data_erase(donor)
+
+    assert not Session.objects.filter(session_key__in=keys).exists()
+    assert bystander.get(reverse("personal_data")).status_code == 200
