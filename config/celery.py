@@ -61,6 +61,10 @@ app.conf.beat_schedule = {
         "task": "allemaal.tasks.enforce_retention",
         "schedule": crontab(hour=3, minute=0),
     },
+    "asset-list-previews-expire": {
+        "task": "donations.tasks.expire_manifest_previews",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "purge-old-sent-notifications": {
         "task": "allemaal.tasks.purge_old_notifications",
         "schedule": crontab(hour=3, minute=30),

@@ -275,6 +275,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
 # An asset list larger than this is read by a background job, its progress on the page.
 MANIFEST_BACKGROUND_BYTES = env_int("MANIFEST_BACKGROUND_BYTES", 64 * 1024)
+# An asset list's preview that nobody confirms is ended, and its kept file deleted, after this.
+MANIFEST_PREVIEW_MAX_AGE_DAYS = env_int("MANIFEST_PREVIEW_MAX_AGE_DAYS", 14)
 # A telecom provider's CSV with more filled-in lines than this is recorded by a background job.
 TELECOM_BACKGROUND_ROWS = env_int("TELECOM_BACKGROUND_ROWS", 100)
 # An nwipe-log upload larger than this (bytes, or logs counting a zip's entries) is recorded

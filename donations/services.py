@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
@@ -769,6 +770,40 @@ def manifest_prepare_run(job_id: int) -> ManifestImport:
     job.save(update_fields=["file", "personal_columns", "status"])
     job.file.storage.delete(raw)
     return job
+
+
+def manifest_previews_expire(now=None) -> int:
+    """Nightly: previews nobody confirmed within `MANIFEST_PREVIEW_MAX_AGE_DAYS` end as not
+    imported, with the reason on the donor's page, and their kept file is deleted (a company's
+    asset list is not kept for a list that was abandoned). Idempotent; returns how many."""
+    now = now or timezone.now()
+    days = settings.MANIFEST_PREVIEW_MAX_AGE_DAYS
+    expired = 0
+    stale = ManifestImport.objects.filter(
+        status=ManifestImport.Status.PREVIEW, created_at__lt=now - timedelta(days=days)
+    )
+    for job_id in stale.values_list("pk", flat=True).order_by("pk").iterator():
+        with transaction.atomic():
+            job = ManifestImport.objects.select_for_update().get(pk=job_id)
+            if job.status != ManifestImport.Status.PREVIEW:
+                continue
+            stored = job.file.name
+            job.file = ""
+            job.save(update_fields=["file"])
+            message = _(
+                "Deze lijst wachtte langer dan %(days)d dagen op uw controle. Wij hebben hem "
+                "verwijderd. Upload hem opnieuw als u hem nog wilt gebruiken."
+            ) % {"days": days}
+            _job_set(
+                job,
+                status=ManifestImport.Status.FAILED,
+                errors=[{"row": None, "column": "", "message": message}],
+                total=1,
+            )
+            if stored:
+                transaction.on_commit(lambda name=stored: job.file.storage.delete(name))
+            expired += 1
+    return expired
 
 
 def _own_preview(job_id: int, donor: Organisation) -> ManifestImport:

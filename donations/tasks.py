@@ -15,3 +15,9 @@ def manifest_import_run(job_id: int) -> str:
 def manifest_prepare_run(job_id: int) -> str:
     """Keep a large asset list without personal data, for its preview; idempotent."""
     return services.manifest_prepare_run(job_id).status
+
+
+@shared_task
+def expire_manifest_previews() -> int:
+    """Nightly: asset-list previews nobody confirmed in time are ended and their file deleted."""
+    return services.manifest_previews_expire()

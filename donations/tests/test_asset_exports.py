@@ -361,3 +361,48 @@ def test_the_chosen_mapping_is_remembered_for_the_organisations_next_file(
         other.pk, by=donor, donor=other_donor_org, uploaded_file=csv_upload(rows)
     )
     assert not selectors.manifest_preview(job, other_donor_org).remembered
+
+
+def test_a_preview_nobody_confirms_ends_after_the_set_days_and_its_file_is_deleted(
+    donor, donor_org, media, settings, django_capture_on_commit_callbacks, client
+):
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from donations import tasks
+
+    settings.MANIFEST_PREVIEW_MAX_AGE_DAYS = 14
+    donation = DonationFactory(donor=donor_org)
+    abandoned, fresh = (
+        services.manifest_preview_start(
+            donation.pk, by=donor, donor=donor_org, uploaded_file=csv_upload(INTUNE)
+        )
+        for _ in range(2)
+    )
+    ManifestImport.objects.filter(pk=abandoned.pk).update(
+        created_at=timezone.now() - timedelta(days=15)
+    )
+    kept = abandoned.file.name
+    assert abandoned.file.storage.exists(kept)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.expire_manifest_previews() == 1
+    assert tasks.expire_manifest_previews() == 0  # again: nothing left to do
+
+    abandoned.refresh_from_db()
+    fresh.refresh_from_db()
+    assert abandoned.status == ManifestImport.Status.FAILED and not abandoned.file
+    assert not abandoned.file.storage.exists(kept)
+    assert fresh.status == ManifestImport.Status.PREVIEW and fresh.file.storage.exists(
+        fresh.file.name
+    )
+    with pytest.raises(services.DomainError):  # it can no longer be confirmed
+        services.manifest_import_confirm(
+            abandoned.pk, by=donor, donor=donor_org, mapping={}, skip_unaccepted=False,
+            background=False,
+        )  # fmt: skip
+    client.force_login(donor)
+    page = client.get(reverse("donations:manifest_job", args=[donation.pk, abandoned.pk]))
+    assert "langer dan 14 dagen" in page.content.decode()
