@@ -801,7 +801,8 @@ def manifest_previews_expire(now=None) -> int:
                 total=1,
             )
             if stored:
-                transaction.on_commit(lambda name=stored: job.file.storage.delete(name))
+                storage = job.file.storage
+                transaction.on_commit(lambda name=stored, where=storage: where.delete(name))
             expired += 1
     return expired
 
