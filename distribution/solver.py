@@ -519,8 +519,11 @@ def solve(
     policy: Policy,
     today: date,
     history: History | None = None,
+    *,
+    explain: bool = True,
 ) -> Solution:
-    """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md)."""
+    """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md).
+    With `explain=False` the why-not reasons wait for `Solution.explain()`."""
     prepared = _prepare(devices, requests, policy, today, history)
     started = perf_counter()
     network = _HubNetwork(prepared, policy)
@@ -538,8 +541,13 @@ def solve(
         "share_nodes": len(network.outlets.share_nodes),
     }
     times = (started, built, solved)
-    unserved = why_not(prepared, network.classes, pairs, policy)
-    return _solution(stats, proposals, score, levels, prepared, network.graph, times, unserved)
+    if explain:
+        unserved = why_not(prepared, network.classes, pairs, policy)
+        return _solution(stats, proposals, score, levels, prepared, network.graph, times, unserved)
+    solution = _solution(stats, proposals, score, levels, prepared, network.graph, times, {})
+    solution.stats["unserved_requests"] = None
+    solution._why_not = functools.partial(why_not, prepared, network.classes, pairs, policy)
+    return solution
 
 
 class _HubNetwork:

@@ -8,6 +8,7 @@ and the Django side share: the dataclasses, the `Policy` with its JSON form, the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -221,6 +222,17 @@ class Solution:
     # request id -> why it got nothing (every open request without a device has one)
     unserved: dict[int, Unserved] = field(default_factory=dict)
     _assignments: list[Assignment] | None = field(default=None, repr=False)
+    # solve(..., explain=False): computes `unserved` when `explain` is first called
+    _why_not: Callable[[], dict[int, Unserved]] | None = field(default=None, repr=False)
+
+    def explain(self) -> dict[int, Unserved]:
+        """`unserved`, computed now if the solver left it for later (a run computes it while
+        the database takes in the proposals)."""
+        if self._why_not is not None:
+            self.unserved = self._why_not()
+            self._why_not = None
+            self.stats["unserved_requests"] = len(self.unserved)
+        return self.unserved
 
     @property
     def units(self) -> int:
