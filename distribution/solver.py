@@ -163,6 +163,8 @@ class _Graph:
     # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0 (few)
     levels: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     nodes: int = 2
+    # (largest tier weight, largest absolute score), once the arcs are all there
+    _extremes: tuple[int, int] | None = None
 
     def node(self) -> int:
         self.nodes += 1
@@ -230,17 +232,18 @@ class _Graph:
 
     def _largest(self, bounds: _Bounds, levels: int) -> int:
         keep, score, share, tier, reserve = _scales(bounds, levels)
-        most_tier = max((level[0] for level in self.levels.values()), default=0)
-        return (
-            reserve + most_tier * tier + share + max(map(abs, self.scores)) * score + keep + levels
-        )
+        if self._extremes is None:  # the same for every number of levels
+            most_tier = max((level[0] for level in self.levels.values()), default=0)
+            self._extremes = (most_tier, max(map(abs, self.scores)))
+        most_tier, most_score = self._extremes
+        return reserve + most_tier * tier + share + most_score * score + keep + levels
 
-    def costs(self, bounds: _Bounds, levels: int, ranked: int) -> list[int]:
+    def costs(self, bounds: _Bounds, levels: int, ranked: int) -> np.ndarray:
+        """Per arc, its composite cost. In int64 without overflow: every cost is at most
+        `_largest` <= _COST_LIMIT in size (checked before), and rank * levels < 2**48."""
         keep, score, share, tier, reserve = _scales(bounds, levels)
-        costs = [
-            rank * levels // ranked - s * score
-            for s, rank in zip(self.scores, self.ranks, strict=True)
-        ]
+        ranks = np.array(self.ranks, np.int64)
+        costs = ranks * levels // ranked - np.array(self.scores, np.int64) * score
         for arc, (t, h, r, k) in self.levels.items():
             costs[arc] -= r * reserve + t * tier + h * share + k * keep
         return costs
