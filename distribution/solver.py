@@ -293,21 +293,93 @@ class _Prepared:
         return self.order_keys[request.id]
 
 
+@dataclass(slots=True)
+class PreparedRequests:
+    """The request side of a solve (`prepare_requests`), which needs no device: a run computes
+    it while the database sends the devices. `solve` uses it only for the same arguments."""
+
+    requests: Sequence[RequestIn]
+    policy: Policy
+    today: date
+    history: History | None
+    open_requests: list[RequestIn]
+    forbidden: dict[int, tuple[int, ...]]
+    parts: dict[int, PriorityParts]
+    tier: dict[int, int]
+    demand: dict[tuple[int, int], int]
+    tier_demand: dict[int, int]
+    rank: dict[int, int]
+    order_keys: dict[int, int]
+    seconds: float
+
+    def fits(self, requests, policy, today, history) -> bool:
+        return (
+            self.requests is requests
+            and self.policy is policy
+            and self.today == today
+            and self.history is history
+        )
+
+
+def prepare_requests(
+    requests: Sequence[RequestIn], policy: Policy, today: date, history: History | None = None
+) -> PreparedRequests:
+    """Check the requests and compute their priorities, tiers, demand and order (with the
+    cyclic garbage collector paused by the caller, as `solve` does: 100,000 requests)."""
+    started = perf_counter()
+    if len({r.id for r in requests}) != len(requests):
+        raise ValueError("request ids must be unique")
+    for request in requests:
+        _check_request(request)
+    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
+    forbidden = _forbidden(open_requests, history or History())
+    parts: dict[int, PriorityParts] = {}
+    tier: dict[int, int] = {}
+    demand: dict[tuple[int, int], int] = {}
+    tier_demand: dict[int, int] = {}
+    for request in open_requests:
+        parts[request.id] = part = priority_parts(request, policy, today)
+        tier[request.id] = level = policy.tier_of(
+            request.target_group, request.no_home_schooling, part.waiting_days
+        )
+        key = (request.organisation_id, level)
+        demand[key] = demand.get(key, 0) + request.open_total
+        tier_demand[level] = tier_demand.get(level, 0) + request.open_total
+    in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
+    rank = {request.id: position for position, request in enumerate(in_order)}
+    return PreparedRequests(
+        requests=requests,
+        policy=policy,
+        today=today,
+        history=history,
+        open_requests=open_requests,
+        forbidden=forbidden,
+        parts=parts,
+        tier=tier,
+        demand=demand,
+        tier_demand=tier_demand,
+        rank=rank,
+        order_keys=_order_keys(parts, tier, rank),
+        seconds=perf_counter() - started,
+    )
+
+
 def _prepare(
     devices: Sequence[DeviceIn] | DeviceArrays,
     requests: Sequence[RequestIn],
     policy: Policy,
     today: date,
     history: History | None,
+    ready: PreparedRequests | None = None,
 ) -> _Prepared:
     started = perf_counter()
+    earlier = 0.0  # the request side's time, when it was computed before
+    if ready is None or not ready.fits(requests, policy, today, history):
+        ready = prepare_requests(requests, policy, today, history)
+    else:
+        earlier = ready.seconds
     history = history or History()
-    if len({r.id for r in requests}) != len(requests):
-        raise ValueError("request ids must be unique")
-    for request in requests:
-        _check_request(request)
-    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
-    forbidden = _forbidden(open_requests, history)
+    open_requests, forbidden = ready.open_requests, ready.forbidden
     # Sorting by id first makes everything after it independent of the input order.
     devices = DeviceArrays.of(devices)
     devices = devices.take(np.argsort(devices.id, kind="stable"))
@@ -322,25 +394,10 @@ def _prepare(
         barred = lookup(keys, ranks, devices.id, 0)
     open_ids = {r.id for r in open_requests}
     previous = _previous_array(history.previous, devices.id, open_ids)
-
-    parts: dict[int, PriorityParts] = {}
-    tier: dict[int, int] = {}
-    demand: dict[tuple[int, int], int] = {}
-    tier_demand: dict[int, int] = {}
-    for request in open_requests:
-        parts[request.id] = part = priority_parts(request, policy, today)
-        tier[request.id] = level = policy.tier_of(
-            request.target_group, request.no_home_schooling, part.waiting_days
-        )
-        key = (request.organisation_id, level)
-        demand[key] = demand.get(key, 0) + request.open_total
-        tier_demand[level] = tier_demand.get(level, 0) + request.open_total
     share_cap = policy.share_cap(len(devices), history.held_total)
-    in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
-    rank = {request.id: position for position, request in enumerate(in_order)}
     reserved = {
         level: units
-        for level in sorted(tier_demand)
+        for level in sorted(ready.tier_demand)
         if (units := policy.tier_reserve_units(level, len(devices)))
     }
     return _Prepared(
@@ -348,18 +405,18 @@ def _prepare(
         barred=barred,
         barred_sets=barred_sets,
         requests=open_requests,
-        parts=parts,
-        rank=rank,
-        tier=tier,
+        parts=ready.parts,
+        rank=ready.rank,
+        tier=ready.tier,
         tiers=len(policy.tiers),
         open_units=sum(request.open_total for request in open_requests),
         share_cap=share_cap,
-        share_rooms=_share_rooms(demand, share_cap, history.held_by_org),
+        share_rooms=_share_rooms(ready.demand, share_cap, history.held_by_org),
         reserved=reserved,
         previous=previous,
         supply=len(devices),
-        seconds=perf_counter() - started,
-        order_keys=_order_keys(parts, tier, rank),
+        seconds=perf_counter() - started + earlier,
+        order_keys=ready.order_keys,
     )
 
 
@@ -524,10 +581,12 @@ def solve(
     history: History | None = None,
     *,
     explain: bool = True,
+    ready: PreparedRequests | None = None,
 ) -> Solution:
     """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md).
-    With `explain=False` the why-not reasons wait for `Solution.explain()`."""
-    prepared = _prepare(devices, requests, policy, today, history)
+    With `explain=False` the why-not reasons wait for `Solution.explain()`; `ready` is
+    `prepare_requests` of the same arguments, computed earlier."""
+    prepared = _prepare(devices, requests, policy, today, history, ready)
     started = perf_counter()
     network = _HubNetwork(prepared, policy)
     built = perf_counter()

@@ -35,7 +35,7 @@ from allemaal.services import DomainError, enqueue
 
 from .. import selectors
 from ..models import Allocation, AllocationRun, QueuePlaceRecord, UnservedRequest
-from ..solver import Solution, solve
+from ..solver import PreparedRequests, Solution, prepare_requests, solve
 from ..solver_classes import Assignment, Policy, Proposals
 from ..solver_queue import PLACE_COLUMNS, QueuePlaces, queue_places
 from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
@@ -110,12 +110,20 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     policy = policy_row.policy
     run.policy = policy_row
     run.policy_version = policy_row.version
-    inputs = selectors.allocation_inputs(today)
     # Before the previous proposals are deleted: the run keeps them where nothing better comes.
     history, paused = selectors.allocation_history()
-    requests = [r for r in inputs.requests if r.id not in paused] if paused else inputs.requests
+
+    def prepare(requests: list, today: date) -> tuple[list, PreparedRequests]:
+        # The request side of the solve, while the database sends the devices.
+        requests = [r for r in requests if r.id not in paused] if paused else requests
+        return requests, prepare_requests(requests, policy, today, history)
+
+    inputs = selectors.allocation_inputs(today, meanwhile=prepare)
+    requests, ready = inputs.prepared
     solving = perf_counter()
-    solution = solve(inputs.devices, requests, policy, inputs.today, history, explain=False)
+    solution = solve(
+        inputs.devices, requests, policy, inputs.today, history, explain=False, ready=ready
+    )
     writing = perf_counter()
     replaced = proposals_delete()
 
