@@ -57,6 +57,7 @@ from .solver_classes import (
     TARGET_GROUPS,
     URGENCIES,
     Assignment,
+    Deferred,
     DeviceIn,
     History,
     Policy,
@@ -74,6 +75,7 @@ from .solver_classes import (
     region_relation,
     request_priority,
 )
+from .solver_queue import RequestColumns, priorities, tiers
 from .solver_whynot import ORDER_BITS, why_not
 
 __all__ = [
@@ -272,6 +274,7 @@ class _Prepared:
     barred_sets: list[tuple[int, ...]]
     requests: list[RequestIn]
     parts: dict[int, PriorityParts]
+    priority: dict[int, int]  # request id -> its priority (the total of its parts)
     rank: dict[int, int]  # request id -> position by (approved_on, id), for tie-breaks
     tier: dict[int, int]  # request id -> tier (0 first), after cross-tier aging
     tiers: int
@@ -305,6 +308,7 @@ class PreparedRequests:
     open_requests: list[RequestIn]
     forbidden: dict[int, tuple[int, ...]]
     parts: dict[int, PriorityParts]
+    priority: dict[int, int]  # request id -> its priority (the total of its parts)
     tier: dict[int, int]
     demand: dict[tuple[int, int], int]
     tier_demand: dict[int, int]
@@ -333,20 +337,24 @@ def prepare_requests(
         _check_request(request)
     open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
     forbidden = _forbidden(open_requests, history or History())
-    parts: dict[int, PriorityParts] = {}
-    tier: dict[int, int] = {}
+    # Priorities and tiers as arrays (solver_queue computes them as priority_parts and
+    # Policy.tier_of do, tested against them); the parts themselves only when asked for.
+    columns = RequestColumns.of(open_requests)
+    ids = columns.id.tolist()
+    totals = priorities(columns, policy, today)
+    waiting = np.maximum(0, today.toordinal() - columns.approved_on)
+    levels = tiers(columns, policy, waiting).tolist()
+    priority = dict(zip(ids, totals.tolist(), strict=True))
+    tier = dict(zip(ids, levels, strict=True))
     demand: dict[tuple[int, int], int] = {}
     tier_demand: dict[int, int] = {}
-    for request in open_requests:
-        parts[request.id] = part = priority_parts(request, policy, today)
-        tier[request.id] = level = policy.tier_of(
-            request.target_group, request.no_home_schooling, part.waiting_days
-        )
+    for request, level in zip(open_requests, levels, strict=True):
         key = (request.organisation_id, level)
-        demand[key] = demand.get(key, 0) + request.open_total
-        tier_demand[level] = tier_demand.get(level, 0) + request.open_total
-    in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
-    rank = {request.id: position for position, request in enumerate(in_order)}
+        units = request.open_total
+        demand[key] = demand.get(key, 0) + units
+        tier_demand[level] = tier_demand.get(level, 0) + units
+    in_order = np.lexsort((columns.id, columns.approved_on))  # ids are unique
+    rank = dict(zip(columns.id[in_order].tolist(), range(len(ids)), strict=True))
     return PreparedRequests(
         requests=requests,
         policy=policy,
@@ -354,14 +362,29 @@ def prepare_requests(
         history=history,
         open_requests=open_requests,
         forbidden=forbidden,
-        parts=parts,
+        parts=_Parts(open_requests, policy, today),
+        priority=priority,
         tier=tier,
         demand=demand,
         tier_demand=tier_demand,
         rank=rank,
-        order_keys=_order_keys(parts, tier, rank),
+        order_keys=_order_keys(priority, tier, rank),
         seconds=perf_counter() - started,
     )
+
+
+class _Parts(dict):
+    """request id -> its PriorityParts, computed on first use (a run needs them only for the
+    requests that receive devices, for the reasons)."""
+
+    def __init__(self, requests: list[RequestIn], policy: Policy, today: date) -> None:
+        super().__init__()
+        self.by_id = {request.id: request for request in requests}
+        self.policy, self.today = policy, today
+
+    def __missing__(self, rid: int) -> PriorityParts:
+        part = self[rid] = priority_parts(self.by_id[rid], self.policy, self.today)
+        return part
 
 
 def _prepare(
@@ -406,6 +429,7 @@ def _prepare(
         barred_sets=barred_sets,
         requests=open_requests,
         parts=ready.parts,
+        priority=ready.priority,
         rank=ready.rank,
         tier=ready.tier,
         tiers=len(policy.tiers),
@@ -421,11 +445,10 @@ def _prepare(
 
 
 def _order_keys(
-    parts: dict[int, PriorityParts], tier: dict[int, int], rank: dict[int, int]
+    totals: dict[int, int], tier: dict[int, int], rank: dict[int, int]
 ) -> dict[int, int]:
-    if not parts:
+    if not totals:
         return {}
-    totals = {rid: part.total for rid, part in parts.items()}
     highest = max(totals.values())
     if highest - min(totals.values()) >= 1 << ORDER_BITS or len(rank) >= 1 << ORDER_BITS:
         raise ValueError("too many requests or too wide a priority range to order")
@@ -725,13 +748,26 @@ class _HubNetwork:
 
     def _add_requests(self, entry_needed: set[tuple[int, str]]) -> None:
         prepared, graph = self.prepared, self.graph
-        request_nodes: dict[int, int] = {}
-        priorities = []
-        for request in prepared.requests:
-            node = request_nodes[request.id] = graph.node()
-            priority = prepared.parts[request.id].total
-            priorities.append(priority)
-            self.outlets.request_arc(graph, node, request, request.open_total, priority)
+        # What `_Outlets.request_arc` adds per request, for all of them at once: a national
+        # run has 100,000 requests.
+        requests = prepared.requests
+        first_node, first_arc = graph.nodes, len(graph.tails)
+        graph.nodes += len(requests)
+        request_nodes = {r.id: first_node + i for i, r in enumerate(requests)}
+        priorities = [prepared.priority[r.id] for r in requests]
+        share_nodes, tier_nodes = self.outlets.share_nodes, self.outlets.tier_nodes
+        tier, top = prepared.tier, prepared.tiers - 1
+        levels = [tier[r.id] for r in requests]
+        keys = [(r.organisation_id, level) for r, level in zip(requests, levels, strict=True)]
+        graph.tails.extend(range(first_node, first_node + len(requests)))
+        graph.heads.extend(share_nodes.get(key) or tier_nodes.get(key[1], SINK) for key in keys)
+        graph.capacities.extend(r.open_total for r in requests)
+        graph.scores.extend(priorities)
+        graph.ranks.extend(prepared.rank[r.id] for r in requests)
+        for arc, key in enumerate(keys, start=first_arc):
+            weight, share = top - key[1], int(key not in share_nodes)
+            if weight or share:
+                graph.levels[arc] = (weight, share, 0, 0)
         self.priority_spread = max(priorities) - min(priorities) if priorities else 0
         self.entries: dict[tuple[int, str], int] = {}
         for rid, category in sorted(entry_needed):
@@ -740,12 +776,23 @@ class _HubNetwork:
             graph.arc(node, request_nodes[rid], request.open_for(category))
         # hub node -> [(arc, request)]
         self.request_arcs: dict[int, list[tuple[int, RequestIn]]] = {}
+        entries = self.entries
         for key, hub in self.hub_nodes.items():
             category = key[2]
-            for request in self.hub_requests[key]:
-                head = self.entries.get((request.id, category), request_nodes[request.id])
-                arc = graph.arc(hub, head, request.open_for(category))
-                self.request_arcs.setdefault(hub, []).append((arc, request))
+            hub_requests = self.hub_requests[key]
+            first, count = len(graph.tails), len(hub_requests)
+            graph.tails.extend([hub] * count)
+            if entries:
+                graph.heads.extend(
+                    entries.get((r.id, category), request_nodes[r.id]) for r in hub_requests
+                )
+            else:
+                graph.heads.extend(request_nodes[r.id] for r in hub_requests)
+            graph.capacities.extend(r.open_for(category) for r in hub_requests)
+            graph.scores.extend([0] * count)
+            graph.ranks.extend([0] * count)
+            arcs = range(first, first + count)
+            self.request_arcs[hub] = list(zip(arcs, hub_requests, strict=True))
 
     def bounds(self) -> _Bounds:
         """Request arcs are the only ranked and priority arcs and end at a junction, which a
@@ -1010,7 +1057,7 @@ def _hand_out(
     pair_of: list[np.ndarray] = []
     pair_requests: list[int] = []
     pair_scores: list[int] = []
-    pair_reasons: list[tuple[str, ...]] = []
+    pair_reasons: list[tuple[RequestIn, _DeviceClass]] = []
     for index in sorted(pairs):
         cls = classes[index]
         units: dict[int, int] = {}
@@ -1051,12 +1098,11 @@ def _hand_out(
         pair_of.append(to[order] + len(pair_requests))
         for rid in units:
             request = requests[rid]
-            parts = prepared.parts[rid]
             pair_requests.append(rid)
-            pair_scores.append(parts.total + device_fit(cls.sample, request.province, policy))
-            pair_reasons.append(
-                reasons_for(parts, request, cls.kind, cls.grade, cls.province, policy)
+            pair_scores.append(
+                prepared.priority[rid] + device_fit(cls.sample, request.province, policy)
             )
+            pair_reasons.append((request, cls))
     if not positions:
         return Proposals.empty()
     at = np.concatenate(positions)
@@ -1066,7 +1112,15 @@ def _hand_out(
         request_ids=np.asarray(pair_requests, np.int64)[pair],
         scores=np.asarray(pair_scores, np.int64)[pair],
         pair=pair,
-        reasons=pair_reasons,
+        # Words for coordinators, which a run does not store: made when first read.
+        reasons=Deferred(
+            lambda: [
+                reasons_for(
+                    prepared.parts[request.id], request, cls.kind, cls.grade, cls.province, policy
+                )
+                for request, cls in pair_reasons
+            ]
+        ),
         positions=at,
     )
 

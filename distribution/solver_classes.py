@@ -8,7 +8,7 @@ and the Django side share: the dataclasses, the `Policy` with its JSON form, the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -152,6 +152,25 @@ class Unserved:
     params: dict[str, Any]
 
 
+class Deferred(Sequence):
+    """A list made by `make` when first read."""
+
+    def __init__(self, make: Callable[[], list]) -> None:
+        self._make: Callable[[], list] | None = make
+        self._items: list = []
+
+    def _list(self) -> list:
+        if self._make is not None:
+            self._items, self._make = self._make(), None
+        return self._items
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+
 @dataclass(eq=False)
 class Proposals:
     """A run's proposals as parallel arrays, one position per device: the device, its request,
@@ -163,7 +182,7 @@ class Proposals:
     request_ids: np.ndarray
     scores: np.ndarray
     pair: np.ndarray
-    reasons: list[tuple[str, ...]]
+    reasons: Sequence[tuple[str, ...]]
     positions: np.ndarray
 
     @classmethod

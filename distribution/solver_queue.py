@@ -82,7 +82,18 @@ class RequestColumns:
 
 def priorities(columns: RequestColumns, policy: Policy, today: date) -> np.ndarray:
     """`request_priority` of every request: group weight + urgency + need-by + aging points,
-    each computed as `priority_parts` does."""
+    each computed as `priority_parts` does (in int64: policies with numbers beyond 2**40, which
+    no form allows, are refused rather than risk an overflow)."""
+    numbers = [
+        *policy.group_weights.values(),
+        *policy.urgency_bonus.values(),
+        policy.need_by_max_bonus,
+        policy.aging_max,
+        policy.aging_points_per_day,
+        policy.need_by_horizon_days,
+    ]
+    if max(abs(number) for number in numbers) > 2**40:
+        raise ValueError("policy numbers beyond 2**40 cannot be ordered")
     weights = np.array([policy.group_weights[key] for key in WEIGHT_KEYS], np.int64)
     bonus = np.array([policy.urgency_bonus[u] for u in URGENCIES], np.int64)
     waiting = np.maximum(0, today.toordinal() - columns.approved_on)
