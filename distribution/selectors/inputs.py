@@ -330,6 +330,12 @@ def read_requests() -> tuple[list[RequestIn], int, dict[int, tuple[int, int]]]:
     """Approved requests with their open quantities (approved minus what they hold)."""
     rows = queue_rows()
     held = held_per_category_in_queue()
+    return (*requests_of(rows, held), held)
+
+
+def requests_of(rows: list[tuple], held: dict[int, tuple[int, int]]) -> tuple[list, int]:
+    """Solver input for the queue's rows with open quantities, and how many rows the job
+    cannot use (pure computing)."""
     requests, skipped = [], 0
     for row in rows:
         request = request_in(row, held.get(row[0], (0, 0)))
@@ -337,7 +343,7 @@ def read_requests() -> tuple[list[RequestIn], int, dict[int, tuple[int, int]]]:
             skipped += 1
         elif request.open_total:
             requests.append(request)
-    return requests, skipped, held
+    return requests, skipped
 
 
 def held_per_category_in_queue() -> dict[int, tuple[int, int]]:
@@ -362,9 +368,14 @@ def allocation_inputs(
     started = perf_counter()
     today = today or timezone.localdate()
     with gc_paused():
-        requests, skipped_requests, held = read_requests()
-        work = (lambda: meanwhile(requests, today)) if meanwhile else None
-        devices, skipped_devices, prepared = read_devices(work)
+        rows = queue_rows()
+        held = held_per_category_in_queue()
+
+        def work() -> tuple[list[RequestIn], int, object]:
+            requests, skipped = requests_of(rows, held)
+            return requests, skipped, meanwhile(requests, today) if meanwhile else None
+
+        devices, skipped_devices, (requests, skipped_requests, prepared) = read_devices(work)
     return RunInputs(
         devices=devices,
         requests=requests,
