@@ -49,6 +49,7 @@ from .solver_arrays import (
     dense_ranks,
     group_starts,
     lookup,
+    sort_rows,
     unique_rows,
 )
 from .solver_classes import (
@@ -856,17 +857,17 @@ def _coarse_classes(prepared: _Prepared, policy: Policy) -> list[_DeviceClass]:
         for kind, grade, ram, storage in specs.tolist()
     ]
     groups = dense_ranks(spec_groups)[spec_of]
-    order = np.lexsort(
+    # The devices are in id order (_prepare), which the stable sort keeps among equal rows.
+    order = sort_rows(
         (
-            devices.id,
-            devices.storage_gb,
-            devices.ram_gb,
-            devices.refurbisher_id,
-            prepared.barred,
-            groups,
-            devices.province,
-            devices.grade,
             devices.kind,
+            devices.grade,
+            devices.province,
+            groups,
+            prepared.barred,
+            devices.refurbisher_id,
+            devices.ram_gb,
+            devices.storage_gb,
         )
     )
     keys = (devices.kind, devices.grade, devices.province, groups, prepared.barred)
