@@ -670,10 +670,11 @@ class _HubNetwork:
         # the hub's requests.
         self.own_hubs: list[tuple[int, tuple[str, str, str]]] = []
         plain: list[tuple[int, tuple[str, str, str]]] = []
+        hubs_of = {c: [key for key in self.hub_nodes if key[2] == c] for c in CATEGORIES}
         for index, cls in enumerate(self.classes):
-            for key in self.hub_nodes:
-                _province, group, category = key
-                if category != cls.category or group not in cls.eligible_groups:
+            eligible = cls.eligible_groups
+            for key in hubs_of[cls.category]:  # in the hubs' order
+                if key[1] not in eligible:
                     continue
                 if cls.forbidden and any(r.id in cls.forbidden for r in self.hub_requests[key]):
                     self.own_hubs.append((index, key))
@@ -1091,12 +1092,18 @@ def _hand_out(
             pool = np.arange(cls.size)
         pool_at = pool[: int(rest.sum())]
         pool_to = np.repeat(np.arange(len(rids)), rest)
-        at = np.concatenate((given_at, pool_at))
-        to = np.concatenate((given_to, pool_to))
-        phase = np.concatenate((np.zeros(len(given_at), np.int8), np.ones(len(pool_at), np.int8)))
-        order = np.lexsort((at, phase, to))
-        positions.append(cls.positions[at[order]])
-        pair_of.append(to[order] + len(pair_requests))
+        if len(given_at):
+            at = np.concatenate((given_at, pool_at))
+            to = np.concatenate((given_to, pool_to))
+            phase = np.concatenate(
+                (np.zeros(len(given_at), np.int8), np.ones(len(pool_at), np.int8))
+            )
+            order = np.lexsort((at, phase, to))
+            at, to = at[order], to[order]
+        else:  # already in that order: requests in turn, each's devices in the class's order
+            at, to = pool_at, pool_to
+        positions.append(cls.positions[at])
+        pair_of.append(to + len(pair_requests))
         for rid in units:
             request = requests[rid]
             pair_requests.append(rid)

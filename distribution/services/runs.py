@@ -127,22 +127,25 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     writing = perf_counter()
     replaced = proposals_delete()
 
-    def meanwhile() -> tuple[_Rows, QueuePlaces, float]:
+    def meanwhile() -> tuple[_Rows, bytes | None, QueuePlaces, float]:
         # Pure computing, no queries: it runs while the database takes in the proposals.
         started = perf_counter()
         with selectors.gc_paused():
             reasons = unserved_rows(solution, inputs.requests, paused)
             explained = perf_counter() - started
+            data = None
+            if connection.vendor == "postgresql":
+                data = unserved_copy_data(run.pk, reasons)
             places = queue_places(
                 inputs.requests, solution.proposals.request_ids, policy, inputs.today
             )
-        return reasons, places, explained
+        return reasons, data, places, explained
 
-    reasons, places, seconds_explain = proposals_write(
+    reasons, data, places, seconds_explain = proposals_write(
         run.pk, solution.proposals, meanwhile=meanwhile
     )
     proposed = perf_counter()
-    unserved_write(run.pk, reasons)
+    unserved_write(run.pk, reasons, data)
     explained = perf_counter()
     queue_places_write(run.pk, places)
     written = perf_counter()
@@ -241,10 +244,10 @@ def unserved_rows(solution: Solution, requests: list, paused: set[int]) -> _Rows
     return rows
 
 
-def unserved_write(run_id: int, rows: _Rows) -> None:
+def unserved_write(run_id: int, rows: _Rows, data: bytes | None = None) -> None:
     """Store why each open request got nothing (`unserved_rows`), replacing the reasons of
     earlier runs (one DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands
-    unserved)."""
+    unserved); `data` is their `unserved_copy_data` when made already."""
     table = connection.ops.quote_name(UnservedRequest._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
@@ -262,12 +265,19 @@ def unserved_write(run_id: int, rows: _Rows) -> None:
     meta = UnservedRequest._meta
     names = ("run", "request", "code", "params", "open_units")
     columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+    data = data if data is not None else unserved_copy_data(run_id, rows)
+    _copy_in(f"COPY {table} ({columns}) FROM STDIN", data)
+
+
+def unserved_copy_data(run_id: int, rows: _Rows) -> bytes:
+    """The COPY text of `unserved_write`'s rows (pure computing: a run makes it while the
+    database takes in the proposals)."""
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     text = "".join(
         f"{run_id}\t{rid}\t{code}\t{_copy_text(dumps(params))}\t{units}\n"
         for rid, code, params, units in rows
     )
-    _copy_in(f"COPY {table} ({columns}) FROM STDIN", text.encode())
+    return text.encode()
 
 
 def _copy_text(value: str) -> str:
