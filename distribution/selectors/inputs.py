@@ -4,6 +4,7 @@ read as plain rows (a national run reads a million devices: no model instances).
 from __future__ import annotations
 
 import gc
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -304,6 +305,69 @@ def queue_rows() -> list[tuple]:
     return list(queryset)  # through the ORM's converters (SQLite returns text)
 
 
+# How each REQUEST_FIELDS column reads from COPY's text format.
+_BOOL = {"t": True, "f": False}
+_REQUEST_TEXT = (
+    int,
+    int,
+    str,
+    _BOOL.__getitem__,
+    str,
+    str,
+    str,
+    date.fromisoformat,
+    date.fromisoformat,
+    int,
+    int,
+    int,
+)
+_UNESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_field(text: str) -> str:
+    """A text-format COPY field without its backslash escapes (the queue's columns have none
+    but names could; octal and hex escapes PostgreSQL never writes on output)."""
+    if "\\" not in text:
+        return text
+    return _UNESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def queue_rows_copy() -> bytes:
+    """The queue's rows (queue_rows_queryset) in COPY's text format, as the database sends
+    them: a run parses them (`queue_rows_parse`) while it receives the devices. PostgreSQL,
+    with its default ISO DateStyle (dates as YYYY-MM-DD; any other fails to parse, loudly)."""
+    sql, params = queue_rows_queryset().query.sql_with_params()
+    buffer = bytearray()
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy,
+    ):
+        for chunk in copy:
+            buffer.extend(chunk)
+    return bytes(buffer)
+
+
+def queue_rows_parse(data: bytes) -> list[tuple]:
+    """`queue_rows_copy`'s text as the rows `queue_rows` returns (pure computing)."""
+    rows = []
+    for line in data.decode().split("\n"):
+        if not line:
+            continue
+        rows.append(
+            tuple(
+                read(field)
+                if "\\" not in field
+                else None
+                if field == "\\N"
+                else read(_copy_field(field))
+                for read, field in zip(_REQUEST_TEXT, line.split("\t"), strict=True)
+            )
+        )
+    return rows
+
+
 def request_in(row: Sequence, held: tuple[int, int] = (0, 0)) -> RequestIn | None:
     """Solver input for one request row (REQUEST_FIELDS); None when the job cannot use it."""
     pk, org, group, no_home, delivery, org_province, urgency, need_by, approved_on = row[:9]
@@ -368,11 +432,13 @@ def allocation_inputs(
     started = perf_counter()
     today = today or timezone.localdate()
     with gc_paused():
-        rows = queue_rows()
+        # On PostgreSQL the queue arrives as COPY text, parsed while the devices arrive.
+        text = queue_rows_copy() if connection.vendor == "postgresql" else None
+        rows = queue_rows() if text is None else []
         held = held_per_category_in_queue()
 
         def work() -> tuple[list[RequestIn], int, object]:
-            requests, skipped = requests_of(rows, held)
+            requests, skipped = requests_of(queue_rows_parse(text) if text else rows, held)
             return requests, skipped, meanwhile(requests, today) if meanwhile else None
 
         devices, skipped_devices, (requests, skipped_requests, prepared) = read_devices(work)

@@ -536,3 +536,19 @@ def test_every_request_the_run_leaves_without_a_device_gets_a_reason():
     assert "1 aanvraag uit een hogere prioriteitsgroep" in text
     assert selectors.request_wait_explanation(child) is None
     assert "geen geschikte tablets vrij" in selectors.request_wait_explanation(tablets)
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_queue_read_as_copy_text_is_the_queue_rows():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+    from distribution.selectors import inputs
+
+    ApprovedRequestFactory(laptops=2, need_by=timezone.localdate() + datetime.timedelta(days=9))
+    ApprovedRequestFactory(tablets=1, target_group="isolated_elderly", need_by=None)
+    odd = ApprovedRequestFactory(either=3, no_home_schooling=True, delivery_province="Fryslân")
+    odd.organisation.province = "Noord-\\Holland\tx"  # escapes survive the text format
+    odd.organisation.save(update_fields=["province"])
+    rows = inputs.queue_rows()
+    assert len(rows) == 3
+    assert inputs.queue_rows_parse(inputs.queue_rows_copy()) == rows
