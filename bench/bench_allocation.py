@@ -431,7 +431,8 @@ def truncate() -> dict:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE distribution_allocationevent, distribution_allocation, "
-            "distribution_unservedrequest, distribution_allocationrun"
+            "distribution_unservedrequest, distribution_queueplacerecord, "
+            "distribution_allocationrun"
         )
         cursor.execute("VACUUM ANALYZE distribution_allocation")
         # Start each measurement on a quiet server, not while it flushes the last one's writes.

@@ -49,6 +49,7 @@ from .solver_arrays import (
     dense_ranks,
     group_starts,
     lookup,
+    sort_rows,
     unique_rows,
 )
 from .solver_classes import (
@@ -57,6 +58,7 @@ from .solver_classes import (
     TARGET_GROUPS,
     URGENCIES,
     Assignment,
+    Deferred,
     DeviceIn,
     History,
     Policy,
@@ -74,6 +76,7 @@ from .solver_classes import (
     region_relation,
     request_priority,
 )
+from .solver_queue import RequestColumns, priorities, tiers
 from .solver_whynot import ORDER_BITS, why_not
 
 __all__ = [
@@ -163,6 +166,8 @@ class _Graph:
     # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0 (few)
     levels: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     nodes: int = 2
+    # (largest tier weight, largest absolute score), once the arcs are all there
+    _extremes: tuple[int, int] | None = None
 
     def node(self) -> int:
         self.nodes += 1
@@ -230,17 +235,18 @@ class _Graph:
 
     def _largest(self, bounds: _Bounds, levels: int) -> int:
         keep, score, share, tier, reserve = _scales(bounds, levels)
-        most_tier = max((level[0] for level in self.levels.values()), default=0)
-        return (
-            reserve + most_tier * tier + share + max(map(abs, self.scores)) * score + keep + levels
-        )
+        if self._extremes is None:  # the same for every number of levels
+            most_tier = max((level[0] for level in self.levels.values()), default=0)
+            self._extremes = (most_tier, max(map(abs, self.scores)))
+        most_tier, most_score = self._extremes
+        return reserve + most_tier * tier + share + most_score * score + keep + levels
 
-    def costs(self, bounds: _Bounds, levels: int, ranked: int) -> list[int]:
+    def costs(self, bounds: _Bounds, levels: int, ranked: int) -> np.ndarray:
+        """Per arc, its composite cost. In int64 without overflow: every cost is at most
+        `_largest` <= _COST_LIMIT in size (checked before), and rank * levels < 2**48."""
         keep, score, share, tier, reserve = _scales(bounds, levels)
-        costs = [
-            rank * levels // ranked - s * score
-            for s, rank in zip(self.scores, self.ranks, strict=True)
-        ]
+        ranks = np.array(self.ranks, np.int64)
+        costs = ranks * levels // ranked - np.array(self.scores, np.int64) * score
         for arc, (t, h, r, k) in self.levels.items():
             costs[arc] -= r * reserve + t * tier + h * share + k * keep
         return costs
@@ -269,6 +275,7 @@ class _Prepared:
     barred_sets: list[tuple[int, ...]]
     requests: list[RequestIn]
     parts: dict[int, PriorityParts]
+    priority: dict[int, int]  # request id -> its priority (the total of its parts)
     rank: dict[int, int]  # request id -> position by (approved_on, id), for tie-breaks
     tier: dict[int, int]  # request id -> tier (0 first), after cross-tier aging
     tiers: int
@@ -290,21 +297,113 @@ class _Prepared:
         return self.order_keys[request.id]
 
 
+@dataclass(slots=True)
+class PreparedRequests:
+    """The request side of a solve (`prepare_requests`), which needs no device: a run computes
+    it while the database sends the devices. `solve` uses it only for the same arguments."""
+
+    requests: Sequence[RequestIn]
+    policy: Policy
+    today: date
+    history: History | None
+    open_requests: list[RequestIn]
+    forbidden: dict[int, tuple[int, ...]]
+    parts: dict[int, PriorityParts]
+    priority: dict[int, int]  # request id -> its priority (the total of its parts)
+    tier: dict[int, int]
+    demand: dict[tuple[int, int], int]
+    tier_demand: dict[int, int]
+    rank: dict[int, int]
+    order_keys: dict[int, int]
+    seconds: float
+
+    def fits(self, requests, policy, today, history) -> bool:
+        return (
+            self.requests is requests
+            and self.policy is policy
+            and self.today == today
+            and self.history is history
+        )
+
+
+def prepare_requests(
+    requests: Sequence[RequestIn], policy: Policy, today: date, history: History | None = None
+) -> PreparedRequests:
+    """Check the requests and compute their priorities, tiers, demand and order (with the
+    cyclic garbage collector paused by the caller, as `solve` does: 100,000 requests)."""
+    started = perf_counter()
+    if len({r.id for r in requests}) != len(requests):
+        raise ValueError("request ids must be unique")
+    for request in requests:
+        _check_request(request)
+    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
+    forbidden = _forbidden(open_requests, history or History())
+    # Priorities and tiers as arrays (solver_queue computes them as priority_parts and
+    # Policy.tier_of do, tested against them); the parts themselves only when asked for.
+    columns = RequestColumns.of(open_requests)
+    ids = columns.id.tolist()
+    totals = priorities(columns, policy, today)
+    waiting = np.maximum(0, today.toordinal() - columns.approved_on)
+    levels = tiers(columns, policy, waiting).tolist()
+    priority = dict(zip(ids, totals.tolist(), strict=True))
+    tier = dict(zip(ids, levels, strict=True))
+    demand: dict[tuple[int, int], int] = {}
+    tier_demand: dict[int, int] = {}
+    for request, level in zip(open_requests, levels, strict=True):
+        key = (request.organisation_id, level)
+        units = request.open_total
+        demand[key] = demand.get(key, 0) + units
+        tier_demand[level] = tier_demand.get(level, 0) + units
+    in_order = np.lexsort((columns.id, columns.approved_on))  # ids are unique
+    rank = dict(zip(columns.id[in_order].tolist(), range(len(ids)), strict=True))
+    return PreparedRequests(
+        requests=requests,
+        policy=policy,
+        today=today,
+        history=history,
+        open_requests=open_requests,
+        forbidden=forbidden,
+        parts=_Parts(open_requests, policy, today),
+        priority=priority,
+        tier=tier,
+        demand=demand,
+        tier_demand=tier_demand,
+        rank=rank,
+        order_keys=_order_keys(priority, tier, rank),
+        seconds=perf_counter() - started,
+    )
+
+
+class _Parts(dict):
+    """request id -> its PriorityParts, computed on first use (a run needs them only for the
+    requests that receive devices, for the reasons)."""
+
+    def __init__(self, requests: list[RequestIn], policy: Policy, today: date) -> None:
+        super().__init__()
+        self.by_id = {request.id: request for request in requests}
+        self.policy, self.today = policy, today
+
+    def __missing__(self, rid: int) -> PriorityParts:
+        part = self[rid] = priority_parts(self.by_id[rid], self.policy, self.today)
+        return part
+
+
 def _prepare(
     devices: Sequence[DeviceIn] | DeviceArrays,
     requests: Sequence[RequestIn],
     policy: Policy,
     today: date,
     history: History | None,
+    ready: PreparedRequests | None = None,
 ) -> _Prepared:
     started = perf_counter()
+    earlier = 0.0  # the request side's time, when it was computed before
+    if ready is None or not ready.fits(requests, policy, today, history):
+        ready = prepare_requests(requests, policy, today, history)
+    else:
+        earlier = ready.seconds
     history = history or History()
-    if len({r.id for r in requests}) != len(requests):
-        raise ValueError("request ids must be unique")
-    for request in requests:
-        _check_request(request)
-    open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
-    forbidden = _forbidden(open_requests, history)
+    open_requests, forbidden = ready.open_requests, ready.forbidden
     # Sorting by id first makes everything after it independent of the input order.
     devices = DeviceArrays.of(devices)
     devices = devices.take(np.argsort(devices.id, kind="stable"))
@@ -319,25 +418,10 @@ def _prepare(
         barred = lookup(keys, ranks, devices.id, 0)
     open_ids = {r.id for r in open_requests}
     previous = _previous_array(history.previous, devices.id, open_ids)
-
-    parts: dict[int, PriorityParts] = {}
-    tier: dict[int, int] = {}
-    demand: dict[tuple[int, int], int] = {}
-    tier_demand: dict[int, int] = {}
-    for request in open_requests:
-        parts[request.id] = part = priority_parts(request, policy, today)
-        tier[request.id] = level = policy.tier_of(
-            request.target_group, request.no_home_schooling, part.waiting_days
-        )
-        key = (request.organisation_id, level)
-        demand[key] = demand.get(key, 0) + request.open_total
-        tier_demand[level] = tier_demand.get(level, 0) + request.open_total
     share_cap = policy.share_cap(len(devices), history.held_total)
-    in_order = sorted(open_requests, key=lambda r: (r.approved_on, r.id))
-    rank = {request.id: position for position, request in enumerate(in_order)}
     reserved = {
         level: units
-        for level in sorted(tier_demand)
+        for level in sorted(ready.tier_demand)
         if (units := policy.tier_reserve_units(level, len(devices)))
     }
     return _Prepared(
@@ -345,27 +429,27 @@ def _prepare(
         barred=barred,
         barred_sets=barred_sets,
         requests=open_requests,
-        parts=parts,
-        rank=rank,
-        tier=tier,
+        parts=ready.parts,
+        priority=ready.priority,
+        rank=ready.rank,
+        tier=ready.tier,
         tiers=len(policy.tiers),
         open_units=sum(request.open_total for request in open_requests),
         share_cap=share_cap,
-        share_rooms=_share_rooms(demand, share_cap, history.held_by_org),
+        share_rooms=_share_rooms(ready.demand, share_cap, history.held_by_org),
         reserved=reserved,
         previous=previous,
         supply=len(devices),
-        seconds=perf_counter() - started,
-        order_keys=_order_keys(parts, tier, rank),
+        seconds=perf_counter() - started + earlier,
+        order_keys=ready.order_keys,
     )
 
 
 def _order_keys(
-    parts: dict[int, PriorityParts], tier: dict[int, int], rank: dict[int, int]
+    totals: dict[int, int], tier: dict[int, int], rank: dict[int, int]
 ) -> dict[int, int]:
-    if not parts:
+    if not totals:
         return {}
-    totals = {rid: part.total for rid, part in parts.items()}
     highest = max(totals.values())
     if highest - min(totals.values()) >= 1 << ORDER_BITS or len(rank) >= 1 << ORDER_BITS:
         raise ValueError("too many requests or too wide a priority range to order")
@@ -519,9 +603,14 @@ def solve(
     policy: Policy,
     today: date,
     history: History | None = None,
+    *,
+    explain: bool = True,
+    ready: PreparedRequests | None = None,
 ) -> Solution:
-    """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md)."""
-    prepared = _prepare(devices, requests, policy, today, history)
+    """The best allocation under the policy's lexicographic objective (see OBJECTIVE.md).
+    With `explain=False` the why-not reasons wait for `Solution.explain()`; `ready` is
+    `prepare_requests` of the same arguments, computed earlier."""
+    prepared = _prepare(devices, requests, policy, today, history, ready)
     started = perf_counter()
     network = _HubNetwork(prepared, policy)
     built = perf_counter()
@@ -538,8 +627,13 @@ def solve(
         "share_nodes": len(network.outlets.share_nodes),
     }
     times = (started, built, solved)
-    unserved = why_not(prepared, network.classes, pairs, policy)
-    return _solution(stats, proposals, score, levels, prepared, network.graph, times, unserved)
+    if explain:
+        unserved = why_not(prepared, network.classes, pairs, policy)
+        return _solution(stats, proposals, score, levels, prepared, network.graph, times, unserved)
+    solution = _solution(stats, proposals, score, levels, prepared, network.graph, times, {})
+    solution.stats["unserved_requests"] = None
+    solution._why_not = functools.partial(why_not, prepared, network.classes, pairs, policy)
+    return solution
 
 
 class _HubNetwork:
@@ -576,10 +670,11 @@ class _HubNetwork:
         # the hub's requests.
         self.own_hubs: list[tuple[int, tuple[str, str, str]]] = []
         plain: list[tuple[int, tuple[str, str, str]]] = []
+        hubs_of = {c: [key for key in self.hub_nodes if key[2] == c] for c in CATEGORIES}
         for index, cls in enumerate(self.classes):
-            for key in self.hub_nodes:
-                _province, group, category = key
-                if category != cls.category or group not in cls.eligible_groups:
+            eligible = cls.eligible_groups
+            for key in hubs_of[cls.category]:  # in the hubs' order
+                if key[1] not in eligible:
                     continue
                 if cls.forbidden and any(r.id in cls.forbidden for r in self.hub_requests[key]):
                     self.own_hubs.append((index, key))
@@ -655,13 +750,26 @@ class _HubNetwork:
 
     def _add_requests(self, entry_needed: set[tuple[int, str]]) -> None:
         prepared, graph = self.prepared, self.graph
-        request_nodes: dict[int, int] = {}
-        priorities = []
-        for request in prepared.requests:
-            node = request_nodes[request.id] = graph.node()
-            priority = prepared.parts[request.id].total
-            priorities.append(priority)
-            self.outlets.request_arc(graph, node, request, request.open_total, priority)
+        # What `_Outlets.request_arc` adds per request, for all of them at once: a national
+        # run has 100,000 requests.
+        requests = prepared.requests
+        first_node, first_arc = graph.nodes, len(graph.tails)
+        graph.nodes += len(requests)
+        request_nodes = {r.id: first_node + i for i, r in enumerate(requests)}
+        priorities = [prepared.priority[r.id] for r in requests]
+        share_nodes, tier_nodes = self.outlets.share_nodes, self.outlets.tier_nodes
+        tier, top = prepared.tier, prepared.tiers - 1
+        levels = [tier[r.id] for r in requests]
+        keys = [(r.organisation_id, level) for r, level in zip(requests, levels, strict=True)]
+        graph.tails.extend(range(first_node, first_node + len(requests)))
+        graph.heads.extend(share_nodes.get(key) or tier_nodes.get(key[1], SINK) for key in keys)
+        graph.capacities.extend(r.open_total for r in requests)
+        graph.scores.extend(priorities)
+        graph.ranks.extend(prepared.rank[r.id] for r in requests)
+        for arc, key in enumerate(keys, start=first_arc):
+            weight, share = top - key[1], int(key not in share_nodes)
+            if weight or share:
+                graph.levels[arc] = (weight, share, 0, 0)
         self.priority_spread = max(priorities) - min(priorities) if priorities else 0
         self.entries: dict[tuple[int, str], int] = {}
         for rid, category in sorted(entry_needed):
@@ -670,12 +778,23 @@ class _HubNetwork:
             graph.arc(node, request_nodes[rid], request.open_for(category))
         # hub node -> [(arc, request)]
         self.request_arcs: dict[int, list[tuple[int, RequestIn]]] = {}
+        entries = self.entries
         for key, hub in self.hub_nodes.items():
             category = key[2]
-            for request in self.hub_requests[key]:
-                head = self.entries.get((request.id, category), request_nodes[request.id])
-                arc = graph.arc(hub, head, request.open_for(category))
-                self.request_arcs.setdefault(hub, []).append((arc, request))
+            hub_requests = self.hub_requests[key]
+            first, count = len(graph.tails), len(hub_requests)
+            graph.tails.extend([hub] * count)
+            if entries:
+                graph.heads.extend(
+                    entries.get((r.id, category), request_nodes[r.id]) for r in hub_requests
+                )
+            else:
+                graph.heads.extend(request_nodes[r.id] for r in hub_requests)
+            graph.capacities.extend(r.open_for(category) for r in hub_requests)
+            graph.scores.extend([0] * count)
+            graph.ranks.extend([0] * count)
+            arcs = range(first, first + count)
+            self.request_arcs[hub] = list(zip(arcs, hub_requests, strict=True))
 
     def bounds(self) -> _Bounds:
         """Request arcs are the only ranked and priority arcs and end at a junction, which a
@@ -739,17 +858,17 @@ def _coarse_classes(prepared: _Prepared, policy: Policy) -> list[_DeviceClass]:
         for kind, grade, ram, storage in specs.tolist()
     ]
     groups = dense_ranks(spec_groups)[spec_of]
-    order = np.lexsort(
+    # The devices are in id order (_prepare), which the stable sort keeps among equal rows.
+    order = sort_rows(
         (
-            devices.id,
-            devices.storage_gb,
-            devices.ram_gb,
-            devices.refurbisher_id,
-            prepared.barred,
-            groups,
-            devices.province,
-            devices.grade,
             devices.kind,
+            devices.grade,
+            devices.province,
+            groups,
+            prepared.barred,
+            devices.refurbisher_id,
+            devices.ram_gb,
+            devices.storage_gb,
         )
     )
     keys = (devices.kind, devices.grade, devices.province, groups, prepared.barred)
@@ -940,7 +1059,7 @@ def _hand_out(
     pair_of: list[np.ndarray] = []
     pair_requests: list[int] = []
     pair_scores: list[int] = []
-    pair_reasons: list[tuple[str, ...]] = []
+    pair_reasons: list[tuple[RequestIn, _DeviceClass]] = []
     for index in sorted(pairs):
         cls = classes[index]
         units: dict[int, int] = {}
@@ -973,20 +1092,25 @@ def _hand_out(
             pool = np.arange(cls.size)
         pool_at = pool[: int(rest.sum())]
         pool_to = np.repeat(np.arange(len(rids)), rest)
-        at = np.concatenate((given_at, pool_at))
-        to = np.concatenate((given_to, pool_to))
-        phase = np.concatenate((np.zeros(len(given_at), np.int8), np.ones(len(pool_at), np.int8)))
-        order = np.lexsort((at, phase, to))
-        positions.append(cls.positions[at[order]])
-        pair_of.append(to[order] + len(pair_requests))
+        if len(given_at):
+            at = np.concatenate((given_at, pool_at))
+            to = np.concatenate((given_to, pool_to))
+            phase = np.concatenate(
+                (np.zeros(len(given_at), np.int8), np.ones(len(pool_at), np.int8))
+            )
+            order = np.lexsort((at, phase, to))
+            at, to = at[order], to[order]
+        else:  # already in that order: requests in turn, each's devices in the class's order
+            at, to = pool_at, pool_to
+        positions.append(cls.positions[at])
+        pair_of.append(to + len(pair_requests))
         for rid in units:
             request = requests[rid]
-            parts = prepared.parts[rid]
             pair_requests.append(rid)
-            pair_scores.append(parts.total + device_fit(cls.sample, request.province, policy))
-            pair_reasons.append(
-                reasons_for(parts, request, cls.kind, cls.grade, cls.province, policy)
+            pair_scores.append(
+                prepared.priority[rid] + device_fit(cls.sample, request.province, policy)
             )
+            pair_reasons.append((request, cls))
     if not positions:
         return Proposals.empty()
     at = np.concatenate(positions)
@@ -996,7 +1120,15 @@ def _hand_out(
         request_ids=np.asarray(pair_requests, np.int64)[pair],
         scores=np.asarray(pair_scores, np.int64)[pair],
         pair=pair,
-        reasons=pair_reasons,
+        # Words for coordinators, which a run does not store: made when first read.
+        reasons=Deferred(
+            lambda: [
+                reasons_for(
+                    prepared.parts[request.id], request, cls.kind, cls.grade, cls.province, policy
+                )
+                for request, cls in pair_reasons
+            ]
+        ),
         positions=at,
     )
 

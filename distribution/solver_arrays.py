@@ -127,10 +127,31 @@ def lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray, missing: in
     return np.where(found, values[at_clipped], missing)
 
 
+def sort_rows(columns: Sequence[np.ndarray]) -> np.ndarray:
+    """The positions of the rows of equally long integer columns in lexicographic order (the
+    first column first), equal rows in their order: `np.lexsort(columns[::-1])`. When every
+    column's range fits, the columns are packed into one int64 key for one stable sort, which
+    for a million devices and eight columns is many times faster than lexsort's eight passes."""
+    columns = [np.asarray(column, np.int64) for column in columns]
+    if not columns or not len(columns[0]):
+        return np.zeros(0, np.int64)
+    lows = [int(column.min()) for column in columns]
+    widths = [
+        (int(column.max()) - low).bit_length() for column, low in zip(columns, lows, strict=True)
+    ]
+    if sum(widths) > 62:
+        return np.lexsort(columns[::-1])
+    packed = np.zeros(len(columns[0]), np.int64)
+    for column, low, width in zip(columns, lows, widths, strict=True):
+        packed <<= width
+        packed |= column - low
+    return np.argsort(packed, kind="stable")
+
+
 def unique_rows(columns: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of equally long integer columns: the position of one row of each
     (in sorted order), and per row the index of its distinct row."""
-    order = np.lexsort(columns[::-1])
+    order = sort_rows(columns)
     change = np.zeros(max(len(order) - 1, 0), bool)
     for column in columns:
         ordered = column[order]

@@ -8,6 +8,7 @@ and the Django side share: the dataclasses, the `Policy` with its JSON form, the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -151,6 +152,25 @@ class Unserved:
     params: dict[str, Any]
 
 
+class Deferred(Sequence):
+    """A list made by `make` when first read."""
+
+    def __init__(self, make: Callable[[], list]) -> None:
+        self._make: Callable[[], list] | None = make
+        self._items: list = []
+
+    def _list(self) -> list:
+        if self._make is not None:
+            self._items, self._make = self._make(), None
+        return self._items
+
+    def __getitem__(self, index):
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+
 @dataclass(eq=False)
 class Proposals:
     """A run's proposals as parallel arrays, one position per device: the device, its request,
@@ -162,7 +182,7 @@ class Proposals:
     request_ids: np.ndarray
     scores: np.ndarray
     pair: np.ndarray
-    reasons: list[tuple[str, ...]]
+    reasons: Sequence[tuple[str, ...]]
     positions: np.ndarray
 
     @classmethod
@@ -221,6 +241,17 @@ class Solution:
     # request id -> why it got nothing (every open request without a device has one)
     unserved: dict[int, Unserved] = field(default_factory=dict)
     _assignments: list[Assignment] | None = field(default=None, repr=False)
+    # solve(..., explain=False): computes `unserved` when `explain` is first called
+    _why_not: Callable[[], dict[int, Unserved]] | None = field(default=None, repr=False)
+
+    def explain(self) -> dict[int, Unserved]:
+        """`unserved`, computed now if the solver left it for later (a run computes it while
+        the database takes in the proposals)."""
+        if self._why_not is not None:
+            self.unserved = self._why_not()
+            self._why_not = None
+            self.stats["unserved_requests"] = len(self.unserved)
+        return self.unserved
 
     @property
     def units(self) -> int:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .solver_classes import (
     CATEGORIES,
     TARGET_GROUPS,
@@ -68,17 +70,17 @@ def why_not(
             served.add(request.id)
             key = (request.organisation_id, prepared.tier[request.id])
             served_units[key] = served_units.get(key, 0) + units
+    positions = _Queues(prepared).positions(unserved)
     competitors = _Competitors(prepared, served_by)
-    queues = _Queues(prepared)
     reasons = {}
-    for request in unserved:
+    for request, position in zip(unserved, positions.tolist(), strict=True):
         categories = [c for c in CATEGORIES if request.open_for(c) > 0]
         group = request.target_group
         common = {
             "categories": categories,
             "group": group,
             "tier": prepared.tier[request.id] + 1,
-            "position": queues.position(request),
+            "position": position,
             "queue_category": queue_category(request),
         }
         usable = sum(eligible.get((c, group), 0) for c in categories)
@@ -135,15 +137,31 @@ class _Queues:
 
     def __init__(self, prepared: _Prepared) -> None:
         self.prepared = prepared
-        self.lists: dict[tuple[str, str], list[Order]] = {}
-        for request in prepared.requests:
+        requests = prepared.requests
+        n = len(requests)
+        keys = prepared.order_keys
+        self.order = np.fromiter((keys[r.id] for r in requests), np.int64, n)
+        either = np.fromiter((r.open_either for r in requests), np.int64, n)
+        wants = {
+            "laptop": np.fromiter((r.open_laptops for r in requests), np.int64, n) + either > 0,
+            "tablet": np.fromiter((r.open_tablets for r in requests), np.int64, n) + either > 0,
+        }
+        groups = np.array([r.target_group for r in requests], dtype=object)
+        # (category, group) -> the order keys of its open requests, sorted
+        self.lists: dict[tuple[str, str], np.ndarray] = {}
+        for group in dict.fromkeys(groups.tolist()):
+            in_group = groups == group
             for category in CATEGORIES:
-                if request.open_for(category) > 0:
-                    key = (category, request.target_group)
-                    self.lists.setdefault(key, []).append(prepared.order(request))
-        for ordered in self.lists.values():
-            ordered.sort()
+                self.lists[category, group] = np.sort(self.order[in_group & wants[category]])
 
-    def position(self, request: RequestIn) -> int:
-        ordered = self.lists[queue_category(request), request.target_group]
-        return bisect_left(ordered, self.prepared.order(request)) + 1
+    def positions(self, requests: list[RequestIn]) -> np.ndarray:
+        """Each request's place (from 1) in the queue of its group for its queue category."""
+        keys = self.prepared.order_keys
+        mine = np.fromiter((keys[r.id] for r in requests), np.int64, len(requests))
+        queues: dict[tuple[str, str], list[int]] = {}
+        for i, request in enumerate(requests):
+            queues.setdefault((queue_category(request), request.target_group), []).append(i)
+        places = np.zeros(len(requests), np.int64)
+        for key, at in queues.items():
+            places[at] = np.searchsorted(self.lists[key], mine[at], side="left") + 1
+        return places

@@ -4,12 +4,14 @@ read as plain rows (a national run reads a million devices: no model instances).
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from time import perf_counter
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from django.db import connection
@@ -32,6 +34,8 @@ from ..solver_classes import (
     Policy,
     RequestIn,
 )
+
+T = TypeVar("T")
 
 # --- Open quantities: one rule for the job, the services and the dashboards -----------------
 
@@ -81,6 +85,8 @@ class RunInputs:
     skipped_requests: int = 0
     # request id -> (held laptops, held tablets), for the requests read
     held: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # what allocation_inputs' `meanwhile` returned
+    prepared: object = None
 
 
 def _rows(queryset) -> list[tuple]:
@@ -171,26 +177,38 @@ def device_columns_queryset():
     )
 
 
-def read_columns(queryset, columns: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+def read_columns(
+    queryset, columns: Sequence[tuple[str, str]], meanwhile: Callable[[], T] | None = None
+) -> dict[str, np.ndarray]:
     """The integer columns of a values_list queryset as numpy arrays. On PostgreSQL with
     `COPY (...) TO STDOUT (FORMAT BINARY)`: every row has the same width (no NULLs, int4 and
     int8 only), so the whole answer is one numpy record array, without a Python object per
-    row."""
+    row. With `meanwhile` (pure computing, no queries), a thread receives the rows while this
+    one runs it; its result is under the key "meanwhile"."""
     if connection.vendor != "postgresql":
         rows = list(queryset)
-        return {
+        result = {
             name: np.array([row[i] for row in rows], dtype=kind).reshape(-1)
             for i, (name, kind) in enumerate(columns)
         }
+        if meanwhile:
+            result["meanwhile"] = meanwhile()
+        return result
     sql, params = queryset.query.sql_with_params()
     buffer = bytearray()
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy,
-    ):
-        for chunk in copy:
-            buffer += chunk
+    extra = {}
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+
+        def receive() -> None:
+            with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params) as copy:
+                for chunk in copy:
+                    buffer.extend(chunk)
+
+        if meanwhile is None:
+            receive()
+        else:
+            extra["meanwhile"] = _alongside(receive, meanwhile)
     fields = [("fields", ">i2")]
     for name, kind in columns:
         fields += [(f"{name}_length", ">i4"), (name, f">{kind}")]
@@ -203,12 +221,35 @@ def read_columns(queryset, columns: Sequence[tuple[str, str]]) -> dict[str, np.n
     for name, _kind in columns:
         if count and (records[f"{name}_length"] < 0).any():
             raise ValueError(f"NULL in column {name}")
-    return {name: records[name].astype(kind) for name, kind in columns}
+    return {**{name: records[name].astype(kind) for name, kind in columns}, **extra}
 
 
-def read_devices() -> tuple[DeviceArrays, int]:
-    """Ready devices as solver input (arrays), and how many ready devices the job cannot use."""
-    columns = read_columns(device_columns_queryset(), DEVICE_COLUMNS)
+def _alongside(io: Callable[[], None], work: Callable[[], T]) -> T:
+    """Run `io` (waiting on the database) in a thread while this one runs `work`; either's
+    error is raised after both ended, so the connection is free again."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            io()
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=target, name="allocation-read")
+    thread.start()
+    try:
+        result = work()
+    finally:
+        thread.join()
+    if failure:
+        raise failure[0]
+    return result
+
+
+def read_devices(meanwhile: Callable[[], T] | None = None) -> tuple[DeviceArrays, int, T | None]:
+    """Ready devices as solver input (arrays), how many ready devices the job cannot use, and
+    what `meanwhile` returned (run while the devices arrive, see `read_columns`)."""
+    columns = read_columns(device_columns_queryset(), DEVICE_COLUMNS, meanwhile)
     devices = DeviceArrays(**{name: columns[name] for name, _kind in DEVICE_COLUMNS})
     # A ready device in an approved or shipped allocation would be an inconsistency; it must
     # not be proposed again. Checked apart: an anti-join per device row costs a second.
@@ -221,7 +262,7 @@ def read_devices() -> tuple[DeviceArrays, int]:
     if held:
         devices = devices.take(np.flatnonzero(~np.isin(devices.id, held)))
     skipped = Device.objects.ready().count() - len(devices)
-    return devices, skipped
+    return devices, skipped, columns.get("meanwhile")
 
 
 REQUEST_FIELDS = (
@@ -264,6 +305,69 @@ def queue_rows() -> list[tuple]:
     return list(queryset)  # through the ORM's converters (SQLite returns text)
 
 
+# How each REQUEST_FIELDS column reads from COPY's text format.
+_BOOL = {"t": True, "f": False}
+_REQUEST_TEXT = (
+    int,
+    int,
+    str,
+    _BOOL.__getitem__,
+    str,
+    str,
+    str,
+    date.fromisoformat,
+    date.fromisoformat,
+    int,
+    int,
+    int,
+)
+_UNESCAPE = re.compile(r"\\(.)")
+_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def _copy_field(text: str) -> str:
+    """A text-format COPY field without its backslash escapes (the queue's columns have none
+    but names could; octal and hex escapes PostgreSQL never writes on output)."""
+    if "\\" not in text:
+        return text
+    return _UNESCAPE.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), text)
+
+
+def queue_rows_copy() -> bytes:
+    """The queue's rows (queue_rows_queryset) in COPY's text format, as the database sends
+    them: a run parses them (`queue_rows_parse`) while it receives the devices. PostgreSQL,
+    with its default ISO DateStyle (dates as YYYY-MM-DD; any other fails to parse, loudly)."""
+    sql, params = queue_rows_queryset().query.sql_with_params()
+    buffer = bytearray()
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy,
+    ):
+        for chunk in copy:
+            buffer.extend(chunk)
+    return bytes(buffer)
+
+
+def queue_rows_parse(data: bytes) -> list[tuple]:
+    """`queue_rows_copy`'s text as the rows `queue_rows` returns (pure computing)."""
+    rows = []
+    for line in data.decode().split("\n"):
+        if not line:
+            continue
+        rows.append(
+            tuple(
+                read(field)
+                if "\\" not in field
+                else None
+                if field == "\\N"
+                else read(_copy_field(field))
+                for read, field in zip(_REQUEST_TEXT, line.split("\t"), strict=True)
+            )
+        )
+    return rows
+
+
 def request_in(row: Sequence, held: tuple[int, int] = (0, 0)) -> RequestIn | None:
     """Solver input for one request row (REQUEST_FIELDS); None when the job cannot use it."""
     pk, org, group, no_home, delivery, org_province, urgency, need_by, approved_on = row[:9]
@@ -290,6 +394,12 @@ def read_requests() -> tuple[list[RequestIn], int, dict[int, tuple[int, int]]]:
     """Approved requests with their open quantities (approved minus what they hold)."""
     rows = queue_rows()
     held = held_per_category_in_queue()
+    return (*requests_of(rows, held), held)
+
+
+def requests_of(rows: list[tuple], held: dict[int, tuple[int, int]]) -> tuple[list, int]:
+    """Solver input for the queue's rows with open quantities, and how many rows the job
+    cannot use (pure computing)."""
     requests, skipped = [], 0
     for row in rows:
         request = request_in(row, held.get(row[0], (0, 0)))
@@ -297,7 +407,7 @@ def read_requests() -> tuple[list[RequestIn], int, dict[int, tuple[int, int]]]:
             skipped += 1
         elif request.open_total:
             requests.append(request)
-    return requests, skipped, held
+    return requests, skipped
 
 
 def held_per_category_in_queue() -> dict[int, tuple[int, int]]:
@@ -311,21 +421,36 @@ def held_per_category_in_queue() -> dict[int, tuple[int, int]]:
     return {row["request_id"]: (row["laptops"], row["tablets"]) for row in rows}
 
 
-def allocation_inputs(today: date | None = None) -> RunInputs:
+def allocation_inputs(
+    today: date | None = None,
+    meanwhile: Callable[[list[RequestIn], date], object] | None = None,
+) -> RunInputs:
     """Everything one matching run reads: ready devices and approved requests with open
-    quantities. Proposals of earlier runs are ignored: the run replaces them."""
+    quantities. Proposals of earlier runs are ignored: the run replaces them. The requests
+    come first: `meanwhile(requests, today)` (pure computing, no queries) runs while the
+    devices arrive, and its result is kept as `prepared`."""
     started = perf_counter()
+    today = today or timezone.localdate()
     with gc_paused():
-        devices, skipped_devices = read_devices()
-        requests, skipped_requests, held = read_requests()
+        # On PostgreSQL the queue arrives as COPY text, parsed while the devices arrive.
+        text = queue_rows_copy() if connection.vendor == "postgresql" else None
+        rows = queue_rows() if text is None else []
+        held = held_per_category_in_queue()
+
+        def work() -> tuple[list[RequestIn], int, object]:
+            requests, skipped = requests_of(queue_rows_parse(text) if text else rows, held)
+            return requests, skipped, meanwhile(requests, today) if meanwhile else None
+
+        devices, skipped_devices, (requests, skipped_requests, prepared) = read_devices(work)
     return RunInputs(
         devices=devices,
         requests=requests,
-        today=today or timezone.localdate(),
+        today=today,
         seconds=perf_counter() - started,
         skipped_devices=skipped_devices,
         skipped_requests=skipped_requests,
         held=held,
+        prepared=prepared,
     )
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from time import perf_counter
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -33,8 +35,9 @@ from allemaal.services import DomainError, enqueue
 
 from .. import selectors
 from ..models import Allocation, AllocationRun, QueuePlaceRecord, UnservedRequest
-from ..solver import Solution, solve
+from ..solver import PreparedRequests, Solution, prepare_requests, solve
 from ..solver_classes import Assignment, Policy, Proposals
+from ..solver_queue import PLACE_COLUMNS, QueuePlaces, queue_places
 from .locks import AllocationRunBusy, decisions_exclusive, run_transaction
 from .policy import policy_current
 
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 
 DEBOUNCE_CACHE_KEY = "distribution:allocation-run-scheduled"
 COPY_CHUNK = 1 << 20  # bytes per write
+T = TypeVar("T")
 
 
 class AllocationRunFailed(DomainError):
@@ -103,23 +107,47 @@ def allocation_run(
 
 def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     policy_row = policy_current()
+    policy = policy_row.policy
     run.policy = policy_row
     run.policy_version = policy_row.version
-    inputs = selectors.allocation_inputs(today)
     # Before the previous proposals are deleted: the run keeps them where nothing better comes.
     history, paused = selectors.allocation_history()
-    requests = [r for r in inputs.requests if r.id not in paused] if paused else inputs.requests
+
+    def prepare(requests: list, today: date) -> tuple[list, PreparedRequests]:
+        # The request side of the solve, while the database sends the devices.
+        requests = [r for r in requests if r.id not in paused] if paused else requests
+        return requests, prepare_requests(requests, policy, today, history)
+
+    inputs = selectors.allocation_inputs(today, meanwhile=prepare)
+    requests, ready = inputs.prepared
     solving = perf_counter()
-    solution = solve(inputs.devices, requests, policy_row.policy, inputs.today, history)
+    solution = solve(
+        inputs.devices, requests, policy, inputs.today, history, explain=False, ready=ready
+    )
     writing = perf_counter()
     replaced = proposals_delete()
-    proposals_write(run.pk, solution.proposals)
-    proposed = perf_counter()
-    unserved_write(run.pk, solution, inputs.requests, paused)
-    explained = perf_counter()
-    queue = queue_places_write(
-        run.pk, inputs.requests, solution.allocated_per_request(), policy_row.policy, inputs.today
+
+    def meanwhile() -> tuple[_Rows, bytes | None, QueuePlaces, float]:
+        # Pure computing, no queries: it runs while the database takes in the proposals.
+        started = perf_counter()
+        with selectors.gc_paused():
+            reasons = unserved_rows(solution, inputs.requests, paused)
+            explained = perf_counter() - started
+            data = None
+            if connection.vendor == "postgresql":
+                data = unserved_copy_data(run.pk, reasons)
+            places = queue_places(
+                inputs.requests, solution.proposals.request_ids, policy, inputs.today
+            )
+        return reasons, data, places, explained
+
+    reasons, data, places, seconds_explain = proposals_write(
+        run.pk, solution.proposals, meanwhile=meanwhile
     )
+    proposed = perf_counter()
+    unserved_write(run.pk, reasons, data)
+    explained = perf_counter()
+    queue_places_write(run.pk, places)
     written = perf_counter()
     AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
         status=AllocationRun.Status.SUPERSEDED
@@ -130,7 +158,7 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     run.requests_open = len(inputs.requests)
     run.units_open = sum(r.open_total for r in inputs.requests)
     run.proposals = solution.units
-    run.requests_served = len(solution.allocated_per_request())
+    run.requests_served = int(np.count_nonzero(places.columns["proposed"]))
     run.total_score = solution.total_score
     run.stats = {
         **solution.stats,
@@ -138,17 +166,19 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         "skipped_devices": inputs.skipped_devices,
         "skipped_requests": inputs.skipped_requests,
         "replaced_proposals": replaced,
-        "queue": queue,
+        "queue": places.totals,
         "seconds_load": round(inputs.seconds, 3),
         "seconds_solve": round(writing - solving, 3),
         "seconds_write": round(written - writing, 3),
-        # of which: the proposals (with the DELETE of the previous ones), the why-not reasons,
-        # the queue places
+        # of which: the proposals (with the DELETE of the previous ones; the why-not reasons
+        # and the queue places are computed meanwhile), the why-not reasons, the queue places
         "seconds_write_split": [
             round(proposed - writing, 3),
             round(explained - proposed, 3),
             round(written - explained, 3),
         ],
+        # computing the why-not reasons, while the proposals were written
+        "seconds_why_not": round(seconds_explain, 3),
     }
     run.save()
     return run
@@ -195,21 +225,32 @@ def allocation_runs_reap_interrupted() -> list[int]:
     return stale
 
 
-def unserved_write(run_id: int, solution: Solution, requests: list, paused: set[int]) -> None:
-    """Store why each open request got nothing, replacing the reasons of earlier runs (one
-    DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands unserved)."""
-    table = connection.ops.quote_name(UnservedRequest._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
+# (request id, code, params, open units) per unserved request
+_Rows = list[tuple[int, str, dict, int]]
+
+
+def unserved_rows(solution: Solution, requests: list, paused: set[int]) -> _Rows:
+    """Why each open request got nothing: the solver's reasons, and `paused` for the requests
+    a run left out because their organisation is paused."""
     open_units = {r.id: r.open_total for r in requests}
     rows = [
         (rid, reason.code, reason.params, open_units.get(rid, 0))
-        for rid, reason in solution.unserved.items()
+        for rid, reason in solution.explain().items()
     ]
     rows += [
         (rid, UnservedRequest.Code.PAUSED, {}, open_units[rid])
         for rid in sorted(paused & set(open_units))
     ]
+    return rows
+
+
+def unserved_write(run_id: int, rows: _Rows, data: bytes | None = None) -> None:
+    """Store why each open request got nothing (`unserved_rows`), replacing the reasons of
+    earlier runs (one DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands
+    unserved); `data` is their `unserved_copy_data` when made already."""
+    table = connection.ops.quote_name(UnservedRequest._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
     if connection.vendor != "postgresql":
         UnservedRequest.objects.bulk_create(
             (
@@ -224,18 +265,19 @@ def unserved_write(run_id: int, solution: Solution, requests: list, paused: set[
     meta = UnservedRequest._meta
     names = ("run", "request", "code", "params", "open_units")
     columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
+    data = data if data is not None else unserved_copy_data(run_id, rows)
+    _copy_in(f"COPY {table} ({columns}) FROM STDIN", data)
+
+
+def unserved_copy_data(run_id: int, rows: _Rows) -> bytes:
+    """The COPY text of `unserved_write`'s rows (pure computing: a run makes it while the
+    database takes in the proposals)."""
     dumps = json.JSONEncoder(separators=(",", ":")).encode
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        copy.write(
-            "".join(
-                f"{run_id}\t{rid}\t{code}\t{_copy_text(dumps(params))}\t{units}\n"
-                for rid, code, params, units in rows
-            )
-        )
+    text = "".join(
+        f"{run_id}\t{rid}\t{code}\t{_copy_text(dumps(params))}\t{units}\n"
+        for rid, code, params, units in rows
+    )
+    return text.encode()
 
 
 def _copy_text(value: str) -> str:
@@ -245,47 +287,34 @@ def _copy_text(value: str) -> str:
     )
 
 
-def queue_places_write(
-    run_id: int, requests: list, proposed: dict[int, int], policy: Policy, today: date
-) -> dict:
+def queue_places_write(run_id: int, places: QueuePlaces) -> None:
     """Store every waiting request's place in the queue after this run (replacing the last
-    run's), for the organisations' pages; returns the totals the run keeps in its stats."""
-    rows, totals = selectors.queue_records(requests, proposed, policy, today)
+    run's), for the organisations' pages: one DELETE and one binary COPY from the arrays."""
     table = connection.ops.quote_name(QueuePlaceRecord._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
-    names = (
-        "request",
-        "position",
-        "queue_length",
-        "position_overall",
-        "to_come_laptops",
-        "to_come_tablets",
-        "to_come_either",
-        "proposed",
-    )
     if connection.vendor != "postgresql":
         QueuePlaceRecord.objects.bulk_create(
             (
                 QueuePlaceRecord(
-                    run_id=run_id, request_id=row[0], **dict(zip(names[1:], row[1:], strict=True))
+                    run_id=run_id,
+                    request_id=row[0],
+                    **dict(zip(PLACE_COLUMNS, row[1:], strict=True)),
                 )
-                for row in rows
+                for row in places.rows()
             ),
             batch_size=5000,
         )
-        return totals
+        return
     meta = QueuePlaceRecord._meta
-    columns = ", ".join(
-        connection.ops.quote_name(meta.get_field(n).column) for n in ("run", *names)
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(meta.get_field(n).column) for n in ("run", "request", *PLACE_COLUMNS))
+    data = copy_binary(
+        len(places.request_ids),
+        [(run_id, ">i8"), (places.request_ids, ">i8")]
+        + [(places.columns[name], ">i4") for name in PLACE_COLUMNS],
     )
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        copy.write("".join(f"{run_id}\t" + "\t".join(map(str, row)) + "\n" for row in rows))
-    return totals
+    _copy_in(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", data)
 
 
 def proposals_delete() -> int:
@@ -301,86 +330,105 @@ def proposals_delete() -> int:
         return cursor.rowcount
 
 
-def proposals_write(run_id: int, proposals: Proposals | list[Assignment]) -> None:
+def proposals_write(
+    run_id: int,
+    proposals: Proposals | list[Assignment],
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
     """Write one proposed allocation per proposal. In device order: the index that keeps a
-    device to one live allocation then grows at its end (random order made COPY 4x slower)."""
+    device to one live allocation then grows at its end (random order made COPY 4x slower).
+    On PostgreSQL a thread sends the rows while this one runs `meanwhile` (pure computing, no
+    queries: the connection is busy), so the database's work on a million rows and ours
+    overlap; returns what `meanwhile` returned."""
     if not isinstance(proposals, Proposals):
         proposals = Proposals.of(proposals)
     order = np.argsort(proposals.device_ids, kind="stable")
     devices, requests = proposals.device_ids[order], proposals.request_ids[order]
     scores = proposals.scores[order]
     if connection.vendor == "postgresql":
-        _proposals_copy(run_id, devices, requests, scores)
-    else:
-        Allocation.objects.bulk_create(
-            (
-                Allocation(
-                    device_id=device,
-                    request_id=request,
-                    run_id=run_id,
-                    status=Allocation.Status.PROPOSED,
-                    score=score,
-                )
-                for device, request, score in zip(
-                    devices.tolist(), requests.tolist(), scores.tolist(), strict=True
-                )
-            ),
-            batch_size=2000,
-        )
+        return _proposals_copy(run_id, devices, requests, scores, meanwhile)
+    Allocation.objects.bulk_create(
+        (
+            Allocation(
+                device_id=device,
+                request_id=request,
+                run_id=run_id,
+                status=Allocation.Status.PROPOSED,
+                score=score,
+            )
+            for device, request, score in zip(
+                devices.tolist(), requests.tolist(), scores.tolist(), strict=True
+            )
+        ),
+        batch_size=2000,
+    )
+    return meanwhile() if meanwhile else None
 
 
 PROPOSAL_COLUMNS = ("device", "request", "run", "status", "score")
 
 
-def proposals_binary(
-    run_id: int, devices: np.ndarray, requests: np.ndarray, scores: np.ndarray
-) -> bytes:
-    """PostgreSQL's binary COPY format for PROPOSAL_COLUMNS: every row has the same width, so
-    numpy lays out all rows at once (big-endian), with no Python object per row."""
-    status = str(Allocation.Status.PROPOSED).encode()
-    row = np.dtype(
-        [
-            ("fields", ">i2"),
-            ("device_length", ">i4"),
-            ("device", ">i8"),
-            ("request_length", ">i4"),
-            ("request", ">i8"),
-            ("run_length", ">i4"),
-            ("run", ">i8"),
-            ("status_length", ">i4"),
-            ("status", f"S{len(status)}"),
-            ("score_length", ">i4"),
-            ("score", ">i4"),
-        ]
-    )
-    records = np.empty(len(devices), dtype=row)
-    records["fields"] = len(PROPOSAL_COLUMNS)
-    for name, size in (("device", 8), ("request", 8), ("run", 8), ("score", 4)):
-        records[f"{name}_length"] = size
-    records["status_length"] = len(status)
-    records["device"], records["request"], records["score"] = devices, requests, scores
-    records["run"] = run_id
-    records["status"] = status
+def copy_binary(rows: int, fields: list[tuple[object, str]]) -> bytes:
+    """PostgreSQL's binary COPY format for `rows` rows of `fields` (values, big-endian numpy
+    type): an array with one value per row, or one value for every row. Every row has the same
+    width, so numpy lays out all rows at once, with no Python object per row."""
+    layout = [("fields", ">i2")]
+    for index, (_values, kind) in enumerate(fields):
+        layout += [(f"length{index}", ">i4"), (f"value{index}", kind)]
+    records = np.empty(rows, dtype=np.dtype(layout))
+    records["fields"] = len(fields)
+    for index, (values, kind) in enumerate(fields):
+        records[f"length{index}"] = np.dtype(kind).itemsize
+        records[f"value{index}"] = values
     header = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
     return header + records.tobytes() + b"\xff\xff"
 
 
-def _proposals_copy(
+def proposals_binary(
     run_id: int, devices: np.ndarray, requests: np.ndarray, scores: np.ndarray
-) -> None:
+) -> bytes:
+    """The binary COPY data of PROPOSAL_COLUMNS."""
+    status = str(Allocation.Status.PROPOSED).encode()
+    return copy_binary(
+        len(devices),
+        [
+            (devices, ">i8"),
+            (requests, ">i8"),
+            (run_id, ">i8"),
+            (status, f"S{len(status)}"),
+            (scores, ">i4"),
+        ],
+    )
+
+
+def _proposals_copy(
+    run_id: int,
+    devices: np.ndarray,
+    requests: np.ndarray,
+    scores: np.ndarray,
+    meanwhile: Callable[[], T] | None = None,
+) -> T | None:
     """COPY the proposals in binary format; the other columns take their database defaults."""
     meta = Allocation._meta
     qn = connection.ops.quote_name
     columns = ", ".join(qn(meta.get_field(name).column) for name in PROPOSAL_COLUMNS)
     sql = f"COPY {qn(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
-    data = memoryview(proposals_binary(run_id, devices, requests, scores))
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        for start in range(0, len(data), COPY_CHUNK):
-            copy.write(data[start : start + COPY_CHUNK])
+    return _copy_in(sql, proposals_binary(run_id, devices, requests, scores), meanwhile)
+
+
+def _copy_in(sql: str, data: bytes, meanwhile: Callable[[], T] | None = None) -> T | None:
+    """Send `data` with COPY ... FROM STDIN. With `meanwhile`, a psycopg writer thread sends
+    it while this thread runs `meanwhile`; the COPY ends (and fails, if it does) after both."""
+    from psycopg.copy import QueuedLibpqWriter  # PostgreSQL only
+
+    view = memoryview(data)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        writer = QueuedLibpqWriter(raw) if meanwhile else None
+        with raw.copy(sql, writer=writer) as copy:
+            for start in range(0, len(view), COPY_CHUNK):
+                copy.write(view[start : start + COPY_CHUNK])
+            return meanwhile() if meanwhile else None
 
 
 # --- Runs when devices become ready -------------------------------------------------------------

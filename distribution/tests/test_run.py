@@ -34,10 +34,10 @@ def solver_inputs(monkeypatch):
     seen = {}
     real = runs.solve
 
-    def spy(devices, requests, policy, today, history=None):
+    def spy(devices, requests, policy, today, history=None, **kwargs):
         seen.update(devices=list(devices), requests=list(requests), policy=policy, today=today)
         seen["history"] = history
-        return real(devices, requests, policy, today, history)
+        return real(devices, requests, policy, today, history, **kwargs)
 
     monkeypatch.setattr(runs, "solve", spy)
     return seen
@@ -316,8 +316,8 @@ def test_a_run_that_fails_half_way_leaves_no_partial_proposals(monkeypatch):
     ApprovedRequestFactory(laptops=3, target_group="isolated_elderly")
     real_write = runs.proposals_write
 
-    def write_half_then_fail(run_id, assignments):
-        real_write(run_id, assignments[: len(assignments) // 2])
+    def write_half_then_fail(run_id, assignments, **kwargs):
+        real_write(run_id, assignments[: len(assignments) // 2], **kwargs)
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(runs, "proposals_write", write_half_then_fail)
@@ -337,7 +337,7 @@ def test_a_run_whose_solver_fails_is_recorded_as_failed_and_writes_nothing(monke
     ready_devices(4)
     ApprovedRequestFactory(laptops=1)
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise ValueError("unknown device grade 'Z'")
 
     monkeypatch.setattr(runs, "solve", broken)
@@ -536,3 +536,19 @@ def test_every_request_the_run_leaves_without_a_device_gets_a_reason():
     assert "1 aanvraag uit een hogere prioriteitsgroep" in text
     assert selectors.request_wait_explanation(child) is None
     assert "geen geschikte tablets vrij" in selectors.request_wait_explanation(tablets)
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_queue_read_as_copy_text_is_the_queue_rows():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+    from distribution.selectors import inputs
+
+    ApprovedRequestFactory(laptops=2, need_by=timezone.localdate() + datetime.timedelta(days=9))
+    ApprovedRequestFactory(tablets=1, target_group="isolated_elderly", need_by=None)
+    odd = ApprovedRequestFactory(either=3, no_home_schooling=True, delivery_province="Fryslân")
+    odd.organisation.province = "Noord-\\Holland\tx"  # escapes survive the text format
+    odd.organisation.save(update_fields=["province"])
+    rows = inputs.queue_rows()
+    assert len(rows) == 3
+    assert inputs.queue_rows_parse(inputs.queue_rows_copy()) == rows
