@@ -193,14 +193,14 @@ def test_a_log_that_breaks_half_way_leaves_nothing_behind(
 ):
     import refurbish.erasure_logs as module
 
-    real = module.erasure_mark_device
+    real = module.erasure_next_state
 
-    def break_on_the_hp(device, record, **kwargs):
+    def break_on_the_hp(device, record, history):
         if device.serial_number == "5CG8341XYZ":
             raise RuntimeError("database went away")
-        return real(device, record, **kwargs)
+        return real(device, record, history)
 
-    monkeypatch.setattr(module, "erasure_mark_device", break_on_the_hp)
+    monkeypatch.setattr(module, "erasure_next_state", break_on_the_hp)
     with pytest.raises(RuntimeError):
         run(
             [("good.log", read("erased_one_drive.log")), ("hp.log", read("erased_two_drives.log"))],
