@@ -53,6 +53,9 @@ def _isolated_run(settings, tmp_path):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Query counts name the session's query: sessions in the database, also where REDIS_URL
+    # caches them (CI, production). The cached engine has its own tests (test_sessions.py).
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     cache.clear()
     yield
     cache.clear()

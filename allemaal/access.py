@@ -24,9 +24,7 @@ def organisation_required(*kinds: str, verified: bool = True, admin: bool = Fals
         @wraps(view)
         @login_required
         def wrapper(request, *args, **kwargs):
-            membership = (
-                Membership.objects.select_related("organisation").filter(user=request.user).first()
-            )
+            membership = user_membership(request.user)
             if membership is None:
                 if request.user.is_staff:
                     raise PermissionDenied
@@ -45,6 +43,17 @@ def organisation_required(*kinds: str, verified: bool = True, admin: bool = Fals
         return wrapper
 
     return decorator
+
+
+def user_membership(user) -> Membership | None:
+    """The user's membership, its organisation with it; read with the user itself by
+    `allemaal.backends` (no query here), or else in one query."""
+    try:
+        membership = user.membership
+    except Membership.DoesNotExist:
+        return None
+    membership.organisation  # noqa: B018 - with the membership when it was not loaded yet
+    return membership
 
 
 def get_for_organisation(

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends import cached_db
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,6 +20,8 @@ STARTED_KEY = "allemaal_session_started"
 SEEN_KEY = "allemaal_session_seen"
 # Last-seen is written at most this often, so a busy page does not save the session each time.
 SEEN_RESOLUTION_SECONDS = 60
+# How long a session stays in the cache (SESSION_ENGINE with Redis, config/settings.py).
+CACHE_SECONDS = 60
 
 
 def _now() -> float:
@@ -48,6 +51,35 @@ def sessions_end(user, *, keep=None) -> int:
         user_session.end()
         ended += 1
     return ended
+
+
+class _MinuteCache:
+    """The session cache, each entry kept at most CACHE_SECONDS. The database stays the truth:
+    when Redis cannot be reached, a session is read from the database, and a delete that failed
+    then (a log-out, an ended session) leaves a stale copy in the cache for a minute at most."""
+
+    def __init__(self, cache):
+        self._cache = cache
+
+    def set(self, key, value, timeout=None):
+        timeout = CACHE_SECONDS if timeout is None else min(timeout, CACHE_SECONDS)
+        return self._cache.set(key, value, timeout)
+
+    def __contains__(self, key):
+        return key in self._cache
+
+    def __getattr__(self, name):
+        return getattr(self._cache, name)
+
+
+class SessionStore(cached_db.SessionStore):
+    """Django's cached database sessions, cached for a minute at most (`_MinuteCache`)."""
+
+    cache_key_prefix = "allemaal.session."
+
+    def __init__(self, session_key=None):
+        super().__init__(session_key)
+        self._cache = _MinuteCache(self._cache)
 
 
 class SessionTimeoutMiddleware:

@@ -1,7 +1,8 @@
 """Benchmark: one scan at the intake page with 200,000 devices on the platform (target, issue 21:
 p95 under 10 ms at the server, at most 5 queries of the scan's own for every kind of scan).
 
-Run from the project root (SQLite, or PostgreSQL with DATABASE_URL set):
+Run from the project root (SQLite, or PostgreSQL with DATABASE_URL set; with REDIS_URL set,
+sessions are read from Redis, as in production):
 
     .venv/bin/python bench/bench_intake_scan.py [--devices 200000] [--scans 200]
 
@@ -164,16 +165,20 @@ def main() -> None:
             f"{statistics.median(floor):.2f} ms, p95 {floor_p95:.2f} ms -> scans are "
             f"{worst_p95 / floor_p95:.1f}x the floor at p95"
         )
-        own = max(n for values in queries.values() for n in values) - SIGNED_IN
+        from django.conf import settings
+
+        whole = max(n for values in queries.values() for n in values)
+        signed_in = SIGNED_IN + (settings.SESSION_ENGINE != "allemaal.sessions")
         print(
-            f"queries of the scan itself (the request's, less {SIGNED_IN} for session, user and "
-            f"membership): at most {own}"
+            f"queries of the whole request: at most {whole} (sessions: {settings.SESSION_ENGINE})"
+            f"; of the scan itself (less {signed_in} for the session, if not cached, and the "
+            f"user with membership): at most {whole - signed_in}"
         )
-        ok = worst_p95 < 10 and own <= 5
+        ok = worst_p95 < 10 and whole - signed_in <= 5
         print("target: p95 < 10 ms, at most 5 queries per scan ->", "OK" if ok else "MISSED")
 
 
-SIGNED_IN = 3  # session, user and membership: the queries of every signed-in page
+SIGNED_IN = 1  # the user with membership and organisation; and the session unless cached
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 

@@ -185,9 +185,10 @@ else:
     }
 
 AUTH_USER_MODEL = "allemaal.User"
+# Django's and allauth's, loading the user with their membership and organisation in one query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "allemaal.backends.ModelBackend",
+    "allemaal.backends.AuthenticationBackend",
 ]
 # Password rules (README, "Passwords"): length, not composition. At least 12 characters; not a
 # common password, not like the user's own address or name; not one repeated character or a
@@ -210,6 +211,11 @@ SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
 SESSION_MAX_AGE_HOURS = env_int("SESSION_MAX_AGE_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
+# With Redis, a session is read from the cache (written through to the database): a signed-in
+# page costs no session query. Cached for a minute at most (allemaal/sessions.py): a log-out
+# whose cache delete failed while Redis was unreachable cannot outlive that minute.
+if REDIS_URL:
+    SESSION_ENGINE = "allemaal.sessions"
 # The user's sessions are listed on the Account page (allauth.usersessions) from their log-in;
 # tracking every request there would cost a write per page.
 USERSESSIONS_TRACK_ACTIVITY = False

@@ -158,6 +158,48 @@ def devices_transition(
     return devices
 
 
+class DeviceMoves:
+    """Moves of locked devices, checked and applied in memory one at a time (a device may move
+    more than once, each move a custody event), then written at once by `write`: one UPDATE
+    per final state and one insert of the events. For batches (1,000 erasure logs) where a
+    `device_transition` per device would cost two queries each."""
+
+    def __init__(self, *, by: User | None, organisation: Organisation | None):
+        self.by, self.organisation = by, organisation
+        self.at = timezone.now()
+        self.events: list[DeviceEvent] = []
+        self.moved: dict[int, Device] = {}
+
+    def move(self, device: Device, to_state: str, note: str = "") -> None:
+        """Check and apply one move in memory, as `device_transition` would."""
+        table = Device.transitions
+        if device.state == to_state:
+            raise table.refusal(device, to_state)
+        table.check(device, to_state)
+        event = table.history_row(
+            device,
+            device.state,
+            to_state,
+            by=self.by,
+            note=note,
+            at=self.at,
+            extra={"organisation": self.organisation},
+            event_model=DeviceEvent,
+        )
+        self.events.append(event)
+        device.state, device.state_changed_at = to_state, self.at
+        self.moved[device.pk] = device
+
+    def write(self) -> None:
+        by_state: dict[str, list[int]] = {}
+        for device in self.moved.values():
+            by_state.setdefault(device.state, []).append(device.pk)
+        for state, ids in sorted(by_state.items()):
+            Device.objects.filter(pk__in=ids).update(state=state, state_changed_at=self.at)
+        DeviceEvent.objects.bulk_create(self.events)
+        self.events, self.moved = [], {}
+
+
 # --- Donations: one service per edge ----------------------------------------------------
 
 

@@ -1,11 +1,13 @@
 """Import of nwipe / ShredOS logs: the upload page, the wiping stations' API and the
 `import_erasure_logs` command all go through `erasure_logs_import`.
 
-Each log is all-or-nothing on its own (a savepoint; logs are committed in batches of 100,
-each log read and parsed once): it is either fully recorded
-(the evidence file, one erasure record for the device, one drive row per drive, and the
-device's move to erased when every drive was erased) or not at all. One bad log does not block
-the others: good logs are recorded, the others are listed with their reason.
+Logs are committed in batches of 100, each log read and parsed once, and each log is
+all-or-nothing: it is either fully recorded (the evidence file, one erasure record for the
+device, one drive row per drive, and the device's move to erased when every drive was erased)
+or not at all. A batch first checks every log against what it read in a few queries, then
+writes the recorded ones set-wise (one insert of records, one of drives, one of custody events,
+an UPDATE per state), so a refused log never needs a savepoint. One bad log does not block the
+others: good logs are recorded, the others are listed with their reason.
 
 Matching: the log's system serial (dmidecode) first, then its drive serials; placeholder
 serials ("To Be Filled By O.E.M.", ...) never match. Only devices of donations assigned to the
@@ -26,6 +28,7 @@ from django.utils.translation import gettext as _
 from allemaal import uploads
 from allemaal.models import Organisation, User
 from donations.models import Device
+from donations.services import DeviceMoves
 from donations.vocabulary import normalise_serial
 
 from .models import DriveErasure, ErasureRecord, ErasureResult, ErasureSource
@@ -38,13 +41,8 @@ from .nwipe import (
     is_placeholder_serial,
     parse_nwipe_log,
 )
-from .services import (
-    ErasureInput,
-    erasure_check,
-    erasure_mark_device,
-    evidence_files_removed_on_failure,
-    save_erasure_record,
-)
+from .services import ErasureInput, erasure_check, evidence_files_removed_on_failure
+from .services.erasure import erasure_next_state, erasure_record_new
 
 MAX_LOG_BYTES = 20 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
@@ -57,7 +55,7 @@ ZIP_LIMITS = uploads.ZipLimits(
 # All files of one request to the upload page: a zip, or the logs themselves.
 MAX_UPLOAD_REQUEST_BYTES = 50 * 1024 * 1024
 
-# Logs recorded in one transaction (each log a savepoint inside it, all or nothing).
+# Logs recorded in one transaction (checked first, then written together).
 BATCH_SIZE = 100
 
 LOG_SOURCES = [ErasureSource.UPLOAD, ErasureSource.API, ErasureSource.COMMAND]
@@ -98,9 +96,20 @@ class _Batch:
 
     earlier: dict[str, ErasureRecord]  # SHA-256 -> the record this log already counts for
     devices: dict[str, list[Device]]  # normalised serial -> this refurbisher's devices, locked
-    checked: set[int]  # devices whose earlier runs were looked up
-    with_runs: set[int]  # ... and of those, the ones that have erasure runs already
+    chosen: Device | None  # the device chosen by hand, locked
+    histories: dict[int, list[ErasureRecord]]  # device id -> its runs so far, drives prefetched
     drives_seen: dict[str, set[tuple[int, str]]]  # drive serial -> {(device id, its serial)}
+    planned: list["_Planned"] = field(default_factory=list)  # checked, to be written
+
+
+@dataclass
+class _Planned:
+    """A log that passed every check: its record (evidence file written), not yet saved."""
+
+    result: "LogImportResult"
+    device: Device
+    record: ErasureRecord
+    drives: list[DriveErasure]
 
 
 @dataclass
@@ -233,26 +242,11 @@ def erasure_logs_import(
         operator_name = by.get_full_name() or by.email
     results: list[LogImportResult] = []
     batch: list[LogFile | LogImportResult] = []
+    context = {"organisation": organisation, "by": by, "source": source}
+    context |= {"operator_name": operator_name, "chosen": device}
 
     def flush() -> None:
-        # One transaction per batch; each log inside it is a savepoint, all or nothing.
-        with evidence_files_removed_on_failure(), transaction.atomic():
-            known = _prepare(batch, organisation)
-            for item in batch:
-                if isinstance(item, LogImportResult):
-                    results.append(item)
-                    continue
-                results.append(
-                    _import_one(
-                        item,
-                        organisation=organisation,
-                        by=by,
-                        source=source,
-                        operator_name=operator_name,
-                        device=device,
-                        batch=known,
-                    )
-                )
+        results.extend(_import_batch(batch, **context))
         batch.clear()
         if progress is not None:
             progress(len(results))
@@ -266,25 +260,45 @@ def erasure_logs_import(
     return results
 
 
-def _prepare(items, organisation: Organisation) -> _Batch:
-    """Hash and parse each log once, then read what the batch needs in four queries."""
+def _import_batch(items, *, organisation, by, source, operator_name, chosen):
+    """One transaction: check every log, then write the recorded ones together."""
+    for attempt in (1, 2):
+        try:
+            with evidence_files_removed_on_failure(), transaction.atomic():
+                batch = _prepare(items, organisation, chosen)
+                results = [
+                    item
+                    if isinstance(item, LogImportResult)
+                    else _check_one(item, organisation, by, source, operator_name, chosen, batch)
+                    for item in items
+                ]
+                _write(batch, by=by, organisation=organisation)
+                return results
+        except IntegrityError:
+            # The same log recorded a moment ago by a concurrent import (the unique SHA-256):
+            # once more, and the batch reads it as recorded before.
+            shas = [item.sha256 for item in items if isinstance(item, LogFile)]
+            if attempt == 2 or not _recorded_before(shas):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _prepare(items, organisation: Organisation, chosen: Device | None) -> _Batch:
+    """Hash and parse each log once, then read and lock what the batch needs in a few queries."""
     logs = [item for item in items if isinstance(item, LogFile)]
     serials: set[str] = set()
     for log_file in logs:
-        log_file.sha256 = hashlib.sha256(log_file.content).hexdigest()
-        try:
-            log_file.log = parse_nwipe_log(log_file.content)
-        except NwipeLogRefused as exc:
-            log_file.refused = exc
-            continue
-        serials.update(normalise_serial(serial) for serial in candidate_serials(log_file.log))
+        if log_file.log is None and log_file.refused is None:
+            log_file.sha256 = hashlib.sha256(log_file.content).hexdigest()
+            try:
+                log_file.log = parse_nwipe_log(log_file.content)
+            except NwipeLogRefused as exc:
+                log_file.refused = exc
+        if log_file.log is not None:
+            serials.update(normalise_serial(s) for s in candidate_serials(log_file.log))
     earlier = {
         record.evidence_sha256: record
-        for record in ErasureRecord.objects.filter(
-            evidence_sha256__in=[log_file.sha256 for log_file in logs]
-        )
-        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
-        .select_related("device")
+        for record in _recorded_before([log_file.sha256 for log_file in logs])
     }
     devices: dict[str, list[Device]] = {}
     for found in (
@@ -294,28 +308,40 @@ def _prepare(items, organisation: Organisation) -> _Batch:
     ):
         devices.setdefault(found.serial_number, []).append(found)
     ids = [found.pk for group in devices.values() for found in group]
-    with_runs = set(
+    if chosen is not None:
+        chosen = Device.objects.select_for_update().get(pk=chosen.pk)
+        ids.append(chosen.pk)
+    histories: dict[int, list[ErasureRecord]] = {}
+    for record in (
         ErasureRecord.objects.filter(device_id__in=ids)
         .exclude(standard=Std.DESTROY)
-        .values_list("device_id", flat=True)
-    )
+        .prefetch_related("drives")
+    ):
+        histories.setdefault(record.device_id, []).append(record)
     drive_serials = {
         drive.serial for log_file in logs if log_file.log for drive in log_file.log.drives
     } - {None}
     drives_seen: dict[str, set[tuple[int, str]]] = {}
-    for serial, device_id, device_serial in DriveErasure.objects.filter(
-        serial__in=drive_serials, record__organisation=organisation, record__source__in=LOG_SOURCES
-    ).values_list("serial", "record__device_id", "record__device__serial_number"):
+    for serial, device_id, device_serial in (
+        DriveErasure.objects.filter(
+            serial__in=drive_serials,
+            record__organisation=organisation,
+            record__source__in=LOG_SOURCES,
+        )
+        .order_by()
+        .values_list("serial", "record__device_id", "record__device__serial_number")
+    ):
         drives_seen.setdefault(serial, set()).add((device_id, device_serial))
-    return _Batch(earlier, devices, set(ids), with_runs, drives_seen)
+    return _Batch(earlier, devices, chosen, histories, drives_seen)
 
 
-def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, device, batch):
+def _check_one(log_file: LogFile, organisation, by, source, operator_name, chosen, batch):
+    """The log's result; a log that passes every check is planned in the batch, unwritten."""
     result = LogImportResult(log_file.name, LogImportResult.REFUSED)
     sha256 = log_file.sha256
     earlier = batch.earlier.get(sha256)
     if earlier is not None:
-        return _duplicate(result, earlier, organisation, device)
+        return _duplicate(result, earlier, organisation, chosen)
     try:
         if log_file.refused is not None:
             raise log_file.refused
@@ -325,29 +351,23 @@ def _import_one(log_file: LogFile, *, organisation, by, source, operator_name, d
         if log.other_system_serials:
             raise _Refused(log.failure_reason or _("De log bevat meerdere computers."))
         _refuse_formulas(log)
-        with evidence_files_removed_on_failure(), transaction.atomic():
-            _record(log, log_file, result, organisation, by, source, operator_name, device, batch)
+        _plan(log, log_file, result, organisation, by, source, operator_name, batch)
     except NwipeLogRefused as exc:
         result.reason = str(exc)  # Dutch, then English: "... geen nwipe-log. / ..."
     except _Refused as exc:
         result.reason, result.device = exc.reason, exc.device
-    except IntegrityError:  # the same log recorded a moment ago by a concurrent import
-        earlier = _recorded_before(sha256)
-        if earlier is None:
-            raise
-        return _duplicate(result, earlier, organisation, device)
     else:
         batch.earlier[sha256] = result.record
     return result
 
 
-def _recorded_before(sha256: str) -> ErasureRecord | None:
-    """The record this exact log file already counts for, whoever recorded it."""
-    return (
-        ErasureRecord.objects.filter(evidence_sha256=sha256)
-        .exclude(source__in=[ErasureSource.MANUAL, ErasureSource.RECYCLE])
+def _recorded_before(shas: list[str]) -> list[ErasureRecord]:
+    """The records these exact log files already count for, whoever recorded them."""
+    # The filter repeats the unique index's condition, so that index finds them.
+    return list(
+        ErasureRecord.objects.filter(evidence_sha256__in=shas, source__in=LOG_SOURCES)
+        .exclude(evidence_sha256="")
         .select_related("device")
-        .first()
     )
 
 
@@ -384,8 +404,8 @@ def _duplicate(result, earlier: ErasureRecord, organisation, chosen) -> LogImpor
     return result
 
 
-def _record(log, log_file, result, organisation, by, source, operator_name, device, batch):
-    device = _match_device(log, organisation, device, batch)
+def _plan(log, log_file, result, organisation, by, source, operator_name, batch):
+    device = _match_device(log, organisation, batch)
     problem = erasure_check(device)
     if problem:
         raise _Refused(f"{device.serial_number}: {problem}", device)
@@ -396,7 +416,7 @@ def _record(log, log_file, result, organisation, by, source, operator_name, devi
         reason = log.failure_reason or _(
             "alleen gecontroleerd (Verify), niet gewist / verification only, not an erasure"
         )
-    record = save_erasure_record(
+    record = erasure_record_new(
         device,
         organisation=organisation,
         operator=by,
@@ -426,7 +446,7 @@ def _record(log, log_file, result, organisation, by, source, operator_name, devi
             evidence_content=log_file.content,
         ),
     )
-    drives = DriveErasure.objects.bulk_create(
+    drives = [
         DriveErasure(
             record=record,
             device_path=drive.device[:100],
@@ -442,23 +462,34 @@ def _record(log, log_file, result, organisation, by, source, operator_name, devi
             result=ErasureResult.PASSED if drive.erased and not verify_only else "failed",
         )
         for drive in log.drives
-    )
-    # A device's first run decides alone: no need to read its history back.
-    record._prefetched_objects_cache = {"drives": drives}
-    first_run = device.pk in batch.checked and device.pk not in batch.with_runs
-    history = [record] if first_run else None
-    erased = erasure_mark_device(device, record, by=by, organisation=organisation, history=history)
-    batch.checked.add(device.pk)
-    batch.with_runs.add(device.pk)
+    ]
     for drive in drives:
         if drive.serial:
             batch.drives_seen.setdefault(drive.serial, set()).add((device.pk, device.serial_number))
+    batch.planned.append(_Planned(result, device, record, drives))
     result.status = LogImportResult.RECORDED_ERASED if passed else LogImportResult.RECORDED_FAILED
     result.reason = reason
     result.device, result.record, result.drives = device, record, drives
-    result.device_erased = erased
     if record.flags:
         result.reason = " ".join(part for part in (reason, record.flags) if part)
+
+
+def _write(batch: _Batch, *, by, organisation) -> None:
+    """The planned logs' records and drive rows in one insert each; then, log by log, what each
+    device's evidence so far says (the latest run decides), its moves written together."""
+    planned = batch.planned
+    ErasureRecord.objects.bulk_create([plan.record for plan in planned])
+    DriveErasure.objects.bulk_create([drive for plan in planned for drive in plan.drives])
+    moves = DeviceMoves(by=by, organisation=organisation)
+    for plan in planned:
+        plan.record._prefetched_objects_cache = {"drives": plan.drives}
+        history = batch.histories.setdefault(plan.device.pk, [])
+        history.append(plan.record)
+        move = erasure_next_state(plan.device, plan.record, history)
+        if move is not None:
+            moves.move(plan.device, *move)
+            plan.result.device_erased = move[0] == Device.State.ERASED
+    moves.write()
 
 
 def _drives_seen_elsewhere(log: NwipeLog, device: Device, batch: _Batch) -> str:
@@ -481,9 +512,8 @@ def _drives_seen_elsewhere(log: NwipeLog, device: Device, batch: _Batch) -> str:
     )
 
 
-def _match_device(
-    log: NwipeLog, organisation: Organisation, chosen: Device | None, batch
-) -> Device:
+def _match_device(log: NwipeLog, organisation: Organisation, batch: _Batch) -> Device:
+    chosen = batch.chosen
     candidates = candidate_serials(log)
     serials = {normalise_serial(serial) for serial in candidates}
     matches = sorted(
@@ -511,7 +541,7 @@ def _match_device(
                 _("Deze log hoort bij apparaat %(serial)s, niet bij %(chosen)s.")
                 % {"serial": others[0].serial_number, "chosen": chosen.serial_number}
             )
-        return Device.objects.select_for_update().get(pk=chosen.pk)
+        return chosen
     if not candidates:
         raise _Refused(
             _(

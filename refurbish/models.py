@@ -181,6 +181,8 @@ class DriveErasure(models.Model):
         verbose_name = _("gewiste schijf")
         verbose_name_plural = _("gewiste schijven")
         ordering = ["record", "device_path", "id"]
+        # A log's drives are looked up by serial (seen in another machine before?), per batch.
+        indexes = [models.Index(fields=["serial"], name="refurbish_drive_serial")]
 
     def __str__(self):
         return f"{self.device_path} {self.serial}".strip()

@@ -1,11 +1,15 @@
 """Session lifetimes (with time travel) and the log-outs that end a user's other sessions."""
 
+import time
 from datetime import timedelta
 
 import pytest
 from allauth.usersessions.models import UserSession
 from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +27,14 @@ class Clock:
 
     def advance(self, **kwargs):
         self.offset += timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True, params=["django.contrib.sessions.backends.db", "allemaal.sessions"])
+def session_engine(request, settings):
+    """Every rule holds with sessions in the database and with them cached (Redis in
+    production: allemaal.sessions over the default cache)."""
+    settings.SESSION_ENGINE = request.param
+    return request.param
 
 
 @pytest.fixture
@@ -139,3 +151,29 @@ def test_a_user_sees_only_their_own_sessions(member):
     _log_in(UserFactory())
     client = _log_in(member)
     assert len(client.get(reverse("usersessions_list")).context["sessions"]) == 1
+
+
+def test_with_the_cache_a_signed_in_page_reads_no_session_row(member, session_engine):
+    client = _log_in(member)
+    client.get(reverse("organisation_detail"))
+    with CaptureQueriesContext(connection) as queries:
+        assert _logged_in(client.get(reverse("organisation_detail")))
+    read = [q for q in queries.captured_queries if '"django_session"' in q["sql"]]
+    assert len(read) == (0 if session_engine == "allemaal.sessions" else 1)
+
+
+def test_a_session_stays_in_the_cache_for_a_minute_at_most(member, session_engine, settings):
+    from allemaal.sessions import CACHE_SECONDS, SessionStore
+
+    client = _log_in(member)
+    client.get(reverse("organisation_detail"))
+    if session_engine != "allemaal.sessions":
+        return
+    key = SessionStore.cache_key_prefix + client.cookies[settings.SESSION_COOKIE_NAME].value
+    cache = caches["default"]
+    if hasattr(cache, "_expire_info"):  # the local-memory cache (no REDIS_URL)
+        seconds_left = cache._expire_info[cache.make_key(key)] - time.time()
+    else:  # Redis
+        full_key = cache.make_and_validate_key(key)
+        seconds_left = cache._cache.get_client(full_key).ttl(full_key)
+    assert 0 < seconds_left <= CACHE_SECONDS

@@ -61,11 +61,11 @@ def test_the_dashboard_query_count_is_constant(
 ):
     _donations_with_devices(donor_org, refurbisher_org, n)
     client.force_login(donor)
-    # session, user, membership with organisation, count (paginator), donations with their
+    # session, user with membership and organisation, count (paginator), donations with their
     # refurbishers, their events (prefetch), device counts (one aggregate); the impact: device
     # counts, delivered totals, per target group, per province, people reached (this donor's
     # delivered devices per request, all donors' per request, the hand-out reports)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("coordination:donor_overview"))
     assert len(response.context["donations"]) == n
 

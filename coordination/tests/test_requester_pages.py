@@ -74,13 +74,13 @@ def test_the_dashboard_query_count_is_constant(
     url = reverse("coordination:requester_overview")
     make(2)
     client.get(url)
-    # session, user, membership + organisation, the requests, open count, closed intake
+    # session, user with membership and organisation, the requests, open count, closed intake
     # switches; progress: approved quantities, allocations by status; queue: active policy, the
     # waiting requests, their approved quantities and allocations, recent supply (ready events)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(url)
     make(18)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(url)
 
 

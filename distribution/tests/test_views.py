@@ -351,12 +351,12 @@ def test_the_lists_take_a_constant_number_of_queries(
 ):
     _shipments(rows, refurbisher, school_board_org)
     client.force_login(refurbisher)
-    # session, user, membership+organisation, destinations, prepared shipments, shipments
-    with django_assert_num_queries(6):
+    # session, user with membership and organisation, destinations, prepared shipments, shipments
+    with django_assert_num_queries(5):
         assert client.get(reverse("distribution:shipping")).status_code == 200
     client.force_login(school_board)
-    # session, user, membership+organisation, shipments, requests with hand-out reports
-    with django_assert_num_queries(5):
+    # session, user with membership and organisation, shipments, requests with hand-out reports
+    with django_assert_num_queries(4):
         assert client.get(reverse("distribution:shipments")).status_code == 200
 
 

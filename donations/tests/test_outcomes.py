@@ -119,9 +119,9 @@ def test_the_donor_page_with_outcomes_takes_a_constant_number_of_queries(
     for i in range(n):
         _delivered(donation, serial=f"DLV{i:03d}")
     client.force_login(donor)
-    # session, user, membership, donation, device count, device page, counts per state,
-    # timeline events, manifests, not-received devices, history events.
-    with django_assert_num_queries(11):
+    # session, user with membership and organisation, donation, device count, device page,
+    # counts per state, timeline events, manifests, not-received devices, history events.
+    with django_assert_num_queries(10):
         client.get(reverse("donations:detail", args=[donation.pk]))
 
 

@@ -346,8 +346,8 @@ def test_the_pickups_query_count_is_constant(
             refurbisher=refurbisher_org,
         )
     client.force_login(refurbisher)
-    # session, user, membership with organisation, donations with their donors
-    with django_assert_num_queries(4):
+    # session, user with membership and organisation, donations with their donors
+    with django_assert_num_queries(3):
         client.get(reverse("donations:pickups"))
 
 

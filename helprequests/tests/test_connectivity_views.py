@@ -163,23 +163,23 @@ def test_the_dashboard_query_count_is_constant(client, eva, telecom_org, django_
     url = reverse(DASHBOARD)
     make(2)
     client.get(url)
-    # session, user, membership + organisation, open assignments with their request and its
+    # session, user with membership and organisation, open assignments with their request and its
     # organisation, bundles ending soon (same), provided ones (same), count of provided ones
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(url)
     make(18)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert len(client.get(url).context["lists"].open) == 10
 
 
 def test_the_csv_query_count_is_constant(client, eva, telecom_org, django_assert_num_queries):
     url = reverse(CSV) + "?alles=1"
     ConnectivityAssignmentFactory.create_batch(2, provider=telecom_org)
-    # session, user, membership + organisation, the assignments with request and organisation
-    with django_assert_num_queries(4):
+    # session, user with membership and organisation, the assignments with request and organisation
+    with django_assert_num_queries(3):
         client.get(url)
     ConnectivityAssignmentFactory.create_batch(18, provider=telecom_org, fulfilled=True)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(download(client, alles="1")) == 21
 
 

@@ -63,7 +63,7 @@ def erasure_check(device: Device) -> str | None:
     return None
 
 
-def save_erasure_record(
+def erasure_record_new(
     device: Device,
     *,
     organisation: Organisation,
@@ -76,7 +76,8 @@ def save_erasure_record(
     log_system_serial: str = "",
     details: dict | None = None,
 ) -> ErasureRecord:
-    """Write one erasure record (and its evidence file) for a locked device; no transition."""
+    """An unsaved erasure record for a locked device, its evidence file already written (and
+    removed again when the step it belongs to fails)."""
     record = ErasureRecord(
         device=device,
         organisation=organisation,
@@ -106,42 +107,53 @@ def save_erasure_record(
         written = written_files.get(None)
         if written is not None:
             written.append(record.evidence.name)
+    return record
+
+
+def save_erasure_record(device: Device, **kwargs) -> ErasureRecord:
+    """Write one erasure record (and its evidence file) for a locked device; no transition."""
+    record = erasure_record_new(device, **kwargs)
     record.save()
     return record
+
+
+def erasure_next_state(device: Device, record: ErasureRecord, history) -> tuple[str, str] | None:
+    """Where the device's latest erasure evidence sends it, as (state, note), or None to stay:
+    a received device whose evidence holds becomes erased; an erased device whose latest run
+    failed goes back to received (it must be erased again).
+
+    `history`: the device's runs, `record` among them, each with its drives prefetched."""
+    holds = erasure_evidence_holds(history)
+    if holds is not None and device.state == Device.State.RECEIVED:
+        note = _("Gewist: %(standard)s, %(tool)s") % {
+            "standard": record.get_standard_display(),
+            "tool": record.tool or "-",
+        }
+        return Device.State.ERASED, note
+    if holds is None and device.state == Device.State.ERASED:
+        note = _("Opnieuw wissen: de laatste wisrun is mislukt (%(reason)s)") % {
+            "reason": record.failure_reason or record.get_result_display()
+        }
+        return Device.State.RECEIVED, note
+    return None
 
 
 def erasure_mark_device(
     device: Device, record: ErasureRecord, *, by, organisation, history=None
 ) -> bool:
-    """The device's latest erasure evidence decides its state: a received device whose
-    evidence holds becomes erased; an erased device whose latest run failed goes back to
-    received (it must be erased again). Returns whether it became erased.
+    """The device's latest erasure evidence decides its state (`erasure_next_state`).
+    Returns whether it became erased.
 
     `history`: the device's runs (drives prefetched) when the caller already knows them."""
     if history is None:
         records = device.erasure_records.exclude(standard=ErasureStandard.DESTROY)
         history = records.prefetch_related("drives")
-    holds = erasure_evidence_holds(history)
-    if holds is not None and device.state == Device.State.RECEIVED:
-        device_transition(
-            device,
-            Device.State.ERASED,
-            by=by,
-            organisation=organisation,
-            note=_("Gewist: %(standard)s, %(tool)s")
-            % {"standard": record.get_standard_display(), "tool": record.tool or "-"},
-        )
-        return True
-    if holds is None and device.state == Device.State.ERASED:
-        device_transition(
-            device,
-            Device.State.RECEIVED,
-            by=by,
-            organisation=organisation,
-            note=_("Opnieuw wissen: de laatste wisrun is mislukt (%(reason)s)")
-            % {"reason": record.failure_reason or record.get_result_display()},
-        )
-    return False
+    move = erasure_next_state(device, record, history)
+    if move is None:
+        return False
+    state, note = move
+    device_transition(device, state, by=by, organisation=organisation, note=note)
+    return state == Device.State.ERASED
 
 
 def device_record_erasure(

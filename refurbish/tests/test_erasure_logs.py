@@ -193,14 +193,14 @@ def test_a_log_that_breaks_half_way_leaves_nothing_behind(
 ):
     import refurbish.erasure_logs as module
 
-    real = module.erasure_mark_device
+    real = module.erasure_next_state
 
-    def break_on_the_hp(device, record, **kwargs):
+    def break_on_the_hp(device, record, history):
         if device.serial_number == "5CG8341XYZ":
             raise RuntimeError("database went away")
-        return real(device, record, **kwargs)
+        return real(device, record, history)
 
-    monkeypatch.setattr(module, "erasure_mark_device", break_on_the_hp)
+    monkeypatch.setattr(module, "erasure_next_state", break_on_the_hp)
     with pytest.raises(RuntimeError):
         run(
             [("good.log", read("erased_one_drive.log")), ("hp.log", read("erased_two_drives.log"))],
@@ -364,3 +364,36 @@ def test_the_command_succeeds_when_every_log_was_recorded_or_known(
 def test_the_command_refuses_an_unknown_refurbisher(db, tmp_path):
     with pytest.raises(CommandError, match="No verified refurbisher"):
         call_command("import_erasure_logs", "--refurbisher", "99999999", str(tmp_path))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_log_sent_twice_at_once_is_recorded_once(received, refurbisher_org):
+    """Two imports of one log at the same moment: the second waits for the device's lock, then
+    meets the first's record at the unique SHA-256 and reads its batch again: a duplicate, not
+    an error, and one record."""
+    import threading
+
+    from django.db import connections
+
+    content = read("erased_one_drive.log")
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def upload(name):
+        try:
+            barrier.wait()
+            results.extend(run([(name, content)], refurbisher_org))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=upload, args=(f"{n}.log",)) for n in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(result.status for result in results) == ["duplicate", "erased"]
+    assert ErasureRecord.objects.count() == 1
