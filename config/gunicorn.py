@@ -1,12 +1,14 @@
 """gunicorn's settings for the web process: `gunicorn -c config/gunicorn.py config.wsgi`
 (docker-compose.yml, the Dockerfile, the Procfile and bench/bench_load.py all start it so).
 
-Threaded workers (gthread): a page spends much of its time waiting for PostgreSQL and Redis, and
-a thread waiting lets another use the core, so few processes serve many users. Measured with
-bench/bench_load.py on two cores (README, speed table): sync workers with one request at a time
-per process queue a waiting user behind a slow page; gthread serves the same mix at a higher
-rate with a lower p95. Each thread keeps its own database connection (CONN_MAX_AGE), so the
-database must allow `workers x threads` connections per web container, plus the workers'.
+Threaded workers (gthread): while one request waits for PostgreSQL or Redis, another thread of
+the same process runs, and a slow page holds one thread, not a whole process, so the users
+behind it are not queued after it. Measured with bench/bench_load.py (README, "Serving"): on
+two busy cores gthread (4 processes x 4 threads) served the saturated page mix at 1.0-1.3x the
+rate of 2 sync workers (median 1.14x), the median wait 2.5x shorter and p95 a little longer.
+The pages are mostly CPU (template rendering), so beyond that only more cores or cheaper pages
+add throughput. Each thread keeps its own database connection (CONN_MAX_AGE): PostgreSQL must
+allow `workers x threads` connections per web container, plus the Celery workers'.
 
 Every setting can be changed without editing this file:
   WEB_CONCURRENCY    processes (default: 2 per core, at most 8)
