@@ -12,5 +12,4 @@ RUN useradd --create-home app && mkdir -p /app/media /app/beat && chown app /app
 USER app
 EXPOSE 8000
 # Exec form: gunicorn is the process that receives the stop signal and shuts down gracefully.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", \
-     "--graceful-timeout", "30", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi"]

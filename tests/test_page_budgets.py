@@ -1,0 +1,127 @@
+"""Query budgets of the pages in the load mix (bench/bench_load.py).
+
+Each page is requested as its role, once with 2 rows of everything it lists and once with 20:
+the count of queries stays the same (nothing is fetched per row) and within the page's budget.
+A page over its budget, or one that grows with its rows, is slow under load whatever the
+serving: fix the page, never the budget, unless a query was added on purpose (then say why in
+the budget's comment).
+"""
+
+import pytest
+from django.urls import reverse
+
+from distribution.tests.factories import (
+    ApprovedRequestFactory,
+    ProcessedDonationFactory,
+    ProposalFactory,
+    ReadyDeviceFactory,
+    RunFactory,
+    approved_allocations,
+    shipped_shipment,
+)
+from donations.tests.factories import DonationFactory
+from refurbish.tests.factories import device_in
+
+# Page: (role, its URL in the world, budget in queries). An organisation's pages pay session,
+# user and membership first, a coordinator's session, user and permissions.
+PAGES = {
+    # session, user, membership+organisation, its requests, their progress, the latest run and
+    # the queue places, the request limits
+    "organisation: /hulpaanvragen/": ("school_board", lambda w: "/hulpaanvragen/", 13),
+    "organisation: request page": (
+        "school_board",
+        lambda w: reverse("coordination:request_detail", args=[w["request"].pk]),
+        17,  # + its delivery, why it waits (policy, supply, the run's verdict), internet, events
+    ),
+    "organisation: shipments": ("school_board", lambda w: reverse("distribution:shipments"), 5),
+    # + a page of donations with their history and device counts, the impact figures
+    "donor: /donaties/": ("donor", lambda w: "/donaties/", 12),
+    "donor: donation page": (
+        "donor",
+        lambda w: reverse("donations:detail", args=[w["donation"].pk]),
+        11,
+    ),
+    "donor: impact": ("donor", lambda w: reverse("coordination:impact"), 8),
+    "refurbisher: workshop": ("refurbisher", lambda w: reverse("refurbish:dashboard"), 12),
+    "refurbisher: intake page": (
+        "refurbisher",
+        lambda w: reverse("refurbish:intake", args=[w["donation"].pk]),
+        7,
+    ),
+    "refurbisher: shipping": ("refurbisher", lambda w: reverse("distribution:shipping"), 6),
+    # Staff: session, user, permissions; the dashboard reads the stored snapshot.
+    "coordinator: dashboard": ("coordinator", lambda w: reverse("coordination:dashboard"), 5),
+    # + what waits for the coordinators, one count per kind of work
+    "coordinator: admin start": ("coordinator", lambda w: reverse("admin:index"), 12),
+    # Change lists: + the capped count and the page of rows (no full COUNT, no DISTINCT)
+    "admin: devices": ("coordinator", lambda w: reverse("admin:donations_device_changelist"), 5),
+    "admin: help requests": (
+        "coordinator",
+        lambda w: reverse("admin:helprequests_helprequest_changelist") + "?status__exact=approved",
+        5,
+    ),
+    "admin: shipments": (
+        "coordinator",
+        lambda w: reverse("admin:distribution_shipment_changelist"),
+        5,
+    ),
+    "allocation list (latest run)": (
+        "coordinator",
+        lambda w: reverse("admin:distribution_allocation_changelist") + "?run=latest",
+        5,
+    ),
+}
+
+
+@pytest.fixture
+def world(donor_org, refurbisher_org, school_board_org, refurbisher):
+    """What every page shows at least one of: a received donation of the donor at the
+    refurbisher, the organisation's approved request, processed devices to allocate from and a
+    completed allocation run."""
+    return {
+        "donation": DonationFactory(
+            donor=donor_org, status="received", refurbisher=refurbisher_org
+        ),
+        "request": ApprovedRequestFactory(organisation=school_board_org, laptops=3),
+        "stock": ProcessedDonationFactory(refurbisher=refurbisher_org, donor=donor_org),
+        "run": RunFactory(),
+        "orgs": (donor_org, refurbisher_org, school_board_org),
+        "refurbisher": refurbisher,
+    }
+
+
+def grow(world: dict, rows: int) -> None:
+    """`rows` more of everything the pages list: devices scanned in, donations, requests of
+    the organisation and of others, shipped boxes and open proposals of the latest run."""
+    donor_org, refurbisher_org, school_board_org = world["orgs"]
+    for number in range(rows):
+        device_in(world["donation"])
+        DonationFactory(donor=donor_org, status="received", refurbisher=refurbisher_org)
+        ApprovedRequestFactory()  # another organisation's, ahead in the queue or not
+        request = ApprovedRequestFactory(
+            organisation=school_board_org, laptops=1, delivery_street=f"Schoolstraat {number}"
+        )
+        shipped_shipment(
+            approved_allocations(request, 1, donation=world["stock"]), by=world["refurbisher"]
+        )
+        ProposalFactory(
+            run=world["run"],
+            device=ReadyDeviceFactory(donation=world["stock"]),
+            request=world["request"] if number % 2 else ApprovedRequestFactory(),
+        )
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_page_of_the_load_mix_takes_the_same_queries_for_2_and_20_rows(
+    page, world, client, request, django_assert_max_num_queries
+):
+    role, url_of, budget = PAGES[page]
+    client.force_login(request.getfixturevalue(role))
+    grow(world, 2)
+    url = url_of(world)
+    assert client.get(url).status_code == 200  # warm: content types, the session's clocks
+    with django_assert_max_num_queries(budget) as few:
+        assert client.get(url).status_code == 200
+    grow(world, 18)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
