@@ -8,17 +8,22 @@ up again, and sending is idempotent.
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
 
 from .models import (
     Invitation,
@@ -46,12 +51,55 @@ class NotificationDeliveryError(Exception):
 
 # --- Notification outbox -------------------------------------------------------------------
 #
-# One owner of retries: the relay (`notifications_resend_stuck`, every minute). The send task
-# tries once; a failure sets `next_attempt_at` (exponential backoff with jitter) and the relay
-# enqueues the row again when it is due. After NOTIFICATION_RETRY_WINDOW_HOURS of failures the
-# row becomes a dead letter (failed, with its last error) and an ERROR line alerts operators.
+# Sending in batches: a transaction that queues mails queues one small `dispatch_notifications`
+# message after its commit, however many mails it wrote. A dispatch task claims up to
+# DISPATCH_BATCH due rows (SELECT … FOR UPDATE SKIP LOCKED, then a lease: `next_attempt_at`
+# moves past the task's time limit, so no other task takes them), hands what is left to the next
+# task at once (so every worker helps), and sends its batch within the provider's rate. At most
+# one dispatch waits in the broker at a time (a cache token), so a thousand commits during a
+# national approval do not start a thousand chains of tasks.
+#
+# The provider's rate (EMAIL_MAX_PER_MINUTE) is one budget for all workers: a sliding log of
+# the last minute's sends in Redis when the cache is Redis, in the process otherwise (`make
+# run`, tests). A send takes a slot first; when none is free the task gives its unsent rows back
+# and queues itself again for when the oldest slot frees, instead of sleeping in a worker.
+#
+# One owner of retries: the relay (`notifications_resend_stuck`, every minute) queues a
+# dispatch whenever rows are due: a failed attempt's backoff passed, or a dispatch was lost (the
+# broker was down at commit, a worker was killed; its claimed rows are due again once their
+# lease ends). A failure sets `next_attempt_at` (exponential backoff with jitter); after
+# NOTIFICATION_RETRY_WINDOW_HOURS of failures the row becomes a dead letter (failed, with its
+# last error) and an ERROR line alerts operators.
 
 _jitter = secrets.SystemRandom()
+
+# Mails one dispatch task sends; the broker carries one message per batch, not per mail.
+DISPATCH_BATCH = 100
+_DISPATCH_QUEUED_KEY = "outbox:dispatch-queued"
+_BUDGET_KEY = "outbox:sent-last-minute"
+# A minute, and a second more for the moment between taking a slot and the send itself, so no
+# 60 seconds as the provider counts them ever hold more than EMAIL_MAX_PER_MINUTE sends.
+_BUDGET_WINDOW = 61.0
+_budget_lock = threading.Lock()
+# Drop the log's slots older than the window; take one if fewer than the limit remain.
+# Returns {taken (0/1), free slots left, seconds until the oldest slot frees}.
+_BUDGET_SCRIPT = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local used = redis.call('ZCARD', KEYS[1])
+local taken = 0
+if used < limit and ARGV[4] ~= '' then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('EXPIRE', KEYS[1], math.ceil(window) + 1)
+  used, taken = used + 1, 1
+end
+local wait = 0
+if used >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  wait = tonumber(oldest[2]) + window - now
+end
+return {taken, limit - used, tostring(wait)}
+"""
 
 
 def enqueue(task, args=(), kwargs=None, **options) -> bool:
@@ -68,16 +116,37 @@ def enqueue(task, args=(), kwargs=None, **options) -> bool:
     return True
 
 
-def _enqueue_notification(notification_id: int) -> None:
-    from .tasks import send_notification
+def _dispatch_soon(countdown: float = 0, *, force: bool = False) -> bool:
+    """Queue a dispatch unless one already waits in the broker; `force` queues one anyway (the
+    relay: a token may outlive a lost message). False when none was queued."""
+    from .tasks import dispatch_notifications
 
+    timeout = int(_lease().total_seconds() + countdown) + 1
+    if not cache.add(_DISPATCH_QUEUED_KEY, 1, timeout) and not force:
+        return False
+    options = {"countdown": round(countdown, 3)} if countdown > 0 else {}
+    if enqueue(dispatch_notifications, **options):
+        return True
     # A mail that cannot be queued stays pending: the relay sends it later.
-    enqueue(send_notification, (notification_id,))
+    cache.delete(_DISPATCH_QUEUED_KEY)
+    return False
+
+
+def _dispatch_after_commit() -> None:
+    """One dispatch after the commit, however many mails the transaction writes."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is _dispatch_soon for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(_dispatch_soon)
 
 
 def _lease() -> timezone.timedelta:
-    """How long a queued send may take before the relay enqueues the row again."""
-    return timezone.timedelta(seconds=settings.NOTIFICATION_STUCK_AFTER_SECONDS)
+    """How long a dispatch task holds the rows it claimed: past its time limit, so a live task
+    never loses its rows to another, and a killed one's rows are sent again afterwards."""
+    seconds = max(settings.NOTIFICATION_STUCK_AFTER_SECONDS, settings.CELERY_TASK_TIME_LIMIT + 30)
+    return timezone.timedelta(seconds=seconds)
 
 
 def notification_backoff(attempts: int) -> timezone.timedelta:
@@ -90,6 +159,39 @@ def notification_backoff(attempts: int) -> timezone.timedelta:
     return timezone.timedelta(seconds=_jitter.uniform(ceiling / 2, ceiling))
 
 
+def mail_budget(*, take: bool) -> tuple[bool, int, float]:
+    """The provider's rate, shared by every worker: (a slot was taken, free slots left, seconds
+    until a slot frees when none is left). Without `take` it only looks."""
+    limit = settings.EMAIL_MAX_PER_MINUTE
+    if limit <= 0:
+        return take, DISPATCH_BATCH, 0.0
+    now = timezone.now().timestamp()
+    slot = f"{now:.6f}:{secrets.token_hex(4)}" if take else ""
+    if isinstance(caches["default"], RedisCache):
+        return _mail_budget_redis(now, limit, slot)
+    with _budget_lock:  # one process (in-process jobs): the cache is this process's memory
+        stamps = [t for t in cache.get(_BUDGET_KEY, []) if t > now - _BUDGET_WINDOW]
+        taken = bool(slot) and len(stamps) < limit
+        if taken:
+            stamps.append(now)
+            cache.set(_BUDGET_KEY, stamps, int(_BUDGET_WINDOW) + 1)
+        wait = stamps[0] + _BUDGET_WINDOW - now if len(stamps) >= limit else 0.0
+        return taken, limit - len(stamps), wait
+
+
+def _mail_budget_redis(now: float, limit: int, slot: str) -> tuple[bool, int, float]:
+    backend = caches["default"]
+    key = backend.make_and_validate_key(_BUDGET_KEY)
+    try:
+        client = backend._cache.get_client(key, write=True)
+        taken, free, wait = client.eval(_BUDGET_SCRIPT, 1, key, now, _BUDGET_WINDOW, limit, slot)
+    except (RedisError, OSError) as exc:
+        # Without the shared count no worker may send: the provider's limit is not ours to guess.
+        log.warning("The mail budget in Redis is unreachable (%s); sending later", exc)
+        return False, 0, 30.0
+    return bool(taken), int(free), float(wait)
+
+
 def notification_queue(
     *,
     kind: str,
@@ -97,9 +199,15 @@ def notification_queue(
     recipient: User | None = None,
     to_email: str = "",
     language: str | None = None,
+    idempotency_key: str = "",
 ) -> Notification:
     """Write one e-mail to the outbox, rendered in the recipient's language, and send it after
-    commit. Templates: `emails/<kind>_subject.txt`, `emails/<kind>.txt`, optional `.html`."""
+    commit. Templates: `emails/<kind>_subject.txt`, `emails/<kind>.txt`, optional `.html`. A
+    mail with the key of one already written is not written again."""
+    if idempotency_key:
+        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
     to_email = to_email or recipient.email
     language = language or (recipient.language if recipient else settings.LANGUAGE_CODE)
     ctx = {"site_url": settings.SITE_URL, "support_phone": settings.SUPPORT_PHONE, **context}
@@ -118,6 +226,7 @@ def notification_queue(
         body_html=html,
         recipient=recipient,
         language=language,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -130,36 +239,52 @@ def notification_queue_rendered(
     body_html: str = "",
     recipient: User | None = None,
     language: str = "nl",
+    idempotency_key: str = "",
 ) -> Notification:
     """Write an already rendered e-mail to the outbox and send it after commit; a one-time link
-    in it is kept only in the sealed copy until it is sent."""
+    in it is kept only in the sealed copy until it is sent. A key already in the outbox (the
+    same decision carried out again) writes nothing and returns the mail written before."""
     shown_text, shown_html = redact_one_time_links(body_text), redact_one_time_links(body_html)
     sealed = (shown_text, shown_html) != (body_text, body_html)
-    notification = Notification.objects.create(
-        kind=kind,
-        to_email=to_email,
-        subject=subject[:250],
-        body_text=shown_text,
-        body_html=shown_html,
-        one_time_link=sealed,
-        sealed_text=body_text if sealed else "",
-        sealed_html=body_html if sealed else "",
-        recipient=recipient,
-        language=language,
-        # The send queued on commit holds the row until then; if that enqueue is lost (the
-        # broker is down), the relay takes the row afterwards.
-        next_attempt_at=timezone.now() + _lease(),
-    )
-    transaction.on_commit(lambda: _enqueue_notification(notification.pk))
+    fields = {
+        "kind": kind,
+        "to_email": to_email,
+        "subject": subject[:250],
+        "body_text": shown_text,
+        "body_html": shown_html,
+        "one_time_link": sealed,
+        "sealed_text": body_text if sealed else "",
+        "sealed_html": body_html if sealed else "",
+        "recipient": recipient,
+        "language": language,
+        "idempotency_key": idempotency_key,
+        "next_attempt_at": timezone.now(),
+    }
+    if idempotency_key:
+        try:
+            # A savepoint: a concurrent twin's insert fails alone, not the caller's transaction.
+            with transaction.atomic():
+                notification = Notification.objects.create(**fields)
+        except IntegrityError:
+            return Notification.objects.get(idempotency_key=idempotency_key)
+    else:
+        notification = Notification.objects.create(**fields)
+    _dispatch_after_commit()
     return notification
 
 
-def notify_organisation(organisation: Organisation, *, kind: str, context: dict) -> list:
-    """Queue one e-mail per member of the organisation, each in the member's own language."""
+def notify_organisation(
+    organisation: Organisation, *, kind: str, context: dict, idempotency_key: str = ""
+) -> list:
+    """Queue one e-mail per member of the organisation, each in the member's own language; with
+    a key (the decision's), each member's mail is written once however often it is repeated."""
     members = User.objects.filter(membership__organisation=organisation, is_active=True)
     return [
         notification_queue(
-            kind=kind, recipient=user, context={"organisation": organisation, **context}
+            kind=kind,
+            recipient=user,
+            context={"organisation": organisation, **context},
+            idempotency_key=f"{idempotency_key}:{user.pk}" if idempotency_key else "",
         )
         for user in members.order_by("id")
     ]
@@ -171,55 +296,134 @@ def notify_group(group_name: str, *, kind: str, context: dict) -> list:
     return [notification_queue(kind=kind, recipient=u, context=context) for u in users]
 
 
+def notifications_dispatch() -> int:
+    """Send one batch of due notifications within the provider's rate and hand the rest to the
+    next task; in-process (no broker) go on batch by batch. Returns how many were sent."""
+    from .tasks import dispatch_notifications
+
+    in_process = dispatch_notifications.app.conf.task_always_eager
+    sent = 0
+    while True:
+        # Before the claim: a commit from here on queues a dispatch of its own.
+        cache.delete(_DISPATCH_QUEUED_KEY)
+        _taken, free, wait = mail_budget(take=False)
+        if free <= 0:
+            if not in_process and _notifications_due():
+                _dispatch_soon(wait)  # the budget is spent: come back when a slot frees
+            return sent  # in-process: the relay comes back every minute
+        batch = min(DISPATCH_BATCH, free)
+        ids = _notifications_claim(batch)
+        more = len(ids) == batch
+        if more and not in_process:
+            _dispatch_soon()  # the next batch goes to another worker meanwhile
+        done, wait = _notifications_send_claimed(ids)
+        sent += done
+        if wait > 0:
+            if not in_process:
+                _dispatch_soon(wait)
+            return sent
+        if not (more and in_process):
+            return sent
+
+
+def _notifications_claim(limit: int) -> list[int]:
+    """Lease up to `limit` due rows to this task; rows another task holds are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:limit]
+        )
+        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + _lease())
+    return ids
+
+
+def _notifications_due() -> bool:
+    pending = Notification.objects.filter(status=Notification.Status.PENDING)
+    return pending.filter(next_attempt_at__lte=timezone.now()).exists()
+
+
+def _notifications_send_claimed(ids: list[int]) -> tuple[int, float]:
+    """Send claimed rows one by one, each with a slot of the budget; when the budget runs out,
+    give the rest back for when a slot frees. Returns (sent, seconds to wait, or 0)."""
+    rows = list(Notification.objects.filter(pk__in=ids, status=Notification.Status.PENDING))
+    sent = 0
+    for index, notification in enumerate(rows):
+        taken, _free, wait = mail_budget(take=True)
+        if not taken:
+            wait = max(wait, 0.1)
+            Notification.objects.filter(pk__in=[n.pk for n in rows[index:]]).update(
+                next_attempt_at=timezone.now() + timezone.timedelta(seconds=wait)
+            )
+            return sent, wait
+        if _notification_attempt(notification) is None:
+            sent += 1
+    return sent, 0.0
+
+
 def notification_send(notification_id: int) -> bool:
-    """Try a pending notification once; a second delivery of the same task sends nothing (the
-    row is locked and its status checked before sending). A failure schedules the next attempt,
-    or after the retry window makes the row a dead letter."""
-    failure = None
+    """Try one due notification once, within the provider's rate; a second delivery of the same
+    task sends nothing (the row is locked and its status and lease checked before sending). A
+    failure schedules the next attempt, or after the retry window makes the row a dead letter."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, status=Notification.Status.PENDING)
+            .filter(
+                pk=notification_id,
+                status=Notification.Status.PENDING,
+                next_attempt_at__lte=timezone.now(),
+            )
             .first()
         )
-        if notification is None:
-            return False
-        text, html = notification.body_text, notification.body_html
-        if notification.one_time_link:
-            text, html = notification.sealed_text, notification.sealed_html
-        message = EmailMultiAlternatives(
-            notification.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.to_email]
-        )
-        if html:
-            message.attach_alternative(html, "text/html")
-        notification.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # noqa: BLE001 - any mail failure is retried, never lost
-            failure = exc
-            _notification_schedule_retry(notification, f"{type(exc).__name__}: {exc}"[:2000])
-        else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-            notification.last_error = ""
-        if notification.status != Notification.Status.PENDING:
-            # Sent or given up: the one-time link is not kept (a re-send issues a fresh one).
-            notification.sealed_text = notification.sealed_html = ""
-        notification.save(
-            update_fields=[
-                "sealed_text",
-                "sealed_html",
-                "attempts",
-                "last_error",
-                "status",
-                "sent_at",
-                "next_attempt_at",
-                "give_up_at",
-            ]
-        )
+        if notification is None or not mail_budget(take=True)[0]:
+            return False  # sent, held by a dispatch, or no slot free: the relay comes back
+        failure = _notification_attempt(notification)
     if failure is not None:
         raise NotificationDeliveryError(str(failure)) from failure
     return True
+
+
+def _notification_attempt(notification: Notification) -> Exception | None:
+    """Send a claimed notification and record the outcome; returns the failure, if any."""
+    failure = None
+    text, html = notification.body_text, notification.body_html
+    if notification.one_time_link:
+        text, html = notification.sealed_text, notification.sealed_html
+    message = EmailMultiAlternatives(
+        notification.subject, text, settings.DEFAULT_FROM_EMAIL, [notification.to_email]
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    notification.attempts += 1
+    try:
+        message.send()
+    except SoftTimeLimitExceeded:
+        raise  # the task is out of time: the row stays claimed and is tried after its lease
+    except Exception as exc:  # noqa: BLE001 - any mail failure is retried, never lost
+        failure = exc
+        _notification_schedule_retry(notification, f"{type(exc).__name__}: {exc}"[:2000])
+    else:
+        notification.status = Notification.Status.SENT
+        notification.sent_at = timezone.now()
+        notification.last_error = ""
+    if notification.status != Notification.Status.PENDING:
+        # Sent or given up: the one-time link is not kept (a re-send issues a fresh one).
+        notification.sealed_text = notification.sealed_html = ""
+    notification.save(
+        update_fields=[
+            "sealed_text",
+            "sealed_html",
+            "attempts",
+            "last_error",
+            "status",
+            "sent_at",
+            "next_attempt_at",
+            "give_up_at",
+        ]
+    )
+    return failure
 
 
 def _notification_schedule_retry(notification: Notification, error: str) -> None:
@@ -262,9 +466,9 @@ def notification_requeue(notification: Notification, *, request=None) -> None:
         locked.status = Notification.Status.PENDING
         locked.attempts = 0
         locked.give_up_at = None
-        locked.next_attempt_at = timezone.now() + _lease()
+        locked.next_attempt_at = timezone.now()
         locked.save(update_fields=["status", "attempts", "give_up_at", "next_attempt_at"])
-        transaction.on_commit(lambda: _enqueue_notification(locked.pk))
+        _dispatch_after_commit()
 
 
 def _notification_reissue_link(notification: Notification, *, request) -> None:
@@ -290,21 +494,15 @@ def _notification_reissue_link(notification: Notification, *, request) -> None:
 
 
 def notifications_resend_stuck(limit: int = 500) -> int:
-    """The relay: enqueue pending notifications whose next attempt is due (a failed attempt's
-    backoff passed, or a queued send never ran). Each is claimed for one lease first, so the
-    next pass does not queue it again while it waits in the broker. Returns how many."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("id", flat=True)[:limit]
-        )
-        Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + _lease())
-    for notification_id in ids:
-        _enqueue_notification(notification_id)
-    return len(ids)
+    """The relay, every minute: when mails are due (a failed attempt's backoff passed, or a
+    dispatch was lost to a stopped broker or a killed worker), queue a dispatch for them.
+    Returns how many are due (up to `limit`)."""
+    due = Notification.objects.filter(
+        status=Notification.Status.PENDING, next_attempt_at__lte=timezone.now()
+    )[:limit].count()
+    if due:
+        _dispatch_soon(force=True)
+    return due
 
 
 # --- Organisations -------------------------------------------------------------------------
