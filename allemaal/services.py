@@ -208,8 +208,21 @@ def notification_queue(
         existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    to_email = to_email or recipient.email
     language = language or (recipient.language if recipient else settings.LANGUAGE_CODE)
+    subject, text, html = _render(kind, context, language)
+    return notification_queue_rendered(
+        kind=kind,
+        to_email=to_email or recipient.email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        recipient=recipient,
+        language=language,
+        idempotency_key=idempotency_key,
+    )
+
+
+def _render(kind: str, context: dict, language: str) -> tuple[str, str, str]:
     ctx = {"site_url": settings.SITE_URL, "support_phone": settings.SUPPORT_PHONE, **context}
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{kind}_subject.txt", ctx).split())
@@ -218,15 +231,28 @@ def notification_queue(
             html = render_to_string(f"emails/{kind}.html", ctx)
         except Exception:  # noqa: BLE001 - the HTML body is optional
             html = ""
-    return notification_queue_rendered(
+    return subject, text, html
+
+
+def _notification(
+    *, kind, to_email, subject, body_text, body_html, recipient, language, idempotency_key
+) -> Notification:
+    """An unsaved outbox row, due at once; a one-time link is kept only in the sealed copy."""
+    shown_text, shown_html = redact_one_time_links(body_text), redact_one_time_links(body_html)
+    sealed = (shown_text, shown_html) != (body_text, body_html)
+    return Notification(
         kind=kind,
         to_email=to_email,
-        subject=subject,
-        body_text=text,
-        body_html=html,
+        subject=subject[:250],
+        body_text=shown_text,
+        body_html=shown_html,
+        one_time_link=sealed,
+        sealed_text=body_text if sealed else "",
+        sealed_html=body_html if sealed else "",
         recipient=recipient,
         language=language,
         idempotency_key=idempotency_key,
+        next_attempt_at=timezone.now(),
     )
 
 
@@ -244,31 +270,25 @@ def notification_queue_rendered(
     """Write an already rendered e-mail to the outbox and send it after commit; a one-time link
     in it is kept only in the sealed copy until it is sent. A key already in the outbox (the
     same decision carried out again) writes nothing and returns the mail written before."""
-    shown_text, shown_html = redact_one_time_links(body_text), redact_one_time_links(body_html)
-    sealed = (shown_text, shown_html) != (body_text, body_html)
-    fields = {
-        "kind": kind,
-        "to_email": to_email,
-        "subject": subject[:250],
-        "body_text": shown_text,
-        "body_html": shown_html,
-        "one_time_link": sealed,
-        "sealed_text": body_text if sealed else "",
-        "sealed_html": body_html if sealed else "",
-        "recipient": recipient,
-        "language": language,
-        "idempotency_key": idempotency_key,
-        "next_attempt_at": timezone.now(),
-    }
+    notification = _notification(
+        kind=kind,
+        to_email=to_email,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        recipient=recipient,
+        language=language,
+        idempotency_key=idempotency_key,
+    )
     if idempotency_key:
         try:
             # A savepoint: a concurrent twin's insert fails alone, not the caller's transaction.
             with transaction.atomic():
-                notification = Notification.objects.create(**fields)
+                notification.save(force_insert=True)
         except IntegrityError:
             return Notification.objects.get(idempotency_key=idempotency_key)
     else:
-        notification = Notification.objects.create(**fields)
+        notification.save(force_insert=True)
     _dispatch_after_commit()
     return notification
 
@@ -288,6 +308,56 @@ def notify_organisation(
         )
         for user in members.order_by("id")
     ]
+
+
+def notify_organisations(kind: str, mails: list[tuple[Organisation, dict, str]]) -> int:
+    """`notify_organisation` for many organisations at once, in a few queries for the lot (a
+    national decision mails thousands): `mails` holds (organisation, context, key) each; a
+    member's mail whose key is already in the outbox is not written again. Returns how many
+    mails were written."""
+    members: dict[int, list[User]] = {}
+    memberships = Membership.objects.filter(
+        organisation_id__in=[organisation.pk for organisation, _context, _key in mails],
+        user__is_active=True,
+    )
+    for membership in memberships.select_related("user").order_by("user_id"):
+        members.setdefault(membership.organisation_id, []).append(membership.user)
+    keyed = [
+        f"{key}:{user.pk}"
+        for organisation, _c, key in mails
+        if key
+        for user in members.get(organisation.pk, ())
+    ]
+    written = set()
+    for start in range(0, len(keyed), 5000):
+        chunk = Notification.objects.filter(idempotency_key__in=keyed[start : start + 5000])
+        written.update(chunk.values_list("idempotency_key", flat=True))
+    rows = []
+    for organisation, context, key in mails:
+        for user in members.get(organisation.pk, ()):
+            user_key = f"{key}:{user.pk}" if key else ""
+            if user_key in written:
+                continue
+            subject, text, html = _render(
+                kind, {"organisation": organisation, **context}, user.language
+            )
+            rows.append(
+                _notification(
+                    kind=kind,
+                    to_email=user.email,
+                    subject=subject,
+                    body_text=text,
+                    body_html=html,
+                    recipient=user,
+                    language=user.language,
+                    idempotency_key=user_key,
+                )
+            )
+    # A concurrent twin of the same decision: its rows win, these are skipped.
+    Notification.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    if rows:
+        _dispatch_after_commit()
+    return len(rows)
 
 
 def notify_group(group_name: str, *, kind: str, context: dict) -> list:
@@ -312,8 +382,7 @@ def notifications_dispatch() -> int:
                 _dispatch_soon(wait)  # the budget is spent: come back when a slot frees
             return sent  # in-process: the relay comes back every minute
         batch = min(DISPATCH_BATCH, free)
-        ids = _notifications_claim(batch)
-        more = len(ids) == batch
+        ids, more = _notifications_claim(batch)
         if more and not in_process:
             _dispatch_soon()  # the next batch goes to another worker meanwhile
         done, wait = _notifications_send_claimed(ids)
@@ -326,18 +395,20 @@ def notifications_dispatch() -> int:
             return sent
 
 
-def _notifications_claim(limit: int) -> list[int]:
-    """Lease up to `limit` due rows to this task; rows another task holds are skipped."""
+def _notifications_claim(limit: int) -> tuple[list[int], bool]:
+    """Lease up to `limit` due rows to this task (rows another task holds are skipped); and
+    whether more are due after them."""
     now = timezone.now()
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
             .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at")
-            .values_list("id", flat=True)[:limit]
+            .values_list("id", flat=True)[: limit + 1]
         )
+        more, ids = len(ids) > limit, ids[:limit]
         Notification.objects.filter(pk__in=ids).update(next_attempt_at=now + _lease())
-    return ids
+    return ids, more
 
 
 def _notifications_due() -> bool:

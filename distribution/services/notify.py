@@ -18,7 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from allemaal.services import notify_organisation
+from allemaal.services import notify_organisations
 
 from .. import selectors
 from ..models import Allocation
@@ -40,11 +40,6 @@ def _decision_key(kind: str, owner, allocations: list[Allocation], part: str) ->
     what = part or ",".join(str(pk) for pk in sorted(a.pk for a in allocations))
     digest = hashlib.sha256(f"{owner.pk}|{what}".encode()).hexdigest()[:32]
     return f"{kind}:{digest}"
-
-
-def _notify(owner, items: list[Allocation], *, kind: str, context: dict, part: str) -> None:
-    key = _decision_key(kind, owner, items, part)
-    notify_organisation(owner, kind=kind, context=context, idempotency_key=key)
 
 
 def _request_lines(allocations: list[Allocation]) -> list[dict]:
@@ -81,14 +76,19 @@ def notify_allocations_approved(allocations: list[Allocation], *, part: str = ""
     low, high = selectors.delivery_days()
     today = timezone.localdate()
     window = {"start": today + timedelta(days=low), "end": today + timedelta(days=high)}
-    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
-        context = {"requests": _request_lines(items), "total": len(items), **window}
-        _notify(organisation, items, kind="allocation_approved", context=context, part=part)
-    for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
-        if refurbisher is None:
-            continue
-        context = {"destinations": _destinations(items), "total": len(items)}
-        _notify(refurbisher, items, kind="allocation_prepare", context=context, part=part)
+    kind = "allocation_approved"
+    notify_organisations(
+        kind,
+        [
+            (
+                organisation,
+                {"requests": _request_lines(items), "total": len(items), **window},
+                _decision_key(kind, organisation, items, part),
+            )
+            for organisation, items in _grouped(allocations, lambda a: a.request.organisation)
+        ],
+    )
+    _notify_refurbishers("allocation_prepare", allocations, {}, part)
 
 
 def notify_allocations_cancelled(
@@ -96,12 +96,25 @@ def notify_allocations_cancelled(
 ) -> None:
     """Each organisation: which devices will not come; each refurbisher: what not to send.
     Once per decision (`part` as for approvals)."""
-    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
-        context = {"requests": _request_lines(items), "total": len(items), "reason": reason}
-        _notify(organisation, items, kind="allocation_cancelled", context=context, part=part)
+    kind = "allocation_cancelled"
+    notify_organisations(
+        kind,
+        [
+            (
+                organisation,
+                {"requests": _request_lines(items), "total": len(items), "reason": reason},
+                _decision_key(kind, organisation, items, part),
+            )
+            for organisation, items in _grouped(allocations, lambda a: a.request.organisation)
+        ],
+    )
+    _notify_refurbishers("allocation_prepare_cancelled", allocations, {"reason": reason}, part)
+
+
+def _notify_refurbishers(kind: str, allocations: list[Allocation], extra: dict, part: str) -> None:
+    mails = []
     for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
-        if refurbisher is None:
-            continue
-        context = {"destinations": _destinations(items), "total": len(items), "reason": reason}
-        kind = "allocation_prepare_cancelled"
-        _notify(refurbisher, items, kind=kind, context=context, part=part)
+        if refurbisher is not None:
+            context = {"destinations": _destinations(items), "total": len(items), **extra}
+            mails.append((refurbisher, context, _decision_key(kind, refurbisher, items, part)))
+    notify_organisations(kind, mails)
