@@ -84,9 +84,10 @@ _BUDGET_WINDOW = 61.0
 _budget_lock = threading.Lock()
 _budget_scripts: dict = {}
 # Drop the log's slots older than the window; take one if fewer than the limit remain.
-# Returns {taken (0/1), free slots left, seconds until the oldest slot frees}.
+# Returns {taken (0/1), free slots left, seconds until `want` slots are free}.
 _BUDGET_SCRIPT = """
 local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local want = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local used = redis.call('ZCARD', KEYS[1])
 local taken = 0
@@ -96,9 +97,10 @@ if used < limit and ARGV[4] ~= '' then
   used, taken = used + 1, 1
 end
 local wait = 0
-if used >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  wait = tonumber(oldest[2]) + window - now
+if used + want > limit then
+  local i = used + want - limit - 1
+  local slot = redis.call('ZRANGE', KEYS[1], i, i, 'WITHSCORES')
+  wait = tonumber(slot[2]) + window - now
 end
 return {taken, limit - used, tostring(wait)}
 """
@@ -173,27 +175,29 @@ def notification_backoff(attempts: int) -> timezone.timedelta:
     return timezone.timedelta(seconds=_jitter.uniform(ceiling / 2, ceiling))
 
 
-def mail_budget(*, take: bool) -> tuple[bool, int, float]:
+def mail_budget(*, take: bool, want: int = 1) -> tuple[bool, int, float]:
     """The provider's rate, shared by every worker: (a slot was taken, free slots left, seconds
-    until a slot frees when none is left). Without `take` it only looks."""
+    until `want` slots are free). Without `take` it only looks."""
     limit = settings.EMAIL_MAX_PER_MINUTE
     if limit <= 0:
         return take, DISPATCH_BATCH, 0.0
+    want = min(want, limit)
     now = timezone.now().timestamp()
     slot = f"{now:.6f}:{secrets.token_hex(4)}" if take else ""
     if isinstance(caches["default"], RedisCache):
-        return _mail_budget_redis(now, limit, slot)
+        return _mail_budget_redis(now, limit, slot, want)
     with _budget_lock:  # one process (in-process jobs): the cache is this process's memory
         stamps = [t for t in cache.get(_BUDGET_KEY, []) if t > now - _BUDGET_WINDOW]
         taken = bool(slot) and len(stamps) < limit
         if taken:
             stamps.append(now)
             cache.set(_BUDGET_KEY, stamps, int(_BUDGET_WINDOW) + 1)
-        wait = stamps[0] + _BUDGET_WINDOW - now if len(stamps) >= limit else 0.0
+        short = len(stamps) + want - limit
+        wait = stamps[short - 1] + _BUDGET_WINDOW - now if short > 0 else 0.0
         return taken, limit - len(stamps), wait
 
 
-def _mail_budget_redis(now: float, limit: int, slot: str) -> tuple[bool, int, float]:
+def _mail_budget_redis(now: float, limit: int, slot: str, want: int) -> tuple[bool, int, float]:
     backend = caches["default"]
     key = backend.make_and_validate_key(_BUDGET_KEY)
     try:
@@ -204,7 +208,7 @@ def _mail_budget_redis(now: float, limit: int, slot: str) -> tuple[bool, int, fl
             client = backend._cache._client(connection_pool=pool)
             _budget_scripts[id(pool)] = client.register_script(_BUDGET_SCRIPT)
         script = _budget_scripts[id(pool)]
-        taken, free, wait = script(keys=[key], args=[now, _BUDGET_WINDOW, limit, slot])
+        taken, free, wait = script(keys=[key], args=[now, _BUDGET_WINDOW, limit, slot, want])
     except (RedisError, OSError) as exc:
         # Without the shared count no worker may send: the provider's limit is not ours to guess.
         log.warning("The mail budget in Redis is unreachable (%s); sending later", exc)
@@ -396,11 +400,16 @@ def notifications_dispatch() -> int:
     while True:
         # Before the claim: a commit from here on queues a dispatch of its own.
         cache.delete(_DISPATCH_QUEUED_KEY)
-        _taken, free, wait = mail_budget(take=False)
-        if free <= 0:
-            if not in_process and _notifications_due():
-                _dispatch_soon(wait)  # the budget is spent: come back when a slot frees
-            return sent  # in-process: the relay comes back every minute
+        _taken, free, _wait = mail_budget(take=False)
+        if free < DISPATCH_BATCH:
+            # The budget is the limit: wait for a whole batch's slots (or all that is due), so
+            # that a backlog goes out in batches, not in a chain of tasks of a mail or two.
+            want = _notifications_due(DISPATCH_BATCH)
+            _taken, free, wait = mail_budget(take=False, want=want)
+            if want == 0 or wait > 0:
+                if want and not in_process:
+                    _dispatch_soon(wait)  # come back when the slots are free
+                return sent  # in-process: the relay comes back every minute
         batch = min(DISPATCH_BATCH, free)
         ids, more = _notifications_claim(batch)
         if more and not in_process:
@@ -452,9 +461,10 @@ def _commits_without_flush_wait():
             cursor.execute("RESET synchronous_commit")
 
 
-def _notifications_due() -> bool:
+def _notifications_due(limit: int) -> int:
+    """How many rows are due, counted up to `limit`."""
     pending = Notification.objects.filter(status=Notification.Status.PENDING)
-    return pending.filter(next_attempt_at__lte=timezone.now()).exists()
+    return pending.filter(next_attempt_at__lte=timezone.now())[:limit].count()
 
 
 def _notifications_send_claimed(ids: list[int]) -> tuple[int, float]:

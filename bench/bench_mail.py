@@ -308,15 +308,17 @@ def main() -> None:
                 f"{result['send_s']:.1f} s (after the last commit {result['drain_s']:.1f} s); "
                 f"floor (plain loop) {floors[-1]:.2f} s"
             )
-        send, fl = statistics.median(r["send_s"] for r in results), statistics.median(floors)
-        published = statistics.median(r["published"] for r in results)
-        print(
-            f"\nmedian of {args.runs}: {args.mails:,} mails, broker messages {published:.0f} "
-            f"(target <= {args.mails // 50}); duplicates {max(r['duplicates'] for r in results)}; "
-            f"first commit to last send {send:.1f} s, floor {fl:.2f} s ({send / fl:.0f}x); "
-            f"after the last commit {statistics.median(r['drain_s'] for r in results):.1f} s; "
-            f"queueing {statistics.median(r['queue_s'] for r in results):.1f} s"
-        )
+        if results:
+            duplicates = max(r["duplicates"] for r in results)
+            send, fl = statistics.median(r["send_s"] for r in results), statistics.median(floors)
+            published = statistics.median(r["published"] for r in results)
+            print(
+                f"\nmedian of {args.runs}: {args.mails:,} mails, broker messages {published:.0f} "
+                f"(target <= {args.mails // 50}); duplicates {duplicates}; "
+                f"first commit to last send {send:.1f} s, floor {fl:.2f} s ({send / fl:.0f}x); "
+                f"after the last commit {statistics.median(r['drain_s'] for r in results):.1f} s; "
+                f"queueing {statistics.median(r['queue_s'] for r in results):.1f} s"
+            )
         if args.low_mails <= len(args.refurbishers):
             return
 

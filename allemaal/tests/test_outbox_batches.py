@@ -133,6 +133,22 @@ def test_a_task_out_of_budget_queues_itself_for_when_a_slot_frees_instead_of_sle
     assert Notification.objects.filter(status="pending").count() == 5
 
 
+def test_a_backlog_at_the_rate_waits_for_a_whole_batch_not_a_chain_of_small_tasks(
+    db, settings, monkeypatch
+):
+    settings.EMAIL_MAX_PER_MINUTE = 150
+    clock = Clock(monkeypatch)
+    queue(160)
+    with broker_at(DEAD_BROKER), published() as messages:
+        assert services.notifications_dispatch() == 100
+        # 50 slots are free, but 60 mails wait: one task for all of them when they are free.
+        assert services.notifications_dispatch() == 0
+        clock.advance(timedelta(seconds=61))
+        assert services.notifications_dispatch() == 60
+    assert [m["eta"] is None for m in messages] == [True, False]
+    assert len(mail.outbox) == 160
+
+
 @pytest.mark.redis
 def test_two_workers_share_one_budget_in_redis(db, settings, monkeypatch):
     settings.CACHES = {
