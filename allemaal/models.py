@@ -341,6 +341,9 @@ class Notification(models.Model):
     next_attempt_at = models.DateTimeField(_("volgende poging"), default=timezone.now)
     # Set at the first failure: retries stop (dead letter) once this passes.
     give_up_at = models.DateTimeField(_("opgeven na"), null=True, blank=True)
+    # What this mail is about, for mails a decision sends (kind, decision, recipient): unique,
+    # so a decision carried out again (a retried task) cannot queue the same mail twice.
+    idempotency_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("melding (e-mail)")
@@ -359,6 +362,13 @@ class Notification(models.Model):
             # The coordinators' start page counts failed mails; the list shows them newest first.
             models.Index(
                 fields=["-created_at"], condition=Q(status="failed"), name="notification_failed"
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="notification_idempotency_key",
             ),
         ]
 

@@ -8,8 +8,15 @@ from .models import Notification
 
 
 @shared_task
+def dispatch_notifications() -> int:
+    """One batch of due mails within the provider's rate; queues the next batch itself."""
+    return services.notifications_dispatch()
+
+
+@shared_task
 def send_notification(notification_id: int) -> bool:
-    """One attempt; the relay (`resend_stuck_notifications`) owns the retries."""
+    """One attempt at one mail (messages queued before batched sending); the relay
+    (`resend_stuck_notifications`) owns the retries."""
     try:
         return services.notification_send(notification_id)
     except services.NotificationDeliveryError:

@@ -356,6 +356,9 @@ NOTIFICATION_STUCK_AFTER_SECONDS = env_int("NOTIFICATION_STUCK_AFTER_SECONDS", 3
 NOTIFICATION_RETRY_BASE_SECONDS = env_int("NOTIFICATION_RETRY_BASE_SECONDS", 60)
 NOTIFICATION_RETRY_MAX_SECONDS = env_int("NOTIFICATION_RETRY_MAX_SECONDS", 60 * 60)
 NOTIFICATION_RETRY_WINDOW_HOURS = env_int("NOTIFICATION_RETRY_WINDOW_HOURS", 24)
+# The mail provider's rate: never more sends in any minute, counted across all workers (in Redis
+# when REDIS_URL is set; several workers need it). 0: no limit.
+EMAIL_MAX_PER_MINUTE = env_int("EMAIL_MAX_PER_MINUTE", 1000)
 # Under `runserver` without a broker, a thread runs the beat schedule in-process (config/apps.py).
 IN_PROCESS_SCHEDULER = env_bool("IN_PROCESS_SCHEDULER", not CELERY_BROKER_URL)
 

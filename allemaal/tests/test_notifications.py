@@ -211,19 +211,16 @@ def test_backoff_doubles_up_to_its_cap_with_jitter(settings):
         assert len(waits) > 1  # jittered: a queue of failed mails does not retry in step
 
 
-def test_the_relay_claims_a_row_so_a_second_pass_does_not_queue_it_again(db, monkeypatch):
-    clock = Clock(monkeypatch)
-    queued = []
-    monkeypatch.setattr(
-        tasks.send_notification, "apply_async", lambda args, **kwargs: queued.append(args)
-    )
-    services.notification_queue_rendered(
-        kind="test", to_email="a@example.org", subject="s", body_text="b"
-    )
-    clock.advance(timedelta(hours=1))
-    assert services.notifications_resend_stuck() == 1
-    assert services.notifications_resend_stuck() == 0  # claimed for one lease
-    assert len(queued) == 1
+def test_the_relay_queues_one_dispatch_for_all_due_mails(db, monkeypatch):
+    for i in range(30):
+        services.notification_queue_rendered(
+            kind="test", to_email=f"r{i}@example.org", subject="s", body_text="b"
+        )
+    with broker_at("redis://127.0.0.1:1/0"):  # a dead broker: count the attempts to reach it
+        attempts = count_broker_attempts(monkeypatch)
+        assert services.notifications_resend_stuck() == 30
+    assert attempts == {"connects": 1, "sleeps": 0}
+    assert Notification.objects.filter(status="pending").count() == 30
 
 
 def test_with_the_broker_down_twenty_mails_commit_fast_and_the_relay_sends_each_once(
@@ -238,9 +235,9 @@ def test_with_the_broker_down_twenty_mails_commit_fast_and_the_relay_sends_each_
         attempts = count_broker_attempts(monkeypatch)
         for enqueue in enqueues:  # what runs after the commit
             enqueue()
-    assert len(enqueues) == 20
-    # One quick connection attempt per mail, and no waiting: no retry loop inside the request.
-    assert attempts == {"connects": 20, "sleeps": 0}
+    assert len(enqueues) == 1  # one dispatch for the transaction's twenty mails
+    # One quick connection attempt, and no waiting: no retry loop inside the request.
+    assert attempts == {"connects": 1, "sleeps": 0}
     assert Notification.objects.filter(status="pending").count() == 20
     assert mail.outbox == []
 

@@ -2,11 +2,15 @@
 
 Written to the outbox in the decision's transaction (`notify_organisation`): the requesting
 organisation hears what it gets and when to expect it; the refurbisher gets the list of devices
-to prepare (apparaatcodes), per destination.
+to prepare (apparaatcodes), per destination. Each mail carries an idempotency key (kind, the
+decision, the recipient), so a decision carried out again (a retried approval part) queues no
+second mail: the decision is named by the caller's `part` when it has one, else by the ids of
+the allocations the mail is about.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from datetime import timedelta
 
@@ -14,7 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from allemaal.services import notify_organisation
+from allemaal.services import notify_organisations
 
 from .. import selectors
 from ..models import Allocation
@@ -29,6 +33,13 @@ def _grouped(allocations, owner) -> list[tuple]:
         owners[key] = item
         groups.setdefault(key, []).append(allocation)
     return [(owners[key], groups[key]) for key in sorted(groups, key=lambda k: (k is None, k or 0))]
+
+
+def _decision_key(kind: str, owner, allocations: list[Allocation], part: str) -> str:
+    """The mail's identity without its recipient: kind, addressee and the decision."""
+    what = part or ",".join(str(pk) for pk in sorted(a.pk for a in allocations))
+    digest = hashlib.sha256(f"{owner.pk}|{what}".encode()).hexdigest()[:32]
+    return f"{kind}:{digest}"
 
 
 def _request_lines(allocations: list[Allocation]) -> list[dict]:
@@ -59,40 +70,51 @@ def _destinations(allocations: list[Allocation]) -> list[dict]:
     return lines
 
 
-def notify_allocations_approved(allocations: list[Allocation]) -> None:
-    """Each organisation: what it gets and when; each refurbisher: what to prepare."""
+def notify_allocations_approved(allocations: list[Allocation], *, part: str = "") -> None:
+    """Each organisation: what it gets and when; each refurbisher: what to prepare. Once per
+    decision (`part`: the caller's name for it, e.g. a run's approval part)."""
     low, high = selectors.delivery_days()
     today = timezone.localdate()
     window = {"start": today + timedelta(days=low), "end": today + timedelta(days=high)}
-    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
-        notify_organisation(
-            organisation,
-            kind="allocation_approved",
-            context={"requests": _request_lines(items), "total": len(items), **window},
-        )
-    for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
-        if refurbisher is None:
-            continue
-        notify_organisation(
-            refurbisher,
-            kind="allocation_prepare",
-            context={"destinations": _destinations(items), "total": len(items)},
-        )
+    kind = "allocation_approved"
+    notify_organisations(
+        kind,
+        [
+            (
+                organisation,
+                {"requests": _request_lines(items), "total": len(items), **window},
+                _decision_key(kind, organisation, items, part),
+            )
+            for organisation, items in _grouped(allocations, lambda a: a.request.organisation)
+        ],
+    )
+    _notify_refurbishers("allocation_prepare", allocations, {}, part)
 
 
-def notify_allocations_cancelled(allocations: list[Allocation], reason: str) -> None:
-    """Each organisation: which devices will not come; each refurbisher: what not to send."""
-    for organisation, items in _grouped(allocations, lambda a: a.request.organisation):
-        notify_organisation(
-            organisation,
-            kind="allocation_cancelled",
-            context={"requests": _request_lines(items), "total": len(items), "reason": reason},
-        )
+def notify_allocations_cancelled(
+    allocations: list[Allocation], reason: str, *, part: str = ""
+) -> None:
+    """Each organisation: which devices will not come; each refurbisher: what not to send.
+    Once per decision (`part` as for approvals)."""
+    kind = "allocation_cancelled"
+    notify_organisations(
+        kind,
+        [
+            (
+                organisation,
+                {"requests": _request_lines(items), "total": len(items), "reason": reason},
+                _decision_key(kind, organisation, items, part),
+            )
+            for organisation, items in _grouped(allocations, lambda a: a.request.organisation)
+        ],
+    )
+    _notify_refurbishers("allocation_prepare_cancelled", allocations, {"reason": reason}, part)
+
+
+def _notify_refurbishers(kind: str, allocations: list[Allocation], extra: dict, part: str) -> None:
+    mails = []
     for refurbisher, items in _grouped(allocations, lambda a: a.device.donation.refurbisher):
-        if refurbisher is None:
-            continue
-        notify_organisation(
-            refurbisher,
-            kind="allocation_prepare_cancelled",
-            context={"destinations": _destinations(items), "total": len(items), "reason": reason},
-        )
+        if refurbisher is not None:
+            context = {"destinations": _destinations(items), "total": len(items), **extra}
+            mails.append((refurbisher, context, _decision_key(kind, refurbisher, items, part)))
+    notify_organisations(kind, mails)
