@@ -30,38 +30,45 @@ HELD = "'approved', 'shipped', 'delivered', 'returned'"
 CREATE = """
 CREATE OR REPLACE FUNCTION distribution_allocations_within_approved() RETURNS trigger AS $$
 DECLARE
+    touched bigint[];
+    devices bigint[];
     bad RECORD;
 BEGIN
     -- Only rows that end up approved, shipped or delivered (the old trigger's WHEN clause).
-    SELECT n.id, n.request_id, n.device_id,
-           r.id IS NULL AS no_request, d.id IS NULL AS no_device INTO bad
-        FROM new_allocations n
-        LEFT JOIN helprequests_helprequest r ON r.id = n.request_id
-        LEFT JOIN donations_device d ON d.id = n.device_id
-        WHERE n.status IN ('approved', 'shipped', 'delivered') AND (r.id IS NULL OR d.id IS NULL)
-        LIMIT 1;
-    IF FOUND THEN
-        IF bad.no_request THEN
-            RAISE EXCEPTION 'allocation %: help request % does not exist', bad.id, bad.request_id
-                USING ERRCODE = 'foreign_key_violation';
-        END IF;
-        RAISE EXCEPTION 'allocation %: device % does not exist', bad.id, bad.device_id
-            USING ERRCODE = 'foreign_key_violation';
+    -- The requests and devices go into arrays first: every query below then looks them up by
+    -- index, whatever the planner guesses about the transition table (it has no statistics).
+    SELECT array_agg(DISTINCT request_id ORDER BY request_id), array_agg(DISTINCT device_id)
+        INTO touched, devices
+        FROM new_allocations WHERE status IN ('approved', 'shipped', 'delivered');
+    IF touched IS NULL THEN
+        RETURN NULL;
     END IF;
     -- Lock the touched requests first (a statement of its own: under READ COMMITTED the count
     -- below then sees what a transaction we waited for committed).
-    PERFORM 1 FROM helprequests_helprequest
-        WHERE id IN (SELECT request_id FROM new_allocations
-                     WHERE status IN ('approved', 'shipped', 'delivered'))
-        ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM helprequests_helprequest WHERE id = ANY(touched) ORDER BY id FOR UPDATE;
+    IF (SELECT count(*) FROM helprequests_helprequest WHERE id = ANY(touched))
+            < cardinality(touched) THEN
+        SELECT n.id, n.request_id INTO bad FROM new_allocations n
+            WHERE n.status IN ('approved', 'shipped', 'delivered') AND NOT EXISTS (
+                SELECT 1 FROM helprequests_helprequest r WHERE r.id = n.request_id)
+            ORDER BY n.id LIMIT 1;
+        RAISE EXCEPTION 'allocation %: help request % does not exist', bad.id, bad.request_id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    IF (SELECT count(*) FROM donations_device WHERE id = ANY(devices)) < cardinality(devices) THEN
+        SELECT n.id, n.device_id INTO bad FROM new_allocations n
+            WHERE n.status IN ('approved', 'shipped', 'delivered') AND NOT EXISTS (
+                SELECT 1 FROM donations_device d WHERE d.id = n.device_id)
+            ORDER BY n.id LIMIT 1;
+        RAISE EXCEPTION 'allocation %: device % does not exist', bad.id, bad.device_id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
     SELECT r.id, c.laptops, c.tablets INTO bad
         FROM (SELECT a.request_id,
                      count(*) FILTER (WHERE d.kind <> 'tablet') AS laptops,
                      count(*) FILTER (WHERE d.kind = 'tablet') AS tablets
                 FROM distribution_allocation a JOIN donations_device d ON d.id = a.device_id
-                WHERE a.status IN (HELD)
-                  AND a.request_id IN (SELECT request_id FROM new_allocations
-                                       WHERE status IN ('approved', 'shipped', 'delivered'))
+                WHERE a.request_id = ANY(touched) AND a.status IN (HELD)
                 GROUP BY a.request_id) c
         JOIN helprequests_helprequest r ON r.id = c.request_id
         WHERE c.laptops + c.tablets > r.approved_laptops + r.approved_tablets + r.approved_either

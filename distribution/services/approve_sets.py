@@ -33,9 +33,9 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allemaal.models import User
+from allemaal.models import Organisation, User
 from allemaal.services import DomainError
-from donations.models import Device, DeviceEvent
+from donations.models import Device, DeviceEvent, Donation
 from helprequests.models import HelpRequest
 
 from .. import selectors
@@ -456,16 +456,34 @@ def _write_orm(approved: list[tuple], *, by: User, now) -> None:
 
 
 def _allocations(approved: list[tuple], *, by: User, now, with_objects: bool) -> list[Allocation]:
-    """The approved allocations as model objects; with their devices and requests (two queries)
-    when they are needed for the e-mails."""
+    """The approved allocations as model objects; with their devices, requests, organisations
+    and refurbishers when the e-mails need them (a query for each, only the fields the mails
+    show: a part has tens of thousands of devices, and parsing every organisation's telephone
+    number again for each of them cost more than the approval itself)."""
     devices = requests = {}
     if with_objects:
-        devices = Device.objects.select_related("donation__refurbisher").in_bulk(
-            [row[5] for row, _r in approved]
+        devices = Device.objects.only(
+            "id", "kind", "asset_tag", "serial_number", "make", "model", "grade", "donation_id"
+        ).in_bulk([row[5] for row, _r in approved])
+        refurbishers = dict(
+            Donation.objects.filter(pk__in={d.donation_id for d in devices.values()}).values_list(
+                "id", "refurbisher_id"
+            )
         )
-        requests = HelpRequest.objects.select_related("organisation").in_bulk(
+        requests = HelpRequest.objects.defer("contact_phone").in_bulk(
             {row[6] for row, _r in approved}
         )
+        organisations = Organisation.objects.defer("phone").in_bulk(
+            {r.organisation_id for r in requests.values()} | set(refurbishers.values()) - {None}
+        )
+        for request in requests.values():
+            request.organisation = organisations[request.organisation_id]
+        donations = {
+            pk: Donation(id=pk, refurbisher=organisations.get(refurbisher))
+            for pk, refurbisher in refurbishers.items()
+        }
+        for device in devices.values():
+            device.donation = donations[device.donation_id]
     done = []
     for row, reasons in approved:
         allocation = Allocation(
