@@ -40,12 +40,13 @@ def run_allocation(self, trigger: str = "automatic", by_id: int | None = None) -
 
 @shared_task(**SURVIVE_WORKER_LOSS)
 def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
-    """Approve a large run in parts (one transaction each, within the time limit); each part
-    queues the next. Idempotent: approved proposals are no longer open, so a repeated part
-    approves nothing twice. Returns how many this part approved."""
+    """Approve a large run in parts, as sets (one transaction each, within the time limit; the
+    run page shows the progress); each part queues the next. Idempotent: approved proposals are
+    no longer open, so a repeated part approves nothing twice. Returns how many this part
+    approved."""
     by = User.objects.get(pk=by_id)
     try:
-        decision, last = services.allocations_approve_run_part(
+        decision, last = services.allocations_approve_run_part_set(
             run_id, by=by, after_request=after_request
         )
     except DomainError as exc:

@@ -241,7 +241,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
 
     @admin.action(description=_("Geselecteerde voorstellen goedkeuren"), permissions=["change"])
     def approve(self, request, queryset):
-        decision = services.allocations_approve(
+        decision = services.allocations_approve_set(
             queryset.values_list("id", flat=True), by=request.user
         )
         report(self, request, decision, _("%(n)d toewijzingen goedgekeurd."))
@@ -252,7 +252,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
     )
     def approve_requests(self, request, queryset):
         request_ids = set(queryset.values_list("request_id", flat=True))
-        decision = services.allocations_approve_requests(request_ids, by=request.user)
+        decision = services.allocations_approve_requests_set(request_ids, by=request.user)
         report(self, request, decision, _("%(n)d toewijzingen goedgekeurd."))
 
     @admin.action(description=_("Voorstellen afwijzen (met reden)"), permissions=["change"])

@@ -51,6 +51,7 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
         "requests_open",
         "units_open",
         "proposals_link",
+        "approval_progress",
         "requests_served",
         "unserved_link",
         "total_score",
@@ -72,6 +73,32 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
     def proposals_link(self, obj):
         url = reverse("admin:distribution_allocation_changelist") + f"?run={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, number_format(obj.proposals))
+
+    @admin.display(description=_("goedkeuren"))
+    def approval_progress(self, obj):
+        """How far approving the whole run (in parts, on the background) has come."""
+        approval = obj.approval or {}
+        if not approval:
+            return "-"
+        refused = sum(approval.get("refused", {}).values())
+        numbers = {
+            "approved": number_format(approval.get("approved", 0)),
+            "total": number_format(approval.get("total", 0)),
+            "done": approval.get("parts_done", 0),
+            "parts": approval.get("parts", 0),
+            "refused": number_format(refused),
+        }
+        if approval.get("finished_at"):
+            text = _(
+                "Klaar: %(approved)s van %(total)s voorstellen goedgekeurd, %(refused)s geweigerd "
+                "(%(parts)d delen)."
+            )
+        else:
+            text = _(
+                "Bezig: %(approved)s van %(total)s voorstellen goedgekeurd, %(refused)s geweigerd; "
+                "deel %(done)d van %(parts)d klaar. Vernieuw de pagina voor de stand."
+            )
+        return format_html('<span class="approval-progress">{}</span>', text % numbers)
 
     @admin.display(description=_("aanvragen zonder apparaat (waarom niet)"))
     def unserved_link(self, obj):
@@ -170,7 +197,7 @@ class AllocationRunAdmin(FastChangeListMixin, TitledChangeList):
                 )
                 continue
             try:
-                decision = services.allocations_approve_run(run.pk, by=request.user)
+                decision = services.allocations_approve_run_set(run.pk, by=request.user)
             except DomainError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
                 continue

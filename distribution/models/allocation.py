@@ -116,6 +116,9 @@ class AllocationRun(models.Model):
     total_score = models.BigIntegerField(_("totale score"), default=0)
     stats = models.JSONField(_("details"), default=dict, blank=True)
     error = models.TextField(_("foutmelding"), blank=True)
+    # Progress of approving the whole run in parts (services/approve_sets.py): the planned
+    # parts (last request id of each), how many proposals, approved and refused so far.
+    approval = models.JSONField(_("goedkeuring"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("toewijzingsronde")

@@ -1,10 +1,16 @@
 """Writes with business meaning for distribution: allocation (runs, decisions, the policy),
 shipping, delivery, hand-out reports and the support line.
 
-Split by subject (`runs`, `decisions`, `policy`, `notify`, `locks`, `shipping`, `delivery`,
-`handout`, `support`); import from here.
+Split by subject (`runs`, `decisions`, `approve_sets`, `policy`, `notify`, `locks`, `shipping`,
+`delivery`, `handout`, `support`); import from here.
 """
 
+from .approve_sets import (
+    allocations_approve_requests_set,
+    allocations_approve_run_part_set,
+    allocations_approve_run_set,
+    allocations_approve_set,
+)
 from .decisions import (
     Decision,
     allocation_allocate_by_hand,
@@ -68,6 +74,10 @@ __all__ = [
     "allocations_approve_requests",
     "allocations_approve_run",
     "allocations_approve_run_part",
+    "allocations_approve_run_part_set",
+    "allocations_approve_run_set",
+    "allocations_approve_requests_set",
+    "allocations_approve_set",
     "allocations_cancel",
     "allocations_reject",
     "allocations_withdraw_for_request",

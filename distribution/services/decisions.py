@@ -79,9 +79,10 @@ class _Locked:
         self.held[allocation.request_id][_category_index(allocation.device)] -= 1
 
 
-def refuse_gone(decision: Decision, asked: Iterable[int], found: list[Allocation]) -> None:
-    """Proposals a newer run replaced (deleted) while the coordinator was looking at them."""
-    for pk in sorted(set(asked) - {allocation.pk for allocation in found}):
+def refuse_gone(decision: Decision, asked: Iterable[int], found: Iterable) -> None:
+    """Proposals a newer run replaced (deleted) while the coordinator was looking at them
+    (`found`: the allocations, or their ids, that are still there)."""
+    for pk in sorted(set(asked) - {getattr(allocation, "pk", allocation) for allocation in found}):
         decision.refused.append(
             (
                 pk,
@@ -116,7 +117,7 @@ def lock_devices(ids: Iterable[int]) -> dict[int, Device]:
 
 def _category_index(device: Device) -> int:
     """The place of the device's category in a request's (laptops, tablets) it holds."""
-    return 0 if category_of(device.kind) == DeviceCategory.LAPTOP else 1
+    return category_index(device.kind)
 
 
 def _integrity_message() -> str:
@@ -129,49 +130,89 @@ def _integrity_message() -> str:
 # --- Checks ---------------------------------------------------------------------------------------
 
 
-def unavailable_problem(device: Device) -> str | None:
-    if device.state != Device.State.READY:
+# One rule set for both approval paths: the per-device service below and the set-based one in
+# approve_sets.py call these with the values they read, so both refuse the same proposals with
+# the same words.
+
+
+def device_rule(name, state: str, refurbisher_id: int | None) -> str | None:
+    """Why a device named `name` in `state` cannot be given out now, or None."""
+    if state != Device.State.READY:
         return _(
             "Apparaat %(device)s is niet meer beschikbaar (status: %(state)s). Voer de "
             "toewijzing opnieuw uit voor een nieuw voorstel."
-        ) % {"device": device, "state": device.get_state_display()}
-    if device.donation.refurbisher_id is None:
-        return _("Apparaat %(device)s ligt niet bij een opknappartner.") % {"device": device}
+        ) % {"device": name, "state": _label(Device.State, state)}
+    if refurbisher_id is None:
+        return _("Apparaat %(device)s ligt niet bij een opknappartner.") % {"device": name}
     return None
+
+
+def request_rule(
+    *,
+    reference,
+    status: str,
+    approved: tuple[int, int, int],
+    held: list[int] | tuple[int, int] | None,
+    category: int,
+) -> str | None:
+    """Why a request cannot take one more device of `category` (0 laptops, 1 tablets) now,
+    holding `held` (laptops, tablets), or None (its status, then room of that type)."""
+    if status != HelpRequest.Status.APPROVED:
+        return _("Hulpaanvraag %(ref)s wacht niet meer op apparaten (status: %(status)s).") % {
+            "ref": reference,
+            "status": _label(HelpRequest.Status, status),
+        }
+    laptops, tablets, either = selectors.open_quantities(approved, *(held or (0, 0)))
+    if laptops + tablets + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde apparaten (%(n)d).") % {
+            "ref": reference,
+            "n": sum(approved),
+        }
+    if category == 0 and laptops + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde laptops.") % {"ref": reference}
+    if category == 1 and tablets + either == 0:
+        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde tablets.") % {"ref": reference}
+    return None
+
+
+def status_rule(pk: int, status: str, expected: str) -> str | None:
+    if status == expected:
+        return None
+    return _("Toewijzing %(n)d is niet meer open (status: %(status)s).") % {
+        "n": pk,
+        "status": _label(Allocation.Status, status),
+    }
+
+
+def category_index(kind: str) -> int:
+    """The place of a device kind's category in a request's (laptops, tablets) it holds."""
+    return 0 if category_of(kind) == DeviceCategory.LAPTOP else 1
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def unavailable_problem(device: Device) -> str | None:
+    return device_rule(device, device.state, device.donation.refurbisher_id)
 
 
 def request_problem(request: HelpRequest, device: Device, held: list[int] | None) -> str | None:
     """Why `request` cannot take `device` now, or None (its status, then room of that type)."""
-    if request.status != HelpRequest.Status.APPROVED:
-        return _("Hulpaanvraag %(ref)s wacht niet meer op apparaten (status: %(status)s).") % {
-            "ref": request.reference,
-            "status": request.get_status_display(),
-        }
-    approved = (request.approved_laptops, request.approved_tablets, request.approved_either)
-    laptops, tablets, either = selectors.open_quantities(approved, *(held or (0, 0)))
-    if laptops + tablets + either == 0:
-        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde apparaten (%(n)d).") % {
-            "ref": request.reference,
-            "n": request.approved_devices,
-        }
-    if _category_index(device) == 0 and laptops + either == 0:
-        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde laptops.") % {
-            "ref": request.reference
-        }
-    if _category_index(device) == 1 and tablets + either == 0:
-        return _("Hulpaanvraag %(ref)s heeft al alle goedgekeurde tablets.") % {
-            "ref": request.reference
-        }
-    return None
+    return request_rule(
+        reference=request.reference,
+        status=request.status,
+        approved=(request.approved_laptops, request.approved_tablets, request.approved_either),
+        held=held,
+        category=_category_index(device),
+    )
 
 
 def _status_problem(allocation: Allocation, expected: str) -> str | None:
-    if allocation.status == expected:
-        return None
-    return _("Toewijzing %(n)d is niet meer open (status: %(status)s).") % {
-        "n": allocation.pk,
-        "status": allocation.get_status_display(),
-    }
+    return status_rule(allocation.pk, allocation.status, expected)
 
 
 def _decide(

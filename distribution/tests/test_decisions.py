@@ -1,6 +1,8 @@
 """Coordinators' decisions: approve, reject, cancel, by hand; stale proposals; the limits the
 database keeps (one live allocation per device, never more than approved)."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,6 +31,25 @@ def _proposals(request, devices, run=None):
     return [ProposalFactory(device=d, request=request, run=run) for d in devices]
 
 
+@pytest.fixture(params=["per device", "as a set"])
+def approve(request):
+    """Both approval paths (decisions.py for single decisions, approve_sets.py for runs and
+    selections): every approval rule test runs against each."""
+    if request.param == "per device":
+        return SimpleNamespace(
+            ids=services.allocations_approve,
+            requests=services.allocations_approve_requests,
+            run=services.allocations_approve_run,
+            run_part=services.allocations_approve_run_part,
+        )
+    return SimpleNamespace(
+        ids=services.allocations_approve_set,
+        requests=services.allocations_approve_requests_set,
+        run=services.allocations_approve_run_set,
+        run_part=services.allocations_approve_run_part_set,
+    )
+
+
 @pytest.fixture
 def requester(school_board_org):
     member_of(school_board_org, user__email="carla@carla-scholen.example")
@@ -44,10 +65,12 @@ def donation(refurbisher_org):
 # --- Approve --------------------------------------------------------------------------------------
 
 
-def test_approval_moves_the_device_to_allocated_and_keeps_the_history(coordinator, donation):
+def test_approval_moves_the_device_to_allocated_and_keeps_the_history(
+    approve, coordinator, donation
+):
     request = ApprovedRequestFactory(laptops=2)
     proposal = ProposalFactory(device=ready_devices(1, donation=donation)[0], request=request)
-    decision = services.allocations_approve([proposal.pk], by=coordinator)
+    decision = approve.ids([proposal.pk], by=coordinator)
     assert [a.pk for a in decision.done] == [proposal.pk] and not decision.refused
     proposal.refresh_from_db()
     assert (proposal.status, proposal.decided_by, proposal.decided_at is not None) == (
@@ -73,9 +96,9 @@ def test_approval_moves_the_device_to_allocated_and_keeps_the_history(coordinato
     )
 
 
-def test_an_approved_allocation_keeps_its_explanation_when_the_policy_changes(coordinator):
+def test_an_approved_allocation_keeps_its_explanation_when_the_policy_changes(approve, coordinator):
     proposal = ProposalFactory()
-    services.allocations_approve([proposal.pk], by=coordinator)
+    approve.ids([proposal.pk], by=coordinator)
     before = selectors.allocation_explanation(Allocation.objects.get(pk=proposal.pk), lang="en")
     services.policy_save_version(services.policy_current().policy, by=coordinator)
     run = proposal.run
@@ -86,7 +109,7 @@ def test_an_approved_allocation_keeps_its_explanation_when_the_policy_changes(co
 
 
 def test_one_approval_sends_one_mail_per_organisation_with_counts_and_when(
-    coordinator, requester, donation, django_capture_on_commit_callbacks
+    approve, coordinator, requester, donation, django_capture_on_commit_callbacks
 ):
     first = ApprovedRequestFactory(organisation=requester, laptops=3)
     second = ApprovedRequestFactory(organisation=requester, tablets=2, target_group="newcomers")
@@ -96,7 +119,7 @@ def test_one_approval_sends_one_mail_per_organisation_with_counts_and_when(
     proposals = _proposals(first, laptops + chromebook, run=ProposalFactory().run)
     proposals += _proposals(second, tablets)
     with django_capture_on_commit_callbacks(execute=True):
-        services.allocations_approve([p.pk for p in proposals], by=coordinator)
+        approve.ids([p.pk for p in proposals], by=coordinator)
     to_requester = Notification.objects.get(kind="allocation_approved")
     assert to_requester.to_email == "carla@carla-scholen.example"
     assert "5 apparaten" in to_requester.subject
@@ -111,10 +134,10 @@ def test_one_approval_sends_one_mail_per_organisation_with_counts_and_when(
     assert requester.name in to_refurbisher.body_text
 
 
-def test_it_refuses_a_stale_proposal_whose_device_is_no_longer_ready(coordinator):
+def test_it_refuses_a_stale_proposal_whose_device_is_no_longer_ready(approve, coordinator):
     proposal = ProposalFactory()
     Device.objects.filter(pk=proposal.device_id).update(state=Device.State.RECYCLED)
-    decision = services.allocations_approve([proposal.pk], by=coordinator)
+    decision = approve.ids([proposal.pk], by=coordinator)
     assert not decision.done
     ((allocation_id, message),) = decision.refused
     assert allocation_id == proposal.pk
@@ -123,17 +146,17 @@ def test_it_refuses_a_stale_proposal_whose_device_is_no_longer_ready(coordinator
     assert proposal.status == "proposed"
 
 
-def test_it_refuses_a_proposal_for_a_request_that_was_cancelled(coordinator):
+def test_it_refuses_a_proposal_for_a_request_that_was_cancelled(approve, coordinator):
     proposal = ProposalFactory(request__status="cancelled")
-    decision = services.allocations_approve([proposal.pk], by=coordinator)
+    decision = approve.ids([proposal.pk], by=coordinator)
     assert "wacht niet meer op apparaten (status: Geannuleerd)" in decision.refused[0][1]
     assert Device.objects.get(pk=proposal.device_id).state == "ready"
 
 
-def test_it_refuses_a_proposal_for_a_request_that_is_already_full(coordinator):
+def test_it_refuses_a_proposal_for_a_request_that_is_already_full(approve, coordinator):
     request = ApprovedRequestFactory(laptops=1)
     first, second = _proposals(request, ready_devices(2), run=ProposalFactory().run)
-    decision = services.allocations_approve([first.pk, second.pk], by=coordinator)
+    decision = approve.ids([first.pk, second.pk], by=coordinator)
     assert [a.pk for a in decision.done] == [first.pk]
     assert decision.refused == [
         (second.pk, f"Hulpaanvraag {request.reference} heeft al alle goedgekeurde apparaten (1).")
@@ -141,42 +164,42 @@ def test_it_refuses_a_proposal_for_a_request_that_is_already_full(coordinator):
     assert Allocation.objects.committed().filter(request=request).count() == 1
 
 
-def test_it_refuses_a_tablet_for_a_request_that_only_waits_for_laptops(coordinator):
+def test_it_refuses_a_tablet_for_a_request_that_only_waits_for_laptops(approve, coordinator):
     request = ApprovedRequestFactory(laptops=2)
     (proposal,) = _proposals(request, ready_devices(1, kind="tablet"), run=ProposalFactory().run)
-    decision = services.allocations_approve([proposal.pk], by=coordinator)
+    decision = approve.ids([proposal.pk], by=coordinator)
     assert "heeft al alle goedgekeurde tablets" in decision.refused[0][1]
 
 
-def test_approving_twice_refuses_the_second_time(coordinator):
+def test_approving_twice_refuses_the_second_time(approve, coordinator):
     proposal = ProposalFactory()
-    services.allocations_approve([proposal.pk], by=coordinator)
-    decision = services.allocations_approve([proposal.pk], by=coordinator)
+    approve.ids([proposal.pk], by=coordinator)
+    decision = approve.ids([proposal.pk], by=coordinator)
     assert decision.refused == [
         (proposal.pk, f"Toewijzing {proposal.pk} is niet meer open (status: Goedgekeurd).")
     ]
     assert DeviceEvent.objects.filter(device_id=proposal.device_id, to_state="allocated").count()
 
 
-def test_approve_per_run_and_per_request(coordinator):
+def test_approve_per_run_and_per_request(approve, coordinator):
     ready_devices(20)
     school = ApprovedRequestFactory(laptops=3)
     elderly = ApprovedRequestFactory(laptops=2, target_group="isolated_elderly")
     run = services.allocation_run(trigger="manual", by=coordinator)
-    decision = services.allocations_approve_requests([elderly.pk], by=coordinator)
+    decision = approve.requests([elderly.pk], by=coordinator)
     assert {a.request_id for a in decision.done} == {elderly.pk} and len(decision.done) == 2
-    decision = services.allocations_approve_run(run.pk, by=coordinator)
+    decision = approve.run(run.pk, by=coordinator)
     assert {a.request_id for a in decision.done} == {school.pk} and len(decision.done) == 3
     assert not Allocation.objects.proposed().exists()
 
 
-def test_approving_a_superseded_run_is_refused(coordinator):
+def test_approving_a_superseded_run_is_refused(approve, coordinator):
     ready_devices(4)
     ApprovedRequestFactory(laptops=1)
     old = services.allocation_run(trigger="manual")
     services.allocation_run(trigger="manual")
     with pytest.raises(DomainError, match="geen open voorstellen meer"):
-        services.allocations_approve_run(old.pk, by=coordinator)
+        approve.run(old.pk, by=coordinator)
 
 
 # --- Reject and cancel ----------------------------------------------------------------------------
@@ -392,29 +415,29 @@ def test_on_postgres_the_database_refuses_more_devices_than_approved():
 
 
 @pytest.mark.postgres
-def test_on_postgres_a_constraint_failure_becomes_a_clear_message(coordinator, monkeypatch):
+def test_on_postgres_a_constraint_failure_becomes_a_clear_message(
+    approve, coordinator, monkeypatch
+):
     request = ApprovedRequestFactory(laptops=1)
     first, second = _proposals(request, ready_devices(2), ProposalFactory().run)
-    services.allocations_approve([first.pk], by=coordinator)
+    approve.ids([first.pk], by=coordinator)
     # As if the service's own count had missed the first approval: the trigger still refuses.
     monkeypatch.setattr(decisions.selectors, "held_per_category", lambda ids: {})
     with pytest.raises(DomainError, match="Iemand anders heeft"):
-        services.allocations_approve([second.pk], by=coordinator)
+        approve.ids([second.pk], by=coordinator)
     second.refresh_from_db()
     assert second.status == "proposed"
     assert Device.objects.get(pk=second.device_id).state == "ready"
 
 
-def test_a_large_run_is_approved_in_parts_that_keep_each_request_whole(coordinator):
+def test_a_large_run_is_approved_in_parts_that_keep_each_request_whole(approve, coordinator):
     run = RunFactory()
     requests = [ApprovedRequestFactory(laptops=n) for n in (3, 2, 4)]
     for request in requests:
         _proposals(request, ready_devices(request.laptops), run)
     parts, after = [], 0
     while after is not None:
-        decision, after = services.allocations_approve_run_part(
-            run.pk, by=coordinator, after_request=after, most=4
-        )
+        decision, after = approve.run_part(run.pk, by=coordinator, after_request=after, most=4)
         parts.append(sorted({a.request_id for a in decision.done}))
     assert parts == [[requests[0].pk], [requests[1].pk], [requests[2].pk], []]
     assert not Allocation.objects.proposed().exists()
@@ -432,13 +455,13 @@ def test_the_approve_run_task_goes_through_all_parts(coordinator):
     assert not Allocation.objects.proposed().exists()
 
 
-def test_approving_proposals_a_newer_run_replaced_says_so(coordinator):
+def test_approving_proposals_a_newer_run_replaced_says_so(approve, coordinator):
     ready_devices(8)
     ApprovedRequestFactory(laptops=2)
     services.allocation_run(trigger="manual")
     seen = list(Allocation.objects.proposed().values_list("id", flat=True))
     services.allocation_run(trigger="automatic")  # while the coordinator was reading
-    decision = services.allocations_approve(seen, by=coordinator)
+    decision = approve.ids(seen, by=coordinator)
     assert not decision.done
     assert [message for _pk, message in decision.refused] == [
         f"Voorstel {pk} bestaat niet meer: een nieuwere ronde heeft de voorstellen vervangen. "
