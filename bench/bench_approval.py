@@ -43,26 +43,6 @@ SIZES = {"full": (1_000_000, 100_000, 20_000), "quick": (100_000, 10_000, 2_000)
 TARGET_PER_MILLION = 180.0
 TARGET_RATIO = 3.0
 
-OVERFULL = """
-SELECT count(*) FROM helprequests_helprequest r JOIN (
-    SELECT a.request_id,
-           count(*) FILTER (WHERE d.kind <> 'tablet') AS laptops,
-           count(*) FILTER (WHERE d.kind = 'tablet') AS tablets
-    FROM distribution_allocation a JOIN donations_device d ON d.id = a.device_id
-    WHERE a.status IN ('approved', 'shipped', 'delivered', 'returned')
-    GROUP BY a.request_id) c ON c.request_id = r.id
-WHERE c.laptops + c.tablets > r.approved_laptops + r.approved_tablets + r.approved_either
-   OR greatest(c.laptops - r.approved_laptops, 0) + greatest(c.tablets - r.approved_tablets, 0)
-      > r.approved_either
-"""
-MISMATCHED = """
-SELECT count(*) FROM (
-    SELECT d.id FROM donations_device d
-    LEFT JOIN distribution_allocation a
-        ON a.device_id = d.id AND a.status IN ('approved', 'shipped')
-    GROUP BY d.id, d.state
-    HAVING count(a.id) > 1 OR (d.state = 'allocated') <> (count(a.id) = 1)) m
-"""
 COUNTS = """
 SELECT (SELECT count(*) FROM distribution_allocation WHERE status = 'approved'),
        (SELECT count(*) FROM distribution_allocationevent WHERE to_status = 'approved'),
@@ -123,6 +103,7 @@ def approve(run_id: int) -> dict:
 
     from allemaal.models import User
     from distribution import services
+    from distribution.selectors.invariants import devices_out_of_step, overfull_requests
 
     by = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
         email="bench@example.org", password=None
@@ -136,11 +117,9 @@ def approve(run_id: int) -> dict:
         approved += len(decision.done)
         refused += len(decision.refused)
     seconds = time.perf_counter() - started
+    overfull = len(overfull_requests())
+    mismatched = len(devices_out_of_step())
     with connection.cursor() as cursor:
-        cursor.execute(OVERFULL)
-        overfull = cursor.fetchone()[0]
-        cursor.execute(MISMATCHED)
-        mismatched = cursor.fetchone()[0]
         cursor.execute(COUNTS)
         in_table, histories, custody, proposed = cursor.fetchone()
     invariants = {

@@ -14,6 +14,7 @@ from allemaal.models import Notification
 from allemaal.services import DomainError
 from distribution import services
 from distribution.models import Allocation, AllocationEvent, AllocationRun
+from distribution.selectors.invariants import devices_out_of_step, overfull_requests
 from distribution.tasks import approve_run
 from donations.models import Device, DeviceEvent
 from tests.factories import member_of, staff_user
@@ -25,35 +26,6 @@ from .factories import (
     RunFactory,
     ready_devices,
 )
-
-# SQL: requests that hold more than approved (the formula of migrations 0003 and 0012).
-OVERFULL = """
-SELECT r.id FROM helprequests_helprequest r JOIN (
-    SELECT a.request_id,
-           count(*) FILTER (WHERE d.kind <> 'tablet') AS laptops,
-           count(*) FILTER (WHERE d.kind = 'tablet') AS tablets
-    FROM distribution_allocation a JOIN donations_device d ON d.id = a.device_id
-    WHERE a.status IN ('approved', 'shipped', 'delivered', 'returned')
-    GROUP BY a.request_id) c ON c.request_id = r.id
-WHERE c.laptops + c.tablets > r.approved_laptops + r.approved_tablets + r.approved_either
-   OR greatest(c.laptops - r.approved_laptops, 0) + greatest(c.tablets - r.approved_tablets, 0)
-      > r.approved_either
-"""
-# Devices whose state and live allocations disagree, or with more than one live allocation.
-MISMATCHED = """
-SELECT d.id FROM donations_device d
-LEFT JOIN distribution_allocation a ON a.device_id = d.id AND a.status IN ('approved', 'shipped')
-GROUP BY d.id, d.state
-HAVING count(a.id) > 1 OR (d.state = 'allocated') <> (count(a.id) = 1)
-"""
-
-
-def _violations() -> tuple[list, list]:
-    with connection.cursor() as cursor:
-        cursor.execute(OVERFULL)
-        overfull = cursor.fetchall()
-        cursor.execute(MISMATCHED)
-        return overfull, cursor.fetchall()
 
 
 def _run_with(sizes, run=None):
@@ -237,7 +209,7 @@ def test_a_run_approved_while_others_reject_and_allocate_by_hand_breaks_no_rule(
         each.join(timeout=120)
     assert not any(each.is_alive() for each in threads)
     assert errors == []
-    assert _violations() == ([], [])
+    assert overfull_requests() == [] and devices_out_of_step() == []
     # Every proposal is decided one way or another, or refused with a reason.
     approved = {a.pk for decision in outcomes["approve"] for a in decision.done}
     refused = {pk: m for decision in outcomes["approve"] for pk, m in decision.refused}
