@@ -10,7 +10,7 @@ while Redis is down: for their keys a failure raises `CacheUnavailable`, which
 
 import logging
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,29 @@ def _fail_safe(name: str, fallback):
     return method
 
 
+class ReusingRedisClient(RedisCacheClient):
+    """Django's Redis client, keeping one `redis.Redis` per connection pool instead of making a
+    new one at every call: making one copies its ~170 response callbacks, a third of a
+    millisecond of CPU for each cache read (the session, at every signed-in request). A
+    `redis.Redis` is safe to share between threads; its pool hands out the connections."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class FailSafeRedisCache(RedisCache):
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusingRedisClient
+
     get = _fail_safe("get", lambda keys, args, kw: args[0] if args else kw.get("default"))
     set = _fail_safe("set", lambda keys, args, kw: None)
     add = _fail_safe("add", lambda keys, args, kw: False)

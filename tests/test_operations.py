@@ -162,6 +162,15 @@ def test_with_the_broker_down_recomputing_the_dashboard_answers_instead_of_a_500
     assert attempts == {"connects": 1, "sleeps": 0}
 
 
+def test_the_cache_keeps_one_redis_client_and_still_fails_safe_through_it():
+    from config.cache import FailSafeRedisCache
+
+    cache = FailSafeRedisCache(DEAD_REDIS, {"OPTIONS": {"socket_connect_timeout": 0.05}})
+    assert cache._cache.get_client() is cache._cache.get_client(write=True)
+    assert cache.get("anything", "fallback") == "fallback"
+    assert cache.get("anything again", "fallback") == "fallback"  # the kept client, still safe
+
+
 @pytest.mark.usefixtures("dead_cache")
 def test_with_the_cache_down_pages_that_do_not_need_it_answer(db, client):
     assert client.get(reverse("home")).status_code == 200

@@ -114,19 +114,38 @@ def _intake_scan(donation_id, serial, kind, *, by, organisation) -> IntakeResult
 
 EXACT, DASHLESS, ASSET_TAG = 0, 1, 2
 
-# Both queries of a scan are written out: built by the ORM they cost more to compose than the
-# database takes to answer them (issue 21). Same SQL on PostgreSQL and SQLite, bar the lock.
-DONATION_SQL = """
-SELECT d.*,
+
+def _columns(model, alias: str, names: tuple[str, ...]) -> tuple[list[str], str]:
+    """`names` in the model's field order (as `Model.from_db` takes them), and as SQL."""
+    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in names]
+    return ordered, ", ".join(f"{alias}.{name}" for name in ordered)
+
+
+# The scan reads only the fields it uses (the others stay deferred), and both queries are
+# written out: built by the ORM, or read through `raw()`, they cost more to compose and to turn
+# into models than the database takes to answer them (issue 21). Same SQL on PostgreSQL and
+# SQLite, bar the lock.
+DONATION_FIELDS, _DONATION_COLUMNS = _columns(
+    Donation,
+    "d",
+    ("id", "donor_id", "status", "laptops", "chromebooks", "tablets", "refurbisher_id"),
+)
+DONATION_SQL = f"""
+SELECT {_DONATION_COLUMNS},
     (SELECT COUNT(*) FROM donations_device v WHERE v.donation_id = d.id) AS intake_total,
     (SELECT COUNT(*) FROM refurbish_intakescan s WHERE s.donation_id = d.id) AS intake_scanned,
     (SELECT COUNT(*) FROM refurbish_intakescan s
         WHERE s.donation_id = d.id AND NOT s.on_manifest) AS intake_added
 FROM donations_donation d
 WHERE d.id = %s AND d.refurbisher_id = %s
-"""
-DEVICE_SQL = """
-SELECT v.*, s.at AS scan_at,
+"""  # noqa: S608 - the columns are the model's own field names
+DEVICE_FIELDS, _DEVICE_COLUMNS = _columns(
+    Device,
+    "v",
+    ("id", "donation_id", "state", "serial_number", "asset_tag", "kind", "make", "model"),
+)
+DEVICE_SQL = f"""
+SELECT {_DEVICE_COLUMNS}, s.at AS scan_at,
     CASE WHEN v.serial_number = %s THEN 0
         WHEN v.donation_id = %s AND REPLACE(v.serial_number, '-', '') = %s THEN 1
         ELSE 2 END AS rank
@@ -136,7 +155,7 @@ WHERE v.serial_number = %s
     OR v.asset_tag = %s
 ORDER BY rank, v.id
 LIMIT 4
-"""
+"""  # noqa: S608 - the columns are the model's own field names
 
 
 def _for_update(sql: str, clause: str) -> str:
@@ -146,14 +165,24 @@ def _for_update(sql: str, clause: str) -> str:
 def _donation_lock_with_counts(donation_id: int, organisation: Organisation) -> Donation:
     """This refurbisher's donation, locked, with its running count of the intake (the
     `intake_*` attributes `selectors.intake_counts_of` reads)."""
-    rows = list(
-        Donation.objects.raw(
+    with connection.cursor() as cursor:
+        cursor.execute(
             _for_update(DONATION_SQL, " FOR NO KEY UPDATE OF d"), [donation_id, organisation.pk]
         )
-    )
-    if not rows:
+        row = cursor.fetchone()
+    if row is None:
         raise Donation.DoesNotExist
-    return rows[0]
+    count = len(DONATION_FIELDS)
+    donation = Donation.from_db(connection.alias, DONATION_FIELDS, row[:count])
+    donation.intake_total, donation.intake_scanned, donation.intake_added = row[count:]
+    return donation
+
+
+def _device_from_row(row) -> Device:
+    count = len(DEVICE_FIELDS)
+    device = Device.from_db(connection.alias, DEVICE_FIELDS, row[:count])
+    device.scan_at, device.rank = row[count:]
+    return device
 
 
 def _intake_match(donation: Donation, serial: str) -> Device | None:
@@ -165,12 +194,12 @@ def _intake_match(donation: Donation, serial: str) -> Device | None:
     key = serial_key(serial)
     tag = normalise_asset_tag(serial)
     tag = tag if is_valid_asset_tag(tag) else None  # matches no row
-    rows = list(
-        Device.objects.raw(
+    with connection.cursor() as cursor:
+        cursor.execute(
             _for_update(DEVICE_SQL, " FOR UPDATE OF v"),
             [serial, donation.pk, key, serial, donation.pk, key, tag],
         )
-    )
+        rows = [_device_from_row(row) for row in cursor.fetchall()]
     if rows and rows[0].rank == EXACT:
         return rows[0]
     dashless_rows = [row for row in rows if row.rank == DASHLESS]
