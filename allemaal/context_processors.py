@@ -7,9 +7,8 @@ def platform(request):
     if user is not None and user.is_authenticated and not user.is_staff:
         membership = getattr(request, "membership", None)
         if membership is None:
-            from .models import Membership
-
-            membership = Membership.objects.select_related("organisation").filter(user=user).first()
+            # Loaded with the user, organisation and all (allemaal.backends): no query here.
+            membership = getattr(user, "membership", None)
 
     def ask_second_factor() -> bool:
         # Refurbisher admins hold erasure evidence and station tokens: asked (not forced) to

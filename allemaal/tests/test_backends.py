@@ -48,3 +48,14 @@ def test_a_signed_in_request_gets_the_user_from_the_session(client):
     client.force_login(user)
     request = client.get("/").wsgi_request
     assert get_user(request) == user
+
+
+def test_pages_outside_an_organisation_read_the_membership_loaded_with_the_user(client):
+    organisation = OrganisationFactory(kind="school", name="Basisschool De Linde")
+    client.force_login(member_of(organisation))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["current_organisation"] == organisation
+    alone = [q["sql"] for q in queries if 'FROM "allemaal_membership"' in q["sql"]]
+    assert alone == []  # only the user's own query joins it
