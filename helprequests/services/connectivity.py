@@ -298,16 +298,22 @@ def _fulfil_locked(
         at=now,
         locked=True,
     )
-    request = assignment.help_request
-    notify_organisation(
-        request.organisation,
-        kind="helprequest_connectivity_fulfilled",
-        context={
-            "assignment": assignment,
-            "help_request": request,
-            "url": settings.SITE_URL + reverse("coordination:request_detail", args=[request.pk]),
-        },
-    )
+
+
+def _notify_fulfilled(assignments: Sequence[ConnectivityAssignment], provider) -> None:
+    """One mail per requesting organisation, however many of its lines one upload fulfilled."""
+    by_organisation: dict[int, list[ConnectivityAssignment]] = {}
+    for assignment in assignments:
+        assignment.url = settings.SITE_URL + reverse(
+            "coordination:request_detail", args=[assignment.help_request_id]
+        )
+        by_organisation.setdefault(assignment.help_request.organisation_id, []).append(assignment)
+    for own in by_organisation.values():
+        notify_organisation(
+            own[0].help_request.organisation,
+            kind="helprequest_connectivity_fulfilled",
+            context={"assignments": own, "provider": provider.name},
+        )
 
 
 def connectivity_fulfil(
@@ -334,6 +340,7 @@ def connectivity_fulfil(
         if assignment.status == ConnectivityAssignment.Status.FULFILLED:
             return assignment
         _fulfil_locked(assignment, provision, by=by, now=timezone.now())
+        _notify_fulfilled([assignment], provider)
     return assignment
 
 
@@ -396,6 +403,7 @@ def connectivity_fulfil_many(
             if assignment.status == ConnectivityAssignment.Status.ASSIGNED:
                 _fulfil_locked(assignment, row.provision, by=by, now=now)
                 fulfilled.append(assignment)
+        _notify_fulfilled(fulfilled, provider)
     return FulfilResult(fulfilled=fulfilled, unchanged=len(rows) - len(fulfilled))
 
 

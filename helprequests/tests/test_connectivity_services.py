@@ -327,6 +327,41 @@ def test_fulfil_many_records_everything_or_nothing(telecom_org, telecom, coordin
     assert (again.fulfilled, again.unchanged) == ([], 1)
 
 
+def test_an_upload_mails_each_organisation_once_with_all_its_lines(
+    telecom_org, telecom, request_, school_board, django_capture_on_commit_callbacks
+):
+    other = HelpRequestFactory(
+        organisation=request_.organisation, approved=True, connectivity_households=4
+    )
+    elsewhere = ConnectivityAssignmentFactory(provider=telecom_org)
+    member_of(elsewhere.help_request.organisation)
+    mine = [
+        ConnectivityAssignmentFactory(provider=telecom_org, help_request=r, households=2)
+        for r in (request_, other)
+    ]
+    rows = [
+        ProvisionRow(n, a.pk, provision(2, 0, 30))
+        for n, a in enumerate([*mine, elsewhere], start=2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        connectivity.connectivity_fulfil_many(provider=telecom_org, by=telecom, rows=rows)
+    to_school = Notification.objects.filter(
+        kind="helprequest_connectivity_fulfilled", to_email=school_board.email
+    )
+    assert to_school.count() == 1
+    mail = to_school.get()
+    assert "voor 2 van uw hulpaanvragen" in mail.body_text
+    assert request_.reference in mail.body_text and other.reference in mail.body_text
+    assert mail.subject == "Internet voor 2 hulpaanvragen is geregeld"
+    assert elsewhere.help_request.reference not in mail.body_text
+    others = Notification.objects.filter(kind="helprequest_connectivity_fulfilled").exclude(
+        to_email=school_board.email
+    )
+    assert [m.subject for m in others] == [
+        f"Internet voor hulpaanvraag {elsewhere.help_request.reference} is geregeld"
+    ]
+
+
 # --- Database invariants -------------------------------------------------------------------
 
 
