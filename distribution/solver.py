@@ -369,8 +369,7 @@ def prepare_requests(
     started = perf_counter()
     if len({r.id for r in requests}) != len(requests):
         raise ValueError("request ids must be unique")
-    for request in requests:
-        _check_request(request)
+    _check_requests(requests)
     open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
     forbidden = _forbidden(open_requests, history or History())
     # Priorities and tiers as arrays (solver_queue computes them as priority_parts and
@@ -471,8 +470,7 @@ def _prepare(
         keys = np.fromiter(forbidden, np.int64, len(forbidden))
         ranks = np.fromiter((rank_of[ids] for ids in forbidden.values()), np.int64, len(keys))
         barred = lookup(keys, ranks, devices.id, 0)
-    open_ids = {r.id for r in open_requests}
-    previous = _previous_array(history.previous, devices.id, open_ids)
+    previous = _previous_array(history.previous, devices.id, open_requests)
     share_cap = policy.share_cap(len(devices), history.held_total)
     reserved = {
         level: units
@@ -489,7 +487,7 @@ def _prepare(
         rank=ready.rank,
         tier=ready.tier,
         tiers=len(policy.tiers),
-        open_units=sum(request.open_total for request in open_requests),
+        open_units=int(ready.arrays.open_total.sum()),
         share_cap=share_cap,
         share_rooms=_share_rooms(ready.demand, share_cap, history.held_by_org),
         reserved=reserved,
@@ -516,7 +514,9 @@ def _order_keys(
 
 
 def _previous_array(
-    previous: dict[int, int] | tuple[np.ndarray, np.ndarray], ids: np.ndarray, open_ids: set[int]
+    previous: dict[int, int] | tuple[np.ndarray, np.ndarray],
+    ids: np.ndarray,
+    open_requests: list[RequestIn],
 ) -> np.ndarray:
     """Per device (of `ids`), the open request the previous run proposed it to, else -1.
     `previous` maps device ids to request ids, as a dict or as two arrays."""
@@ -525,15 +525,17 @@ def _previous_array(
         values = np.fromiter(previous.values(), np.int64, len(previous))
     else:
         keys, values = (np.asarray(a, np.int64) for a in previous)
-    if not len(keys) or not open_ids:
+    if not len(keys) or not open_requests:
         return np.full(len(ids), -1, np.int64)
-    opened = np.fromiter(open_ids, np.int64, len(open_ids))
+    opened = np.fromiter((r.id for r in open_requests), np.int64, len(open_requests))
     values = np.where(np.isin(values, opened), values, -1)
     return lookup(keys, values, ids, -1)
 
 
 def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[int, ...]]:
     """device id -> the open requests it must not go to, from the rejections in force."""
+    if not history.rejected_pairs and not history.rejected_for_org:
+        return {}
     by_org: dict[int, list[int]] = {}
     open_ids = set()
     for request in requests:
@@ -567,6 +569,24 @@ def _share_rooms(
 def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}")
+
+
+def _check_requests(requests: Sequence[RequestIn]) -> None:
+    """`_check_request` for each request; the values every request has in common are checked
+    once (the first faulty request raises, as the loop would)."""
+    groups = {r.target_group for r in requests}
+    urgencies = {r.urgency for r in requests}
+    provinces = {r.province for r in requests}
+    lowest = min((min(r.open_laptops, r.open_tablets, r.open_either) for r in requests), default=0)
+    if (
+        groups <= set(TARGET_GROUPS)
+        and urgencies <= set(URGENCIES)
+        and provinces <= set(PROVINCES)
+        and lowest >= 0
+    ):
+        return
+    for request in requests:
+        _check_request(request)
 
 
 def _check_request(request: RequestIn) -> None:
