@@ -275,7 +275,7 @@ def _copy_out(
         if meanwhile is None:
             receive()
         else:
-            extra["meanwhile"] = _alongside(receive, meanwhile)
+            extra["meanwhile"] = alongside(receive, meanwhile)
     return buffer, extra
 
 
@@ -285,7 +285,7 @@ def _copy_start(buffer: bytearray) -> int:
     return 19 + int.from_bytes(buffer[15:19], "big")
 
 
-def _alongside(io: Callable[[], None], work: Callable[[], T]) -> T:
+def alongside(io: Callable[[], None], work: Callable[[], T]) -> T:
     """Run `io` (waiting on the database) in a thread while this one runs `work`; either's
     error is raised after both ended, so the connection is free again."""
     failure: list[BaseException] = []
