@@ -163,8 +163,10 @@ class _Graph:
     capacities: list[int] = field(default_factory=list)
     scores: list[int] = field(default_factory=list)
     ranks: list[int] = field(default_factory=list)
-    # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0 (few)
+    # arc -> (tier weight, share, reserve, keep), only for arcs where one is not 0
     levels: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
+    # (first arc, tier weights, shares) of runs of arcs added at once (`arcs_with_levels`)
+    level_runs: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
     nodes: int = 2
     # (largest tier weight, largest absolute score), once the arcs are all there
     _extremes: tuple[int, int] | None = None
@@ -194,6 +196,27 @@ class _Graph:
         if tier or share or reserve or keep:
             self.levels[len(self.tails) - 1] = (tier, share, reserve, keep)
         return len(self.tails) - 1
+
+    def arcs_with_levels(
+        self,
+        tails: np.ndarray,
+        heads: np.ndarray,
+        capacities: np.ndarray,
+        scores: np.ndarray,
+        ranks: np.ndarray,
+        weights: np.ndarray,
+        shares: np.ndarray,
+    ) -> int:
+        """`arc` for many arcs at once (arrays, one entry per arc, no reserve or keep);
+        returns the first one's number."""
+        first = len(self.tails)
+        self.tails.extend(tails.tolist())
+        self.heads.extend(heads.tolist())
+        self.capacities.extend(capacities.tolist())
+        self.scores.extend(scores.tolist())
+        self.ranks.extend(ranks.tolist())
+        self.level_runs.append((first, np.asarray(weights, np.int64), np.asarray(shares, np.int64)))
+        return first
 
     def max_flow_max_score(
         self, supply: int, bounds: _Bounds, ranked: int
@@ -236,7 +259,13 @@ class _Graph:
     def _largest(self, bounds: _Bounds, levels: int) -> int:
         keep, score, share, tier, reserve = _scales(bounds, levels)
         if self._extremes is None:  # the same for every number of levels
-            most_tier = max((level[0] for level in self.levels.values()), default=0)
+            most_tier = max(
+                (
+                    *(level[0] for level in self.levels.values()),
+                    *(int(w.max()) for _first, w, _shares in self.level_runs if len(w)),
+                ),
+                default=0,
+            )
             self._extremes = (most_tier, max(map(abs, self.scores)))
         most_tier, most_score = self._extremes
         return reserve + most_tier * tier + share + most_score * score + keep + levels
@@ -249,6 +278,8 @@ class _Graph:
         costs = ranks * levels // ranked - np.array(self.scores, np.int64) * score
         for arc, (t, h, r, k) in self.levels.items():
             costs[arc] -= r * reserve + t * tier + h * share + k * keep
+        for first, weights, shares in self.level_runs:
+            costs[first : first + len(weights)] -= weights * tier + shares * share
         return costs
 
     def _solve(self, supply: int, bounds: _Bounds, levels: int, ranked: int) -> list[int] | None:
@@ -291,6 +322,7 @@ class _Prepared:
     seconds: float
 
     order_keys: dict[int, int]  # request id -> ORDER_BITS-packed (tier, -priority, rank)
+    request_arrays: _RequestArrays  # per request of `requests`
 
     def order(self, request: RequestIn) -> int:
         """Who goes first: tier, then priority, then approval order (smaller first)."""
@@ -316,6 +348,9 @@ class PreparedRequests:
     rank: dict[int, int]
     order_keys: dict[int, int]
     seconds: float
+    # Per open request, in the order of `open_requests` (by id): its priority, tier, rank,
+    # organisation and open units, as arrays (the graph's request arcs are built from them).
+    arrays: _RequestArrays | None = None
 
     def fits(self, requests, policy, today, history) -> bool:
         return (
@@ -334,8 +369,7 @@ def prepare_requests(
     started = perf_counter()
     if len({r.id for r in requests}) != len(requests):
         raise ValueError("request ids must be unique")
-    for request in requests:
-        _check_request(request)
+    _check_requests(requests)
     open_requests = sorted((r for r in requests if r.open_total > 0), key=_ID)
     forbidden = _forbidden(open_requests, history or History())
     # Priorities and tiers as arrays (solver_queue computes them as priority_parts and
@@ -355,7 +389,9 @@ def prepare_requests(
         demand[key] = demand.get(key, 0) + units
         tier_demand[level] = tier_demand.get(level, 0) + units
     in_order = np.lexsort((columns.id, columns.approved_on))  # ids are unique
-    rank = dict(zip(columns.id[in_order].tolist(), range(len(ids)), strict=True))
+    ranks = np.empty(len(ids), np.int64)
+    ranks[in_order] = np.arange(len(ids))
+    rank = dict(zip(ids, ranks.tolist(), strict=True))
     return PreparedRequests(
         requests=requests,
         policy=policy,
@@ -371,7 +407,25 @@ def prepare_requests(
         rank=rank,
         order_keys=_order_keys(priority, tier, rank),
         seconds=perf_counter() - started,
+        arrays=_RequestArrays(
+            priority=totals,
+            tier=np.asarray(levels, np.int64).reshape(-1),
+            rank=ranks,
+            organisation=np.fromiter(
+                (r.organisation_id for r in open_requests), np.int64, len(open_requests)
+            ),
+            open_total=columns.open_laptops + columns.open_tablets + columns.open_either,
+        ),
     )
+
+
+@dataclass(slots=True)
+class _RequestArrays:
+    priority: np.ndarray
+    tier: np.ndarray
+    rank: np.ndarray
+    organisation: np.ndarray
+    open_total: np.ndarray
 
 
 class _Parts(dict):
@@ -416,8 +470,7 @@ def _prepare(
         keys = np.fromiter(forbidden, np.int64, len(forbidden))
         ranks = np.fromiter((rank_of[ids] for ids in forbidden.values()), np.int64, len(keys))
         barred = lookup(keys, ranks, devices.id, 0)
-    open_ids = {r.id for r in open_requests}
-    previous = _previous_array(history.previous, devices.id, open_ids)
+    previous = _previous_array(history.previous, devices.id, open_requests)
     share_cap = policy.share_cap(len(devices), history.held_total)
     reserved = {
         level: units
@@ -434,7 +487,7 @@ def _prepare(
         rank=ready.rank,
         tier=ready.tier,
         tiers=len(policy.tiers),
-        open_units=sum(request.open_total for request in open_requests),
+        open_units=int(ready.arrays.open_total.sum()),
         share_cap=share_cap,
         share_rooms=_share_rooms(ready.demand, share_cap, history.held_by_org),
         reserved=reserved,
@@ -442,6 +495,7 @@ def _prepare(
         supply=len(devices),
         seconds=perf_counter() - started + earlier,
         order_keys=ready.order_keys,
+        request_arrays=ready.arrays,
     )
 
 
@@ -460,7 +514,9 @@ def _order_keys(
 
 
 def _previous_array(
-    previous: dict[int, int] | tuple[np.ndarray, np.ndarray], ids: np.ndarray, open_ids: set[int]
+    previous: dict[int, int] | tuple[np.ndarray, np.ndarray],
+    ids: np.ndarray,
+    open_requests: list[RequestIn],
 ) -> np.ndarray:
     """Per device (of `ids`), the open request the previous run proposed it to, else -1.
     `previous` maps device ids to request ids, as a dict or as two arrays."""
@@ -469,15 +525,17 @@ def _previous_array(
         values = np.fromiter(previous.values(), np.int64, len(previous))
     else:
         keys, values = (np.asarray(a, np.int64) for a in previous)
-    if not len(keys) or not open_ids:
+    if not len(keys) or not open_requests:
         return np.full(len(ids), -1, np.int64)
-    opened = np.fromiter(open_ids, np.int64, len(open_ids))
+    opened = np.fromiter((r.id for r in open_requests), np.int64, len(open_requests))
     values = np.where(np.isin(values, opened), values, -1)
     return lookup(keys, values, ids, -1)
 
 
 def _forbidden(requests: list[RequestIn], history: History) -> dict[int, tuple[int, ...]]:
     """device id -> the open requests it must not go to, from the rejections in force."""
+    if not history.rejected_pairs and not history.rejected_for_org:
+        return {}
     by_org: dict[int, list[int]] = {}
     open_ids = set()
     for request in requests:
@@ -511,6 +569,24 @@ def _share_rooms(
 def _check_choice(what: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise ValueError(f"unknown {what} {value!r}")
+
+
+def _check_requests(requests: Sequence[RequestIn]) -> None:
+    """`_check_request` for each request; the values every request has in common are checked
+    once (the first faulty request raises, as the loop would)."""
+    groups = {r.target_group for r in requests}
+    urgencies = {r.urgency for r in requests}
+    provinces = {r.province for r in requests}
+    lowest = min((min(r.open_laptops, r.open_tablets, r.open_either) for r in requests), default=0)
+    if (
+        groups <= set(TARGET_GROUPS)
+        and urgencies <= set(URGENCIES)
+        and provinces <= set(PROVINCES)
+        and lowest >= 0
+    ):
+        return
+    for request in requests:
+        _check_request(request)
 
 
 def _check_request(request: RequestIn) -> None:
@@ -660,11 +736,20 @@ class _HubNetwork:
         for node, cls in zip(class_nodes, self.classes, strict=True):
             graph.arc(SOURCE, node, cls.size)
         self.hub_requests: dict[tuple[str, str, str], list[RequestIn]] = {}
-        for request in prepared.requests:
+        # Per hub, beside its requests: their units of its category, their positions in
+        # prepared.requests.
+        self.hub_units: dict[tuple[str, str, str], list[int]] = {}
+        self.hub_positions: dict[tuple[str, str, str], list[int]] = {}
+        for position, request in enumerate(prepared.requests):
             for category in CATEGORIES:
-                if request.open_for(category) > 0:
+                if (units := request.open_for(category)) > 0:
                     key = (request.province, request.target_group, category)
-                    self.hub_requests.setdefault(key, []).append(request)
+                    if key not in self.hub_requests:
+                        self.hub_requests[key], self.hub_units[key] = [], []
+                        self.hub_positions[key] = []
+                    self.hub_requests[key].append(request)
+                    self.hub_units[key].append(units)
+                    self.hub_positions[key].append(position)
         self.hub_nodes = {key: graph.node() for key in sorted(self.hub_requests)}
         # Which (class, hub) pairs need a hub of their own: the class is barred from one of
         # the hub's requests.
@@ -750,27 +835,38 @@ class _HubNetwork:
 
     def _add_requests(self, entry_needed: set[tuple[int, str]]) -> None:
         prepared, graph = self.prepared, self.graph
-        # What `_Outlets.request_arc` adds per request, for all of them at once: a national
-        # run has 100,000 requests.
-        requests = prepared.requests
-        first_node, first_arc = graph.nodes, len(graph.tails)
+        # What `_Outlets.request_arc` adds per request, for all of them at once with arrays:
+        # a national run has 100,000 requests.
+        requests, arrays = prepared.requests, prepared.request_arrays
+        first_node = graph.nodes
         graph.nodes += len(requests)
-        request_nodes = {r.id: first_node + i for i, r in enumerate(requests)}
-        priorities = [prepared.priority[r.id] for r in requests]
+        nodes = np.arange(first_node, first_node + len(requests), dtype=np.int64)
         share_nodes, tier_nodes = self.outlets.share_nodes, self.outlets.tier_nodes
-        tier, top = prepared.tier, prepared.tiers - 1
-        levels = [tier[r.id] for r in requests]
-        keys = [(r.organisation_id, level) for r, level in zip(requests, levels, strict=True)]
-        graph.tails.extend(range(first_node, first_node + len(requests)))
-        graph.heads.extend(share_nodes.get(key) or tier_nodes.get(key[1], SINK) for key in keys)
-        graph.capacities.extend(r.open_total for r in requests)
-        graph.scores.extend(priorities)
-        graph.ranks.extend(prepared.rank[r.id] for r in requests)
-        for arc, key in enumerate(keys, start=first_arc):
-            weight, share = top - key[1], int(key not in share_nodes)
-            if weight or share:
-                graph.levels[arc] = (weight, share, 0, 0)
-        self.priority_spread = max(priorities) - min(priorities) if priorities else 0
+        levels, count = arrays.tier, prepared.tiers
+        outlet_of_tier = np.array([tier_nodes.get(level, SINK) for level in range(count)])
+        heads = outlet_of_tier[levels] if len(levels) else np.zeros(0, np.int64)
+        shared = np.zeros(len(requests), bool)
+        if share_nodes:  # (organisation, tier) as one integer key, looked up in sorted keys
+            keys = arrays.organisation * count + levels
+            share_keys = np.fromiter((org * count + lv for org, lv in share_nodes), np.int64)
+            share_heads = np.fromiter(share_nodes.values(), np.int64)
+            order = np.argsort(share_keys)
+            share_keys, share_heads = share_keys[order], share_heads[order]
+            at = np.minimum(np.searchsorted(share_keys, keys), len(share_keys) - 1)
+            shared = share_keys[at] == keys
+            heads = np.where(shared, share_heads[at], heads)
+        graph.arcs_with_levels(
+            nodes,
+            heads,
+            arrays.open_total,
+            arrays.priority,
+            arrays.rank,
+            weights=count - 1 - levels,
+            shares=(~shared).astype(np.int64),
+        )
+        priorities = arrays.priority
+        self.priority_spread = int(priorities.max() - priorities.min()) if len(requests) else 0
+        request_nodes = dict(zip((r.id for r in requests), nodes.tolist(), strict=True))
         self.entries: dict[tuple[int, str], int] = {}
         for rid, category in sorted(entry_needed):
             node = self.entries[rid, category] = graph.node()
@@ -789,8 +885,8 @@ class _HubNetwork:
                     entries.get((r.id, category), request_nodes[r.id]) for r in hub_requests
                 )
             else:
-                graph.heads.extend(request_nodes[r.id] for r in hub_requests)
-            graph.capacities.extend(r.open_for(category) for r in hub_requests)
+                graph.heads.extend((nodes[self.hub_positions[key]]).tolist())
+            graph.capacities.extend(self.hub_units[key])
             graph.scores.extend([0] * count)
             graph.ranks.extend([0] * count)
             arcs = range(first, first + count)
@@ -1104,13 +1200,12 @@ def _hand_out(
             at, to = pool_at, pool_to
         positions.append(cls.positions[at])
         pair_of.append(to + len(pair_requests))
-        for rid in units:
-            request = requests[rid]
-            pair_requests.append(rid)
-            pair_scores.append(
-                prepared.priority[rid] + device_fit(cls.sample, request.province, policy)
-            )
-            pair_reasons.append((request, cls))
+        # `requests` is in the order of `units`: one pair per request, in that order.
+        fits = {province: device_fit(cls.sample, province, policy) for province in PROVINCES}
+        priority = prepared.priority
+        pair_requests.extend(units)
+        pair_scores.extend(priority[r.id] + fits[r.province] for r in requests.values())
+        pair_reasons.extend((request, cls) for request in requests.values())
     if not positions:
         return Proposals.empty()
     at = np.concatenate(positions)

@@ -10,7 +10,6 @@ with a higher score or an earlier approval), and perhaps its organisation's shar
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,9 +27,8 @@ if TYPE_CHECKING:
     from .solver import _DeviceClass, _Prepared
 
 # solver._Prepared.order packs (tier, highest priority - priority, rank) into one int, which
-# sorts and bisects several times faster than a tuple; each part fits in ORDER_BITS bits.
+# sorts and searches as an int64 array; each part fits in ORDER_BITS bits.
 ORDER_BITS = 24
-Order = int
 
 
 def queue_category(request: RequestIn) -> str:
@@ -71,10 +69,13 @@ def why_not(
             key = (request.organisation_id, prepared.tier[request.id])
             served_units[key] = served_units.get(key, 0) + units
     positions = _Queues(prepared).positions(unserved)
-    competitors = _Competitors(prepared, served_by)
+    categories_of = [tuple(c for c in CATEGORIES if r.open_for(c) > 0) for r in unserved]
+    ahead = _Competitors(prepared, served_by).ahead(unserved, categories_of)
     reasons = {}
-    for request, position in zip(unserved, positions.tolist(), strict=True):
-        categories = [c for c in CATEGORIES if request.open_for(c) > 0]
+    for request, position, categories, (higher_tier, higher_score) in zip(
+        unserved, positions.tolist(), categories_of, ahead, strict=True
+    ):
+        categories = list(categories)
         group = request.target_group
         common = {
             "categories": categories,
@@ -91,7 +92,6 @@ def why_not(
         elif barred and usable <= sum(barred.get((request.id, c), 0) for c in categories):
             reasons[request.id] = Unserved("rejected", common)
         else:
-            higher_tier, higher_score = competitors.ahead(request, categories)
             key = (request.organisation_id, prepared.tier[request.id])
             room = prepared.share_rooms.get(key)
             share_used = room is not None and served_units.get(key, 0) >= room
@@ -112,24 +112,38 @@ class _Competitors:
 
     def __init__(self, prepared: _Prepared, served_by: dict) -> None:
         self.prepared = prepared
-        self.served_by = served_by
-        self.cache: dict[tuple[tuple[str, ...], str], list[Order]] = {}
+        keys = prepared.order_keys
+        # (category, groups) -> the order keys of the requests it served
+        self.served_by = {
+            key: np.fromiter((keys[rid] for rid in served), np.int64, len(served))
+            for key, served in served_by.items()
+        }
 
-    def ahead(self, request: RequestIn, categories: list[str]) -> tuple[int, int]:
-        """(served requests of a higher tier, of the same tier that come first)."""
-        key = (tuple(categories), request.target_group)
-        if key not in self.cache:
-            ids: set[int] = set()
-            for (category, groups), served in self.served_by.items():
-                if category in categories and request.target_group in groups:
-                    ids |= served
-            keys = self.prepared.order_keys
-            self.cache[key] = sorted(keys[rid] for rid in ids)
-        ordered = self.cache[key]
-        mine = self.prepared.order(request)
-        tier_start = (mine >> (2 * ORDER_BITS)) << (2 * ORDER_BITS)
-        higher_tier = bisect_left(ordered, tier_start)
-        return higher_tier, bisect_left(ordered, mine) - higher_tier
+    def ahead(
+        self, requests: list[RequestIn], categories_of: list[tuple[str, ...]]
+    ) -> list[tuple[int, int]]:
+        """Per request (with the categories it waits for): (served requests of a higher tier,
+        of the same tier that come first). Per (categories, group) at once, with arrays."""
+        at_key: dict[tuple[tuple[str, ...], str], list[int]] = {}
+        for i, (request, categories) in enumerate(zip(requests, categories_of, strict=True)):
+            at_key.setdefault((categories, request.target_group), []).append(i)
+        keys = self.prepared.order_keys
+        mine = np.fromiter((keys[r.id] for r in requests), np.int64, len(requests))
+        higher_tier = np.zeros(len(requests), np.int64)
+        higher_score = np.zeros(len(requests), np.int64)
+        for (categories, group), at in at_key.items():
+            parts = [
+                served
+                for (category, groups), served in self.served_by.items()
+                if category in categories and group in groups
+            ]
+            # A request served by several (category, groups) counts once.
+            ordered = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+            order = mine[at]
+            tier_start = (order >> (2 * ORDER_BITS)) << (2 * ORDER_BITS)
+            higher_tier[at] = np.searchsorted(ordered, tier_start, side="left")
+            higher_score[at] = np.searchsorted(ordered, order, side="left") - higher_tier[at]
+        return list(zip(higher_tier.tolist(), higher_score.tolist(), strict=True))
 
 
 class _Queues:

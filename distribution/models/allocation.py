@@ -392,9 +392,15 @@ class UnservedRequest(models.Model):
         OUTRANKED = "outranked", _("andere aanvragen gingen voor")
         PAUSED = "paused", _("aanvraag afgewezen tot nader order")
 
+    # Neither a foreign-key trigger nor an index of its own: a run writes tens of thousands of
+    # rows with COPY, each checked against the run's row by a trigger (and its run the same for
+    # all of them); the unique (run, request) index serves every lookup by run. Deleting a run
+    # deletes its reasons through Django (CASCADE), as before.
     run = models.ForeignKey(
         AllocationRun,
         on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
         related_name="unserved",
         verbose_name=_("ronde"),
     )

@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from ..models import Allocation, RejectionScope
 from ..solver_classes import History
-from .inputs import read_columns
+from .inputs import read_columns_packed
 
 
 def allocation_history() -> tuple[History, set[int]]:
@@ -21,7 +21,7 @@ def allocation_history() -> tuple[History, set[int]]:
         .order_by()
         .values_list("request__organisation_id", "n")
     )
-    columns = read_columns(
+    columns = read_columns_packed(
         Allocation.objects.proposed().order_by().values_list("device_id", "request_id"),
         (("device", "i8"), ("request", "i8")),
     )

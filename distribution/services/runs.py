@@ -121,11 +121,12 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     inputs = selectors.allocation_inputs(today, meanwhile=prepare)
     requests, ready = inputs.prepared
     solving = perf_counter()
-    solution = solve(
-        inputs.devices, requests, policy, inputs.today, history, explain=False, ready=ready
+    solution, replaced = _solve_while_deleting(
+        lambda: solve(
+            inputs.devices, requests, policy, inputs.today, history, explain=False, ready=ready
+        )
     )
     writing = perf_counter()
-    replaced = proposals_delete()
 
     def meanwhile() -> tuple[_Rows, bytes | None, QueuePlaces, float]:
         # Pure computing, no queries: it runs while the database takes in the proposals.
@@ -145,9 +146,9 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         run.pk, solution.proposals, meanwhile=meanwhile
     )
     proposed = perf_counter()
-    unserved_write(run.pk, reasons, data)
+    unserved_write(run.pk, reasons, data, replace=False)
     explained = perf_counter()
-    queue_places_write(run.pk, places)
+    queue_places_write(run.pk, places, replace=False)
     written = perf_counter()
     AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).update(
         status=AllocationRun.Status.SUPERSEDED
@@ -170,8 +171,9 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         "seconds_load": round(inputs.seconds, 3),
         "seconds_solve": round(writing - solving, 3),
         "seconds_write": round(written - writing, 3),
-        # of which: the proposals (with the DELETE of the previous ones; the why-not reasons
-        # and the queue places are computed meanwhile), the why-not reasons, the queue places
+        # of which: the proposals (the why-not reasons and the queue places are computed
+        # meanwhile), the why-not reasons, the queue places (the previous run's rows were
+        # deleted during the solve)
         "seconds_write_split": [
             round(proposed - writing, 3),
             round(explained - proposed, 3),
@@ -182,6 +184,31 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
     }
     run.save()
     return run
+
+
+def _solve_while_deleting(solve_now: Callable[[], Solution]) -> tuple[Solution, int]:
+    """The solution, and how many open proposals of the previous run were deleted: on
+    PostgreSQL a thread deletes them, and the previous why-not reasons and queue places, while
+    this one solves (pure computing, no queries: the connection is free), so the database's
+    work on a million deleted rows and the solver's overlap."""
+    if connection.vendor != "postgresql":
+        solution = solve_now()
+        with connection.cursor() as cursor:
+            return solution, previous_rows_delete(cursor)
+    deleted: list[int] = []
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        raw = cursor.cursor
+        solution = selectors.alongside(lambda: deleted.append(previous_rows_delete(raw)), solve_now)
+    return solution, deleted[0]
+
+
+def previous_rows_delete(cursor) -> int:
+    """Delete the previous run's open proposals (`proposals_delete`), why-not reasons and
+    queue places with `cursor` (Django's or psycopg's); returns how many proposals."""
+    qn = connection.ops.quote_name
+    for model in (UnservedRequest, QueuePlaceRecord):
+        cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")  # noqa: S608 - quoted names
+    return proposals_delete(cursor)
 
 
 def _record_failure(run: AllocationRun, exc: Exception) -> AllocationRun:
@@ -244,13 +271,17 @@ def unserved_rows(solution: Solution, requests: list, paused: set[int]) -> _Rows
     return rows
 
 
-def unserved_write(run_id: int, rows: _Rows, data: bytes | None = None) -> None:
+def unserved_write(
+    run_id: int, rows: _Rows, data: bytes | None = None, *, replace: bool = True
+) -> None:
     """Store why each open request got nothing (`unserved_rows`), replacing the reasons of
-    earlier runs (one DELETE, then COPY on PostgreSQL: a national run leaves tens of thousands
-    unserved); `data` is their `unserved_copy_data` when made already."""
+    earlier runs (one DELETE, unless `replace` is False: deleted already; then COPY on
+    PostgreSQL: a national run leaves tens of thousands unserved); `data` is their
+    `unserved_copy_data` when made already."""
     table = connection.ops.quote_name(UnservedRequest._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
+    if replace:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
     if connection.vendor != "postgresql":
         UnservedRequest.objects.bulk_create(
             (
@@ -287,12 +318,14 @@ def _copy_text(value: str) -> str:
     )
 
 
-def queue_places_write(run_id: int, places: QueuePlaces) -> None:
+def queue_places_write(run_id: int, places: QueuePlaces, *, replace: bool = True) -> None:
     """Store every waiting request's place in the queue after this run (replacing the last
-    run's), for the organisations' pages: one DELETE and one binary COPY from the arrays."""
+    run's), for the organisations' pages: one DELETE (unless `replace` is False: deleted
+    already) and one binary COPY from the arrays."""
     table = connection.ops.quote_name(QueuePlaceRecord._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
+    if replace:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a quoted model name only
     if connection.vendor != "postgresql":
         QueuePlaceRecord.objects.bulk_create(
             (
@@ -317,17 +350,17 @@ def queue_places_write(run_id: int, places: QueuePlaces) -> None:
     _copy_in(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", data)
 
 
-def proposals_delete() -> int:
-    """Delete every open proposal (only one run's proposals are open at a time). Proposals
-    have no events or other rows pointing at them, so one DELETE does it."""
+def proposals_delete(cursor) -> int:
+    """Delete every open proposal (only one run's proposals are open at a time) with `cursor`
+    (Django's or psycopg's). Proposals have no events or other rows pointing at them, so one
+    DELETE does it."""
     table = connection.ops.quote_name(Allocation._meta.db_table)
     status = connection.ops.quote_name(Allocation._meta.get_field("status").column)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {table} WHERE {status} = %s",  # noqa: S608 - quoted model names only
-            [Allocation.Status.PROPOSED],
-        )
-        return cursor.rowcount
+    cursor.execute(
+        f"DELETE FROM {table} WHERE {status} = %s",  # noqa: S608 - quoted model names only
+        [str(Allocation.Status.PROPOSED)],
+    )
+    return cursor.rowcount
 
 
 def proposals_write(

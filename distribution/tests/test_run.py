@@ -4,15 +4,23 @@ that it writes all or nothing. The solver's optimality is proven in test_solver.
 import datetime
 import threading
 
+import numpy as np
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection, connections
+from django.db.models import IntegerField, Value
 from django.utils import timezone
 
 from allemaal.models import Organisation
 from distribution import selectors, services
-from distribution.models import Allocation, AllocationEvent, AllocationRun, PriorityPolicy
+from distribution.models import (
+    Allocation,
+    AllocationEvent,
+    AllocationRun,
+    PriorityPolicy,
+    UnservedRequest,
+)
 from distribution.services import locks, runs
 from distribution.solver_classes import Policy
 from distribution.tasks import run_allocation
@@ -552,3 +560,53 @@ def test_on_postgres_the_queue_read_as_copy_text_is_the_queue_rows():
     rows = inputs.queue_rows()
     assert len(rows) == 3
     assert inputs.queue_rows_parse(inputs.queue_rows_copy()) == rows
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_packed_device_read_is_the_plain_one():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+    from distribution.selectors import inputs
+
+    queryset, columns = inputs.device_columns_queryset(), inputs.DEVICE_COLUMNS
+    empty = inputs.read_columns_packed(queryset, columns)
+    assert all(len(empty[name]) == 0 for name, _kind in columns)
+    ready_devices(3, kind="laptop")
+    ready_devices(2, kind="tablet")
+    plain = inputs.read_columns(queryset, columns)
+    packed = inputs.read_columns_packed(queryset, columns, meanwhile=lambda: "done")
+    assert packed.pop("meanwhile") == "done"
+    by_id, plain_by_id = np.argsort(packed["id"]), np.argsort(plain["id"])
+    for name, kind in columns:
+        assert packed[name].dtype == np.dtype(kind)
+        assert packed[name][by_id].tolist() == plain[name][plain_by_id].tolist()
+    # A NULL would drop its row from the packed aggregate: refused, as the plain read does.
+    with_null = queryset.annotate(c_ram_gb_null=Value(None, IntegerField()))
+    names = [f"c_{name}" for name, _kind in columns[:-1]] + ["c_ram_gb_null"]
+    with pytest.raises(ValueError, match="NULL"):
+        inputs.read_columns_packed(with_null.values_list(*names), columns)
+
+
+@pytest.mark.postgres
+def test_on_postgres_the_why_not_rows_carry_no_trigger_and_go_with_their_run():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+    ready_devices(1, kind="laptop")
+    ApprovedRequestFactory(laptops=1, target_group="primary_pupils")
+    ApprovedRequestFactory(laptops=1, target_group="isolated_elderly")
+    run = _run()
+    assert run.unserved.count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger"
+            " WHERE tgrelid = 'distribution_unservedrequest'::regclass"
+        )
+        assert cursor.fetchone()[0] == 0  # no foreign-key check per row a run writes
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'distribution_unservedrequest'"
+        )
+        indexes = [row[0] for row in cursor.fetchall()]
+    assert not [i for i in indexes if i.endswith('("run_id")')]  # (run, request) serves it
+    Allocation.objects.filter(run=run).delete()
+    run.delete()
+    assert not UnservedRequest.objects.exists()
