@@ -87,6 +87,9 @@ SECRET = "bench-load-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: 
 # The CSRF cookie's secret every simulated user sends, as a browser keeps the one it was given;
 # the writes send it back (the form field / header), as the pages' forms do.
 CSRF_SECRET = "benchloadcsrfsecret0123456789abc"  # noqa: S105
+# The contact of the bench's own pledges (load_locustfile.pledge): never a page of the mix, so
+# every run opens the same donation whatever the runs before pledged.
+PLEDGED_BY = "Bench Load"
 
 
 def environment(args, static_root: Path) -> dict:
@@ -197,7 +200,10 @@ def plan() -> dict:
     # donor's mail and queues its dispatch in Celery (the queue the bench sees drained).
     roles["donor"]["writes"] = [("donor: pledge (POST)", "/donaties/nieuw/", "pledge")]
     roles["donor"]["own"] = {
-        s: Donation.objects.filter(donor_id=o).order_by("-id")[0].pk
+        s: Donation.objects.filter(donor_id=o)
+        .exclude(contact_name=PLEDGED_BY)
+        .order_by("-id")[0]
+        .pk
         for s, o in zip(roles["donor"]["sessions"], chosen, strict=False)
     }
 
@@ -328,13 +334,13 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def latest_run_places() -> None:
-    """The organisations' pages read the queue places the latest allocation run stored: run
-    one, as every day does, when the generated runs stored none."""
+    """The organisations' pages read the queue places and the recent supply the latest
+    allocation run stored: run one, as every day does, when the generated runs stored none."""
     from distribution import services
     from distribution.models import AllocationRun
 
     latest = AllocationRun.objects.filter(status="completed").order_by("-id").first()
-    if latest is None or "queue" not in (latest.stats or {}):
+    if latest is None or "supply" not in (latest.stats or {}).get("queue", {}):
         began = time.perf_counter()
         run = services.allocation_run(trigger="command")
         print(
