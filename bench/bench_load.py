@@ -255,7 +255,7 @@ def plan() -> dict:
 def per_session_pages(the_plan: dict) -> dict:
     """Pages with the session's own object filled in: one plan entry per session. A page is
     (label, url) for a GET, (label, url, action) for a write (load_locustfile.WRITES)."""
-    out = {"roles": {}, "csrf": CSRF_SECRET}
+    out = {"roles": {}, "csrf": CSRF_SECRET, "pledged_by": PLEDGED_BY}
     for role, entry in the_plan["roles"].items():
         sessions = []
         for session in entry["sessions"]:

@@ -44,7 +44,7 @@ def pledge() -> tuple[dict, dict, set]:
         "pickup_street": "Marktplein 3",
         "pickup_postcode": "9711AB",
         "pickup_city": "Groningen",
-        "contact_name": "Bench Load",
+        "contact_name": PLAN["pledged_by"],  # never a page of the mix (bench_load.plan)
         "contact_phone": "050 123 4567",
         "consent_transfer": "on",
     }
