@@ -308,6 +308,7 @@ def render_times(base: str, the_plan: dict, repeat: int, workers: int) -> int:
                 f"  {label:<40} {median:5.0f}ms {times[-1]:5.0f}ms {budget:5d}ms"
                 + ("  OVER" if median > budget else "")
             )
+    print(f"  {over} of {len(RENDER_BUDGET_MS)} pages over their budget")
     return over
 
 
