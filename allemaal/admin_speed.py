@@ -19,6 +19,7 @@ this one query.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.cache import cache
@@ -26,6 +27,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import F, Lookup, Q
 from django.db.models.expressions import RawSQL
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 TOTAL = "_changelist_total"
 
@@ -130,6 +133,16 @@ class FastChangeListMixin:
 
     def get_changelist(self, request, **kwargs):
         return FastChangeList
+
+    def action_checkbox(self, obj):
+        """Django's checkbox of each row, the same HTML written out: Django renders a form
+        widget's template for it, a tenth of a change list's time at 100 rows."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
 
     def lookup_allowed(self, lookup, value, request=None):
         # A filter of this list across two relations (organisation_filter on

@@ -3,6 +3,7 @@
 import hashlib
 import re
 from datetime import timedelta
+from functools import cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -10,11 +11,32 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from .postcodes import Province
 from .transitions import TransitionTable
+
+
+@cache
+def _choice_labels(field, language: str | None) -> dict:
+    return {value: str(label) for value, label in field.flatchoices}
+
+
+class ChoiceLabels:
+    """`get_FOO_display()` read from a table per field and language, made once. Django's builds
+    a dict of the field's choices at every call and translates each label to hash it: a list of
+    200 shipments with two such columns spent a quarter of its rendering there. For fields with
+    fixed choices (not a callable); put first in a model's bases."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        try:
+            return _choice_labels(field, get_language()).get(value, value)
+        except TypeError:  # an unhashable value: Django's own way
+            return super()._get_FIELD_display(field)
+
 
 kvk_validator = RegexValidator(
     r"^[0-9]{8}$", _("Een KvK-nummer bestaat uit precies 8 cijfers."), code="kvk"

@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_load \\
         .venv/bin/python bench/bench_load.py [--national] [--duration 300] [--users 50]
         [--saturation 30] [--saturation-users 24] [--worker-class gthread|sync]
-        [--workers N] [--threads N] [--regenerate]
+        [--workers N] [--threads N] [--serial N] [--budgets-only] [--regenerate]
 
 The data is bench_dashboard's (created with COPY when the database is empty): by default
 100,000 devices and 10,000 help requests (a tenth of the country, which fits this two-core
@@ -13,16 +13,23 @@ machine beside its other work); `--national` takes 1,000,000 devices and 100,000
 
 It starts gunicorn in production mode with config/gunicorn.py (gthread unless told otherwise)
 and one Celery worker, creates users of each role with logged-in sessions (coordinators with
-their two-step check done) and checks that every page of the mix answers 200 to its role. Then
-locust, headless:
+their two-step check done) and checks that every page of the mix answers 200 to its role.
+First each page alone, one request at a time on the warm server (`--serial` 9 times, the
+median), beside its budget in RENDER_BUDGET_MS, pages over budget flagged (`--budgets-only`
+stops there: the before and after of a page made cheaper). Then locust, headless:
 
 (a) steady: `--users` users (50), each waiting 1-5 s between two pages, for `--duration`
     seconds over the mix: an organisation's /hulpaanvragen/ list, a request page and its
     shipments; a donor's donations, one donation and its impact; a refurbisher's workshop, the
     intake page of a received donation and the shipping page; the coordinators' dashboard, the
     admin start page, the change lists of devices, help requests and shipments and the
-    allocation list of the latest run. Prints p50 / p95 per page and overall, the error count
-    and how long the Celery queue took to drain afterwards (LLEN of the queue in Redis).
+    allocation list of the latest run. Two writes among them: the refurbisher's intake scan
+    (the handheld scanner's POST of a new serial on its received donation: a device, its event
+    and the scan written) and the donor's pledge (the form's POST: a donation, its history and
+    a mail, whose sending is a Celery job). Prints p50 / p95 per page and overall, the error
+    count (a refused scan, 409, is an answer; a 4xx/5xx otherwise is an error) and how long the
+    Celery queue took to drain afterwards (the queue in Redis and the jobs taken but not done,
+    a mail's dispatch waiting for the provider's rate among them).
 (b) saturation: `--saturation-users` users without waiting over the same mix for
     `--saturation` seconds, then the same number asking only /healthz: both rates in req/s.
 
@@ -55,8 +62,34 @@ BIN = Path(sys.executable).parent
 USERS_PER_ROLE = 12
 # How often each role opens a page, relative to the others: organisations are the most users.
 WEIGHTS = {"organisation": 4, "donor": 2, "refurbisher": 3, "coordinator": 2}
+# Each page's own time, alone on a warm server (render_times): the pages are mostly CPU, so
+# the mix's throughput on two cores is set by these. A page over its budget is the first to make
+# cheaper; its query budget is tests/test_page_budgets.py's.
+RENDER_BUDGET_MS = {
+    "organisation: /hulpaanvragen/": 40,
+    "organisation: zendingen": 40,
+    "organisation: request page": 40,
+    "donor: /donaties/": 40,
+    "donor: impact": 30,
+    "donor: donation page": 40,
+    "refurbisher: workshop": 50,
+    "refurbisher: shipping": 50,
+    "refurbisher: intake page": 30,
+    "coordinator: dashboard": 30,
+    "coordinator: admin start": 40,
+    "admin: devices": 60,
+    "admin: help requests": 60,
+    "admin: shipments": 60,
+    "allocation list (latest run)": 60,
+}
 MIX = ["OrganisationUser", "DonorUser", "RefurbisherUser", "CoordinatorUser"]
 SECRET = "bench-load-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+# The CSRF cookie's secret every simulated user sends, as a browser keeps the one it was given;
+# the writes send it back (the form field / header), as the pages' forms do.
+CSRF_SECRET = "benchloadcsrfsecret0123456789abc"  # noqa: S105
+# The contact of the bench's own pledges (load_locustfile.pledge): never a page of the mix, so
+# every run opens the same donation whatever the runs before pledged.
+PLEDGED_BY = "Bench Load"
 
 
 def environment(args, static_root: Path) -> dict:
@@ -163,8 +196,14 @@ def plan() -> dict:
         ("donor: impact", "/donaties/impact/"),
     ]
     roles["donor"]["own_pages"] = [("donor: donation page", "/donaties/{}/")]
+    # A write and a mail: the pledge form's POST saves a donation and its history, writes the
+    # donor's mail and queues its dispatch in Celery (the queue the bench sees drained).
+    roles["donor"]["writes"] = [("donor: pledge (POST)", "/donaties/nieuw/", "pledge")]
     roles["donor"]["own"] = {
-        s: Donation.objects.filter(donor_id=o).order_by("-id")[0].pk
+        s: Donation.objects.filter(donor_id=o)
+        .exclude(contact_name=PLEDGED_BY)
+        .order_by("-id")[0]
+        .pk
         for s, o in zip(roles["donor"]["sessions"], chosen, strict=False)
     }
 
@@ -189,6 +228,11 @@ def plan() -> dict:
         )
         own[s] = donation.pk
     roles["refurbisher"]["own"] = own
+    # The handheld scanner's POST, a new serial each time: the donation locked, a device, its
+    # custody event and the intake scan written.
+    roles["refurbisher"]["own_writes"] = [
+        ("refurbisher: intake scan (POST)", "/opknappen/donatie/{}/inname/", "scan")
+    ]
 
     coordinators = Group.objects.get(name="coordinators")
     for n in range(USERS_PER_ROLE):
@@ -209,35 +253,63 @@ def plan() -> dict:
 
 
 def per_session_pages(the_plan: dict) -> dict:
-    """Pages with the session's own object filled in: one plan entry per session."""
-    out = {"roles": {}}
+    """Pages with the session's own object filled in: one plan entry per session. A page is
+    (label, url) for a GET, (label, url, action) for a write (load_locustfile.WRITES)."""
+    out = {"roles": {}, "csrf": CSRF_SECRET, "pledged_by": PLEDGED_BY}
     for role, entry in the_plan["roles"].items():
         sessions = []
         for session in entry["sessions"]:
             pages = list(entry["pages"])
             for label, pattern in entry.get("own_pages", []):
                 pages.append((label, pattern.format(entry["own"][session])))
+            pages += entry.get("writes", [])
+            for label, pattern, action in entry.get("own_writes", []):
+                pages.append((label, pattern.format(entry["own"][session]), action))
             sessions.append({"cookie": session, "pages": pages})
         out["roles"][role] = {"weight": entry["weight"], "sessions": sessions}
     return out
 
 
-def serial_times(base: str, the_plan: dict, repeat: int) -> None:
-    """Each page of the mix alone, one request at a time (no queue): the page's own time."""
-    print(f"  one request at a time, {repeat} each:  {'p50':>7} {'max':>7}")
+def reads(session: dict) -> list[tuple[str, str]]:
+    """The session's GET pages (a write is not repeated outside the load)."""
+    return [(page[0], page[1]) for page in session["pages"] if len(page) == 2]
+
+
+def _time_get(base: str, url: str, cookie: str) -> float:
+    req = urllib.request.Request(  # noqa: S310 - our own http:// address
+        base + url, headers={"Cookie": f"sessionid={cookie}"}
+    )
+    began = time.perf_counter()
+    urllib.request.urlopen(req, timeout=60).read()  # noqa: S310
+    return (time.perf_counter() - began) * 1000
+
+
+def render_times(base: str, the_plan: dict, repeat: int, workers: int) -> int:
+    """Each page of the mix alone, one request at a time (no queue, no other user): its own
+    time in gunicorn, the median of `repeat` after one request per worker process to warm them
+    (templates, translations, the session's clocks). Printed beside its budget
+    (RENDER_BUDGET_MS) and the /healthz round trip of the same moment (the floor of a request);
+    returns how many pages were over their budget."""
+    health = sorted(_time_get(base, "/healthz", "") for _ in range(repeat))[repeat // 2]
+    print(
+        f"  each page alone, median of {repeat} (warm; /healthz {health:.1f} ms):"
+        f"\n  {'page':<40} {'median':>7} {'max':>7} {'budget':>7}"
+    )
+    over = 0
     for entry in the_plan["roles"].values():
         session = entry["sessions"][0]
-        for label, url in session["pages"]:
-            req = urllib.request.Request(  # noqa: S310 - our own http:// address
-                base + url, headers={"Cookie": f"sessionid={session['cookie']}"}
+        for label, url in reads(session):
+            for _ in range(2 * workers):
+                _time_get(base, url, session["cookie"])
+            times = sorted(_time_get(base, url, session["cookie"]) for _ in range(repeat))
+            median, budget = times[len(times) // 2], RENDER_BUDGET_MS[label]
+            over += median > budget
+            print(
+                f"  {label:<40} {median:5.0f}ms {times[-1]:5.0f}ms {budget:5d}ms"
+                + ("  OVER" if median > budget else "")
             )
-            times = []
-            for _ in range(repeat):
-                began = time.perf_counter()
-                urllib.request.urlopen(req, timeout=60).read()  # noqa: S310
-                times.append((time.perf_counter() - began) * 1000)
-            times.sort()
-            print(f"  {label:<40} {times[len(times) // 2]:5.0f}ms {times[-1]:5.0f}ms")
+    print(f"  {over} of {len(RENDER_BUDGET_MS)} pages over their budget")
+    return over
 
 
 def check_pages(base: str, the_plan: dict) -> None:
@@ -245,7 +317,7 @@ def check_pages(base: str, the_plan: dict) -> None:
     opener = urllib.request.build_opener(NoRedirect)
     for role, entry in the_plan["roles"].items():
         for session in entry["sessions"]:
-            for label, url in session["pages"]:
+            for label, url in reads(session):
                 req = urllib.request.Request(  # noqa: S310 - our own http:// address
                     base + url, headers={"Cookie": f"sessionid={session['cookie']}"}
                 )
@@ -262,14 +334,30 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def park_generated_mails() -> int:
+    """bench_dashboard's outbox keeps a pending mail in fifty over a past year (its counts); a
+    live platform sent them long ago. Parked a month ahead, so the queue a run drains is its
+    own (the pledges' mails), not that backlog sent at the provider's rate (20,000 at national
+    scale: 20 minutes at 1,000 a minute)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from allemaal.models import Notification
+
+    return Notification.objects.filter(status="pending", subject="Bench").update(
+        next_attempt_at=timezone.now() + timedelta(days=30)
+    )
+
+
 def latest_run_places() -> None:
-    """The organisations' pages read the queue places the latest allocation run stored: run
-    one, as every day does, when the generated runs stored none."""
+    """The organisations' pages read the queue places and the recent supply the latest
+    allocation run stored: run one, as every day does, when the generated runs stored none."""
     from distribution import services
     from distribution.models import AllocationRun
 
     latest = AllocationRun.objects.filter(status="completed").order_by("-id").first()
-    if latest is None or "queue" not in (latest.stats or {}):
+    if latest is None or "supply" not in (latest.stats or {}).get("queue", {}):
         began = time.perf_counter()
         run = services.allocation_run(trigger="command")
         print(
@@ -404,7 +492,12 @@ def main() -> None:  # noqa: PLR0915 - one bench, read top to bottom
     parser.add_argument(
         "--baseline", action="store_true", help="saturate 2 sync workers too (the old serving)"
     )
-    parser.add_argument("--serial", type=int, default=5, help="each page alone, N times first")
+    parser.add_argument(
+        "--serial", type=int, default=9, help="each page alone, N times first (0: not)"
+    )
+    parser.add_argument(
+        "--budgets-only", action="store_true", help="each page alone against its budget, then stop"
+    )
     parser.add_argument("--regenerate", action="store_true")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
@@ -426,6 +519,7 @@ def main() -> None:  # noqa: PLR0915 - one bench, read top to bottom
     if info.get("generated"):
         print(f"generated in {info['seconds']} s: {info}")
     latest_run_places()
+    park_generated_mails()
     subprocess.run(  # noqa: S603 - our own command
         [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
         env=os.environ,
@@ -475,8 +569,10 @@ def main() -> None:  # noqa: PLR0915 - one bench, read top to bottom
     try:
         with serving(env, work, "web") as base:
             check_pages(base, the_plan)
-            if args.serial:
-                serial_times(base, the_plan, args.serial)
+            if args.serial or args.budgets_only:
+                render_times(base, the_plan, args.serial or 9, workers)
+            if args.budgets_only:
+                return
             if not args.skip_steady:
                 steady(args, base, plan_file, work, broker)
             print(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from allemaal.models import Organisation, StatusEvent
+from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable
 from allemaal.vocabulary import TargetGroup
@@ -39,7 +39,7 @@ class OperatingSystem(models.TextChoices):
     ANDROID = "android", "Android"
 
 
-class Donation(models.Model):
+class Donation(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         PLEDGED = "pledged", _("Aangemeld")
         SCHEDULED = "scheduled", _("Ophalen gepland")
@@ -379,7 +379,7 @@ class DeviceQuerySet(models.QuerySet):
         return self.filter(state=Device.State.READY)
 
 
-class Device(models.Model):
+class Device(ChoiceLabels, models.Model):
     """One physical unit, followed from the donor's manifest to the organisation that gets it."""
 
     class State(models.TextChoices):

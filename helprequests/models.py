@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from allemaal.jobs import UploadJob
-from allemaal.models import Organisation, StatusEvent
+from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable
 from allemaal.vocabulary import TargetGroup
@@ -58,7 +58,7 @@ class HelpRequestQuerySet(models.QuerySet):
         return self.filter(status=HelpRequest.Status.APPROVED)
 
 
-class HelpRequest(models.Model):
+class HelpRequest(ChoiceLabels, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Concept")
         SUBMITTED = "submitted", _("Ingediend")

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from allemaal.models import Organisation
 from donations.models import Device, DeviceEvent, Donation
 
-from .models import DeviceInspection, ErasureRecord, ErasureResult, ErasureStandard
+from .models import DeviceInspection, ErasureRecord, ErasureResult, ErasureStandard, IntakeScan
 
 BACKLOG_STATES = [Device.State.ANNOUNCED, Device.State.RECEIVED, Device.State.ERASED]
 
@@ -120,14 +120,28 @@ def refurbisher_yield(organisation: Organisation) -> Yield:
     return Yield(**totals)
 
 
+def _count_per_donation(model):
+    """The rows of `model` that point at the outer donation, counted on its donation index."""
+    rows = (
+        model.objects.filter(donation=OuterRef("pk"))
+        .order_by()
+        .values("donation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def received_donations(organisation: Organisation):
-    """Received donations assigned to this refurbisher, oldest first, with intake counts."""
+    """Received donations assigned to this refurbisher, oldest first, with intake counts.
+    Each count is a subquery of its own: two counts over two joins would pair every device of
+    a donation with every scan of it (300 scanned units: 90,000 rows)."""
     return (
         Donation.objects.filter(refurbisher=organisation, status=Donation.Status.RECEIVED)
         .select_related("donor")
         .annotate(
-            device_count=Count("devices", distinct=True),
-            scanned_count=Count("intake_scans", distinct=True),
+            device_count=_count_per_donation(Device),
+            scanned_count=_count_per_donation(IntakeScan),
         )
         .order_by("created_at", "id")
     )
@@ -202,8 +216,6 @@ def intake_counts_of(donation: Donation, *, scanned: int = 0, added: int = 0) ->
 
 
 def intake_scans(donation: Donation):
-    from .models import IntakeScan
-
     return (
         IntakeScan.objects.filter(donation=donation).select_related("device").order_by("-at", "-id")
     )

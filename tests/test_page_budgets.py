@@ -5,6 +5,9 @@ the count of queries stays the same (nothing is fetched per row) and within the 
 A page over its budget, or one that grows with its rows, is slow under load whatever the
 serving: fix the page, never the budget, unless a query was added on purpose (then say why in
 the budget's comment).
+
+Each page's time budget (milliseconds alone on a warm server) is bench/bench_load.py's
+RENDER_BUDGET_MS, measured there and never here: a timed assertion fails on a busy machine.
 """
 
 import pytest

@@ -233,3 +233,13 @@ def test_the_tuned_admins_use_the_mixin():
         model_admin = admin.site._registry[model]
         assert isinstance(model_admin, FastChangeListMixin), name
         assert model_admin.show_full_result_count is False
+
+
+def test_the_row_checkbox_is_the_html_django_renders_for_it():
+    from django.contrib import admin
+
+    device = DeviceFactory(serial_number='SN<&"1')  # escaped alike
+    fast = DeviceAdmin(Device, admin.site).action_checkbox(device)
+    django = admin.ModelAdmin.action_checkbox(DeviceAdmin(Device, admin.site), device)
+    assert fast == django
+    assert f'value="{device.pk}"' in fast

@@ -108,3 +108,15 @@ def test_decisions_after_the_run_move_a_requests_own_figures_until_the_next_run(
     assert stored[first] == live[first]  # nothing ahead of the first that could have changed
     _run()
     assert selectors.queue_positions(ids) == selectors.queue_positions_live(ids)
+
+
+def test_the_stored_places_read_the_supply_the_run_counted_not_the_countrys_events():
+    rnd = random.Random(5)
+    requests = _requests(6, rnd)
+    ready_devices(12, kind="laptop")
+    _run()
+    ids = [r.pk for r in requests]
+    with CaptureQueriesContext(connection) as queries:
+        stored = selectors.queue_positions(ids)
+    assert not [q for q in queries if "donations_deviceevent" in q["sql"]]
+    assert stored == selectors.queue_positions_live(ids)

@@ -28,7 +28,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from allemaal.models import StatusEvent
+from allemaal.models import ChoiceLabels, StatusEvent
 from allemaal.transitions import TransitionTable
 
 from ..solver_classes import Policy
@@ -173,7 +173,7 @@ class RejectionScope(models.TextChoices):
     REQUEST = "request", _("deze hulpaanvraag: geen voorstellen tot de afwijzing is opgeheven")
 
 
-class Allocation(models.Model):
+class Allocation(ChoiceLabels, models.Model):
     """One device for one help request: proposed by a run (or by hand), then decided."""
 
     class Status(models.TextChoices):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from allemaal.models import Organisation, StatusEvent
+from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.transitions import TransitionTable
 
 from .allocation import Allocation
@@ -71,7 +71,7 @@ class ShipmentQuerySet(models.QuerySet):
         return self.filter(has_discrepancy=True, discrepancy_resolved_at__isnull=True)
 
 
-class Shipment(models.Model):
+class Shipment(ChoiceLabels, models.Model):
     """Devices of approved allocations, from one refurbisher to one organisation's address."""
 
     class Status(models.TextChoices):
@@ -222,7 +222,7 @@ class Shipment(models.Model):
         return self.has_discrepancy and self.discrepancy_resolved_at is None
 
 
-class ShipmentItem(models.Model):
+class ShipmentItem(ChoiceLabels, models.Model):
     """One device of a shipment, through its allocation; the organisation says what arrived."""
 
     class Outcome(models.TextChoices):

@@ -170,10 +170,11 @@ class QueuePlace:
 
 def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueuePlace]:
     """Queue place and expected window of each waiting request in `request_ids`, by id: from
-    the rows the latest completed run stored (`QueuePlaceRecord`), in a fixed number of indexed
-    queries, whatever the size of the national queue. Before any run, computed from the queue
-    itself (`queue_positions_live`). A request still waiting that the latest run did not place
-    (approved since) is placed at the back of its group's queue as that run left it."""
+    the rows the latest completed run stored (`QueuePlaceRecord`) and the recent supply it
+    counted, in a fixed number of indexed queries, whatever the size of the national queue.
+    Before any run, computed from the queue itself (`queue_positions_live`). A request still
+    waiting that the latest run did not place (approved since) is placed at the back of its
+    group's queue as that run left it."""
     now = now or timezone.now()
     wanted = list(dict.fromkeys(request_ids))
     if not wanted:
@@ -204,7 +205,8 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
         if records
         else {}
     )
-    supply = recent_supply(now)
+    # Runs before the supply was stored beside the queue: counted now.
+    supply = queue.get("supply") or recent_supply(now)
     groups = (
         dict(
             HelpRequest.objects.filter(

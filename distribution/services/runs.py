@@ -167,7 +167,9 @@ def _run(run: AllocationRun, *, today: date | None) -> AllocationRun:
         "skipped_devices": inputs.skipped_devices,
         "skipped_requests": inputs.skipped_requests,
         "replaced_proposals": replaced,
-        "queue": places.totals,
+        # The recent supply beside the places: the organisations' pages estimate their window
+        # from both, as this run left them, without a count over the country's events each.
+        "queue": {**places.totals, "supply": selectors.recent_supply()},
         "seconds_load": round(inputs.seconds, 3),
         "seconds_solve": round(writing - solving, 3),
         "seconds_write": round(written - writing, 3),
