@@ -14,7 +14,6 @@ from allemaal.access import get_for_organisation
 from allemaal.services import DomainError
 from allemaal.uploads import upload_limit
 from donations.models import Device, Donation
-from donations.vocabulary import DeviceKind
 
 from .. import selectors, services
 from ..asset_tags import format_asset_tag
@@ -93,13 +92,11 @@ def _scan_answer(
     payload = {"ok": ok, "message": message, "counts": counts.as_json()}
     payload["counts_text"] = counts_text(counts)
     if device is not None:
-        # The labels straight from the choices: get_FOO_display() rebuilds a dict of every
-        # choice at each call, a tenth of a scan's CPU (issue 21).
         payload["device"] = {
             "serial_number": device.serial_number,
             "asset_tag": format_asset_tag(device.asset_tag),
-            "make_model": f"{device.make} {device.model}".strip() or DeviceKind(device.kind).label,
-            "state": Device.State(device.state).label,
+            "make_model": f"{device.make} {device.model}".strip() or device.get_kind_display(),
+            "state": device.get_state_display(),
             "url": reverse("refurbish:device", args=[device.pk]),
             "added": added,
         }
