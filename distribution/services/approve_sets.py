@@ -5,16 +5,20 @@ The same steps and rules as the per-device service in decisions.py (which stays 
 decisions), done with a few set queries instead of a few per device:
 
 1. take the decisions lock shared, then lock the rows in the one order: help requests by id,
-   devices by id, allocations by id (one `SELECT … ORDER BY id FOR UPDATE` each);
+   devices by id, allocations by id (one `SELECT … ORDER BY id FOR UPDATE` each). On
+   PostgreSQL the set is first read into a temporary table (`approving`: id, device, request)
+   and the locks are taken from it, so no list of ids goes back and forth;
 2. read every proposal with its device and request in the query that locks it, and what the
    requests hold already (one grouped query); check each proposal, in id order, with the rules
    of decisions.py (`status_rule`, `device_rule`, `request_rule`), counting what the set gives
    a request as it goes, so two proposals for the last place of a request are one approved and
    one refused, as on the per-device path;
-3. write: on PostgreSQL one `UPDATE … FROM unnest(…)` of the allocations and one of the devices,
-   and one `INSERT … SELECT FROM unnest(…)` each for the custody events and the allocation
-   history (the statement-level check of migration 0012 runs once per statement); elsewhere
-   (SQLite) the same with the ORM's bulk operations;
+3. write: on PostgreSQL the approved rows (with their reason codes and custody notes) are
+   COPYed into a temporary table (`approved`), and from it one `UPDATE … FROM` of the
+   allocations and one of the devices and one `INSERT … SELECT` each for the custody events
+   and the allocation history (the statement-level check of migration 0012 runs once per
+   statement): the floor's work, plus the COPY; elsewhere (SQLite) the same with the ORM's
+   bulk operations;
 4. queue one e-mail per organisation and one per refurbisher (notify.py), in the transaction.
 
 A run is approved in parts of about `PART_SIZE` proposals, planned once (the last request id
