@@ -5,16 +5,20 @@ The same steps and rules as the per-device service in decisions.py (which stays 
 decisions), done with a few set queries instead of a few per device:
 
 1. take the decisions lock shared, then lock the rows in the one order: help requests by id,
-   devices by id, allocations by id (one `SELECT … ORDER BY id FOR UPDATE` each);
+   devices by id, allocations by id (one `SELECT … ORDER BY id FOR UPDATE` each). On
+   PostgreSQL the set is first read into a temporary table (`approving`: id, device, request)
+   and the locks are taken from it, so no list of ids goes back and forth;
 2. read every proposal with its device and request in the query that locks it, and what the
    requests hold already (one grouped query); check each proposal, in id order, with the rules
    of decisions.py (`status_rule`, `device_rule`, `request_rule`), counting what the set gives
    a request as it goes, so two proposals for the last place of a request are one approved and
    one refused, as on the per-device path;
-3. write: on PostgreSQL one `UPDATE … FROM unnest(…)` of the allocations and one of the devices,
-   and one `INSERT … SELECT FROM unnest(…)` each for the custody events and the allocation
-   history (the statement-level check of migration 0012 runs once per statement); elsewhere
-   (SQLite) the same with the ORM's bulk operations;
+3. write: on PostgreSQL the approved rows (with their reason codes and custody notes) are
+   COPYed into a temporary table (`approved`), and from it one `UPDATE … FROM` of the
+   allocations and one of the devices and one `INSERT … SELECT` each for the custody events
+   and the allocation history (the statement-level check of migration 0012 runs once per
+   statement): the floor's work, plus the COPY; elsewhere (SQLite) the same with the ORM's
+   bulk operations;
 4. queue one e-mail per organisation and one per refurbisher (notify.py), in the transaction.
 
 A run is approved in parts of about `PART_SIZE` proposals, planned once (the last request id
@@ -29,7 +33,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,20 +89,8 @@ _FIELDS = (
     "device__model",
     "device__donation_id",
 )
-# The device fields the e-mails show, built from the row above (no second query); in the
-# model's field order, which `Model.from_db` expects.
-_DEVICE_ROW = {
-    "id": 5,
-    "state": 7,
-    "kind": 8,
-    "grade": 9,
-    "asset_tag": 10,
-    "serial_number": 11,
-    "make": 20,
-    "model": 21,
-}
-_DEVICE_FIELDS = tuple(f.attname for f in Device._meta.concrete_fields if f.attname in _DEVICE_ROW)
-_DEVICE_COLUMNS = tuple(_DEVICE_ROW[name] for name in _DEVICE_FIELDS)
+# The labels of the device kinds, as `Device.get_kind_display` shows them.
+_KIND_LABELS = dict(Device._meta.get_field("kind").flatchoices)
 
 
 def _on_postgres() -> bool:
@@ -115,7 +108,10 @@ def allocations_approve_set(
     try:
         with transaction.atomic():
             decisions_shared()
-            decision = _approve_locked(set(allocation_ids), by=by, notify=notify)
+            ids = set(allocation_ids)
+            decision = _approve_locked(
+                Allocation.objects.filter(pk__in=sorted(ids)), by=by, notify=notify, asked=ids
+            )
     except IntegrityError as exc:
         raise DomainError(_integrity_message()) from exc
     _log_decision("approved", decision, by=by)
@@ -150,16 +146,13 @@ def allocations_approve_run_part_set(
     if upto is None:
         _progress(run_id, finished=True)
         return Decision(), None
-    pairs = {
-        pk: (device, request)
-        for pk, device, request in Allocation.objects.proposed()
-        .filter(run_id=run_id, request_id__gt=after_request, request_id__lte=upto)
-        .values_list("id", "device_id", "request_id")
-    }
+    part = Allocation.objects.proposed().filter(
+        run_id=run_id, request_id__gt=after_request, request_id__lte=upto
+    )
     try:
         with transaction.atomic():
             decisions_shared()
-            decision = _approve_locked(set(pairs), by=by, notify=True, pairs=pairs)
+            decision = _approve_locked(part, by=by, notify=True)
             _progress(run_id, part=bounds.index(upto), upto=upto, decision=decision)
     except IntegrityError as exc:
         raise DomainError(_integrity_message()) from exc
@@ -248,32 +241,46 @@ def _lock(model, ids: Iterable[int]) -> None:
     )
 
 
-def _approve_locked(
-    ids: set[int], *, by: User, notify: bool, pairs: dict[int, tuple[int, int]] | None = None
-) -> Decision:
-    """Lock, check and approve the proposals `ids` (inside the caller's transaction, after the
-    decisions lock); `pairs` (id -> device, request), when the caller read them already."""
-    decision, now = Decision(), timezone.now()
-    if not ids:
-        return decision
-    ordered = sorted(ids)
-    # A proposal's device and request never change, so reading them unlocked is safe.
-    if pairs is None:
-        pairs = {
-            pk: (device, request)
-            for pk, device, request in Allocation.objects.filter(pk__in=ordered).values_list(
-                "id", "device_id", "request_id"
-            )
-        }
-    _lock(HelpRequest, {request for _device, request in pairs.values()})
-    _lock(Device, {device for device, _request in pairs.values()})
-    rows = list(
-        Allocation.objects.select_for_update(of=("self",))
-        .filter(pk__in=ordered)
-        .order_by("pk")
-        .values_list(*_FIELDS)
+def _lock_postgres(selection: QuerySet) -> QuerySet:
+    """The set's proposals (id, device, request) in a temporary table `approving`, read once
+    after the decisions lock (a proposal's device and request never change, so reading them
+    unlocked is safe); then its requests and its devices locked in id order, one statement
+    each, without sending a list of ids back and forth. Returns the set's allocations."""
+    sql, params = selection.values_list("id", "device_id", "request_id").query.sql_with_params()
+    snapshot = f"CREATE TEMPORARY TABLE approving ON COMMIT DROP AS {sql}"  # noqa: S608 - the ORM's
+    lock = (
+        "SELECT count(*) FROM (SELECT id FROM {} WHERE id IN (SELECT {} FROM approving)"
+        " ORDER BY id FOR UPDATE) AS locked"
     )
-    refuse_gone(decision, ids, [row[0] for row in rows])
+    with connection.cursor() as cursor:
+        cursor.execute(snapshot, params)
+        cursor.execute("ANALYZE approving")
+        cursor.execute(lock.format(HelpRequest._meta.db_table, "request_id"))
+        cursor.execute(lock.format(Device._meta.db_table, "device_id"))
+    return Allocation.objects.filter(pk__in=RawSQL("SELECT id FROM approving", ()))
+
+
+def _lock_orm(selection: QuerySet) -> QuerySet:
+    """`_lock_postgres` elsewhere: the set read into Python, its requests and devices locked
+    by id lists."""
+    pairs = list(selection.values_list("id", "device_id", "request_id"))
+    _lock(HelpRequest, {request for _pk, _device, request in pairs})
+    _lock(Device, {device for _pk, device, _request in pairs})
+    return Allocation.objects.filter(pk__in=sorted(pk for pk, _device, _request in pairs))
+
+
+def _approve_locked(
+    selection: QuerySet, *, by: User, notify: bool, asked: set[int] | None = None
+) -> Decision:
+    """Lock, check and approve the proposals `selection` picks (inside the caller's transaction,
+    after the decisions lock); `asked`: the ids the coordinator chose, when they were chosen by
+    id (those a newer run replaced meanwhile are refused as gone)."""
+    decision, now = Decision(), timezone.now()
+    on_postgres = _on_postgres()
+    chosen = (_lock_postgres if on_postgres else _lock_orm)(selection)
+    rows = list(chosen.select_for_update(of=("self",)).order_by("pk").values_list(*_FIELDS))
+    if asked is not None:
+        refuse_gone(decision, asked, [row[0] for row in rows])
     held = {
         pk: list(counts)
         for pk, counts in selectors.held_per_category({row[6] for row in rows}).items()
@@ -299,12 +306,15 @@ def _approve_locked(
             continue
         held.setdefault(request_id, [0, 0])[category] += 1
         approved.append((row, reasons(row)))
-    if not approved:
-        return decision
-    (_write_postgres if _on_postgres() else _write_orm)(approved, by=by, now=now)
-    decision.done = _allocations(approved, by=by, now=now, with_objects=notify)
-    if notify:
-        notify_allocations_approved(decision.done)
+    if approved:
+        (_write_postgres if on_postgres else _write_orm)(approved, by=by, now=now)
+        decision.done = _allocations(approved, by=by, now=now, with_objects=notify)
+        if notify:
+            notify_allocations_approved(decision.done)
+    if on_postgres:
+        # Dropped at the commit too, but the caller's transaction may approve another set.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE approving")
     return decision
 
 
@@ -396,44 +406,45 @@ def _notes(approved: list[tuple]) -> dict[int, str]:
 
 
 def _write_postgres(approved: list[tuple], *, by: User, now) -> None:
-    """Four statements for the whole set; the arrays go in as parameters (unnest)."""
+    """What was approved COPYed into a temporary table `approved` (with the reason codes and
+    each request's custody note worked out here), then four statements from it: as the floor,
+    no list of ids goes in as a parameter."""
     notes = _notes(approved)
-    ids = [row[0] for row, _r in approved]
-    devices = [row[5] for row, _r in approved]
     with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE approved (id bigint, device_id bigint, organisation_id bigint,"
+            " reasons text, note text) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY approved (id, device_id, organisation_id, reasons, note) FROM STDIN"
+        ) as copy:
+            for row, reasons in approved:
+                copy.write_row((row[0], row[5], row[19], reasons, notes[row[6]]))
         cursor.execute(
             """UPDATE distribution_allocation AS a
                 SET status = 'approved', decided_by_id = %s, decided_at = %s, reasons = t.reasons
-                FROM unnest(%s::bigint[], %s::text[]) AS t(id, reasons)
-                WHERE a.id = t.id""",
-            [by.pk, now, ids, [reasons for _row, reasons in approved]],
+                FROM approved AS t WHERE a.id = t.id""",
+            [by.pk, now],
         )
         cursor.execute(
             """UPDATE donations_device AS d SET state = 'allocated', state_changed_at = %s
-                FROM unnest(%s::bigint[]) AS t(id) WHERE d.id = t.id""",
-            [now, devices],
+                FROM approved AS t WHERE d.id = t.device_id""",
+            [now],
         )
         cursor.execute(
             """INSERT INTO donations_deviceevent
                     (device_id, from_state, to_state, at, by_id, organisation_id, note)
                 SELECT t.device_id, 'ready', 'allocated', %s, %s, t.organisation_id, t.note
-                FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
-                    AS t(device_id, organisation_id, note)""",
-            [
-                now,
-                by.pk,
-                devices,
-                [row[19] for row, _r in approved],
-                [notes[row[6]] for row, _r in approved],
-            ],
+                FROM approved AS t ORDER BY t.id""",
+            [now, by.pk],
         )
         cursor.execute(
             """INSERT INTO distribution_allocationevent
                     (allocation_id, from_status, to_status, at, by_id, note)
-                SELECT t.id, 'proposed', 'approved', %s, %s, ''
-                FROM unnest(%s::bigint[]) AS t(id)""",
-            [now, by.pk, ids],
+                SELECT t.id, 'proposed', 'approved', %s, %s, '' FROM approved AS t ORDER BY t.id""",
+            [now, by.pk],
         )
+        cursor.execute("DROP TABLE approved")
 
 
 def _write_orm(approved: list[tuple], *, by: User, now) -> None:
@@ -516,6 +527,44 @@ class ApprovedAllocation:
         return f"<ApprovedAllocation {self.pk}>"
 
 
+class ApprovedDevice:
+    """The device of an allocation a set approved, as far as the e-mails read it (its codes,
+    kind, make, model and grade, and its donation's refurbisher), taken from the row the set
+    read: a model object per device cost about as much as writing the approval."""
+
+    __slots__ = (
+        "pk",
+        "state",
+        "kind",
+        "grade",
+        "asset_tag",
+        "serial_number",
+        "make",
+        "model",
+        "donation",
+    )
+
+    def __init__(self, row: tuple, donation: Donation):
+        self.pk, self.state, self.kind, self.grade = row[5], Device.State.ALLOCATED, row[8], row[9]
+        self.asset_tag, self.serial_number, self.make, self.model = (
+            row[10],
+            row[11],
+            row[20],
+            row[21],
+        )
+        self.donation = donation
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_kind_display(self) -> str:
+        return _KIND_LABELS.get(self.kind, self.kind)
+
+    def __str__(self) -> str:
+        return self.asset_tag or self.serial_number
+
+
 def _allocations(approved: list[tuple], *, by: User, now, with_objects: bool) -> list:
     """The approved allocations; with their devices (from the rows read), requests,
     organisations and refurbishers when the e-mails need them (one query for the requests and
@@ -534,10 +583,9 @@ def _allocations(approved: list[tuple], *, by: User, now, with_objects: bool) ->
         pk: Donation(id=pk, refurbisher=organisations.get(refurbisher))
         for pk, refurbisher in refurbishers.items()
     }
-    done, alias = [], connection.alias
-    for row, reasons in approved:
-        device = Device.from_db(alias, _DEVICE_FIELDS, [row[i] for i in _DEVICE_COLUMNS])
-        device.state = Device.State.ALLOCATED
-        device.donation = donations[row[22]]
-        done.append(ApprovedAllocation(row, reasons, by, now, device, requests[row[6]]))
-    return done
+    return [
+        ApprovedAllocation(
+            row, reasons, by, now, ApprovedDevice(row, donations[row[22]]), requests[row[6]]
+        )
+        for row, reasons in approved
+    ]

@@ -145,6 +145,18 @@ def test_one_statement_that_overfills_a_request_is_refused_whole():
         assert cursor.fetchone()[0] == 2  # both statement-level (no FOR EACH ROW bit)
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_two_sets_approved_in_one_transaction_each_go_through(coordinator):
+    # The set's temporary tables are dropped with each set, not only at the commit.
+    first, second = ProposalFactory(), ProposalFactory()
+    with transaction.atomic():
+        services.allocations_approve_set([first.pk], by=coordinator)
+        services.allocations_approve_set([second.pk], by=coordinator)
+    assert Allocation.objects.committed().count() == 2
+    assert AllocationEvent.objects.filter(to_status="approved").count() == 2
+
+
 # --- A run approved while coordinators decide by hand (PostgreSQL, real connections) --------------
 
 
