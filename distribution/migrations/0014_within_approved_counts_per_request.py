@@ -64,7 +64,7 @@ def grouped(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("distribution", "0012_allocation_within_approved_per_statement"),
+        ("distribution", "0013_unserved_run_no_trigger_no_index"),
     ]
 
     operations = [migrations.RunPython(per_request, grouped)]
