@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
@@ -246,7 +247,11 @@ def _lock_postgres(selection: QuerySet) -> QuerySet:
     after the decisions lock (a proposal's device and request never change, so reading them
     unlocked is safe); then its requests and its devices locked in id order, one statement
     each, without sending a list of ids back and forth. Returns the set's allocations."""
-    sql, params = selection.values_list("id", "device_id", "request_id").query.sql_with_params()
+    try:
+        sql, params = selection.values_list("id", "device_id", "request_id").query.sql_with_params()
+    except EmptyResultSet:  # nothing chosen (`pk__in=[]`): an empty snapshot, the same steps
+        table = Allocation._meta.db_table
+        sql, params = f"SELECT id, device_id, request_id FROM {table} WHERE false", ()  # noqa: S608
     snapshot = f"CREATE TEMPORARY TABLE approving ON COMMIT DROP AS {sql}"  # noqa: S608 - the ORM's
     lock = (
         "SELECT count(*) FROM (SELECT id FROM {} WHERE id IN (SELECT {} FROM approving)"

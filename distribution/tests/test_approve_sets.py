@@ -117,6 +117,11 @@ def test_a_selection_is_approved_with_the_reasons_the_per_device_path_writes(coo
 # --- The statement-level check (PostgreSQL) -------------------------------------------------------
 
 
+def test_an_empty_selection_approves_nothing_and_raises_nothing(coordinator):
+    decision = services.allocations_approve_set([], by=coordinator)
+    assert (decision.done, decision.refused) == ([], [])
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_one_statement_that_overfills_a_request_is_refused_whole():
