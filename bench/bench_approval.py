@@ -2,7 +2,7 @@
 creates its own database).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_approve_bench \\
-        .venv/bin/python bench/bench_approval.py [--quick] [--repeat 3] [--regenerate]
+        .venv/bin/python bench/bench_approval.py [--quick] [--repeat 3] [--chains 2] [--regenerate]
 
 The data is bench_allocation's national case (its generator, its database layout: 1,000,000
 ready devices x 100,000 approved requests; --quick: 100,000 x 10,000), in the database named in
@@ -10,7 +10,9 @@ DATABASE_URL (plus `_quick`). Before each measurement the run's tables are empti
 made ready again, and a real allocation run (`services.allocation_run`) writes the proposals.
 
 - approve: `allocations_approve_run_part_set` part after part, as the `approve_run` task does
-  (each part its own transaction: locks, rule checks, the writes, the e-mails, the progress);
+  (each part its own transaction: locks, rule checks, the writes, the e-mails, the progress),
+  in --chains processes side by side as the task's APPROVAL_CHAINS chains (default 2, as the
+  settings; --chains 1: one part after another in one process);
 - floor: what approving cannot go below, in one transaction with the statement-level check
   switched off: one `UPDATE … FROM` of the allocations and one of the devices, and COPY of the
   custody events and the allocation history;
@@ -98,42 +100,92 @@ def prepare() -> dict:
     return {"run": run.pk, "proposals": run.proposals}
 
 
-def approve(run_id: int) -> dict:
+def _bench_user():
+    from allemaal.models import User
+
+    return User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+        email="bench@example.org", password=None
+    )
+
+
+def chain(run_id: int, first: int, stride: int) -> dict:
+    """One of the approve_run task's chains: parts first, first + stride, … in this process,
+    each its own transaction, as a Celery worker process runs them."""
+    from distribution import services
+
+    by = _bench_user()
+    bounds = services.approval_parts(run_id, by=by)
+    approved, refused, parts = 0, 0, 0
+    for part in range(first, len(bounds), stride):
+        decision, _last = services.allocations_approve_run_part_set(
+            run_id, by=by, after_request=bounds[part - 1] if part else 0
+        )
+        approved, refused, parts = (
+            approved + len(decision.done),
+            refused + len(decision.refused),
+            parts + 1,
+        )
+    return {"approved": approved, "refused": refused, "parts": parts}
+
+
+def approve(run_id: int, chains: int) -> dict:
+    """Plan the parts, then `chains` processes side by side (the task's APPROVAL_CHAINS), each
+    its own database connection; timed from the plan to the last part's commit."""
     from django.db import connection
 
-    from allemaal.models import User
     from distribution import services
     from distribution.selectors.invariants import devices_out_of_step, overfull_requests
 
-    by = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
-        email="bench@example.org", password=None
-    )
-    started, after, parts, approved, refused = time.perf_counter(), 0, 0, 0, 0
-    while after is not None:
-        decision, after = services.allocations_approve_run_part_set(
-            run_id, by=by, after_request=after
+    by = _bench_user()
+    url = os.environ["DATABASE_URL"]
+    started = time.perf_counter()
+    services.approval_parts(run_id, by=by)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--child", "chain", str(run_id), str(k), str(chains)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        parts += after is not None
-        approved += len(decision.done)
-        refused += len(decision.refused)
+        for k in range(chains)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"chain failed: {out}{err}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
     seconds = time.perf_counter() - started
+    approved = sum(result["approved"] for result in results)
+    refused = sum(result["refused"] for result in results)
+    parts = sum(result["parts"] for result in results)
     overfull = len(overfull_requests())
     mismatched = len(devices_out_of_step())
     with connection.cursor() as cursor:
         cursor.execute(COUNTS)
         in_table, histories, custody, proposed = cursor.fetchone()
+        cursor.execute(
+            "SELECT approval->>'finished_at' IS NOT NULL FROM distribution_allocationrun"
+            " WHERE id = %s",
+            [run_id],
+        )
+        (finished,) = cursor.fetchone()
     invariants = {
         "overfull_requests": overfull,
         "devices_not_matching": mismatched,
         "approved_without_history": in_table - histories,
         "approved_without_custody_event": in_table - custody,
         "proposed_not_refused": proposed - refused,
+        "run_not_marked_finished": int(not finished),
     }
     return {
         "seconds": seconds,
         "approved": approved,
         "refused": refused,
         "parts": parts,
+        "chains": chains,
         "invariants": invariants,
         "ok": approved == in_table and not any(invariants.values()),
     }
@@ -198,7 +250,8 @@ def child_main(what: str, args: list[str]) -> None:
     django.setup()
     handlers = {
         "prepare": prepare,
-        "approve": lambda: approve(int(args[0])),
+        "approve": lambda: approve(int(args[0]), int(args[1])),
+        "chain": lambda: chain(int(args[0]), int(args[1]), int(args[2])),
         "floor": lambda: floor(int(args[0]), check=False),
         "floor_check": lambda: floor(int(args[0]), check=True),
     }
@@ -216,6 +269,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 x 10,000")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per figure")
     parser.add_argument("--regenerate", action="store_true", help="drop and refill the data")
+    parser.add_argument(
+        "--chains",
+        type=int,
+        default=2,
+        help="parts side by side, as the task's APPROVAL_CHAINS (default 2; 1: one after another)",
+    )
     args = parser.parse_args()
     from bench_allocation import ensure_database
 
@@ -228,7 +287,8 @@ def main() -> None:
     for _ in range(args.repeat):
         for what in figures:
             run = child(url, "--child", "prepare")
-            result = child(url, "--child", what, str(run["run"]))
+            extra = (str(args.chains),) if what == "approve" else ()
+            result = child(url, "--child", what, str(run["run"]), *extra)
             figures[what].append({**result, "load_avg": os.getloadavg()[0]})
             if what == "approve" and not result["ok"]:
                 raise SystemExit(f"invariants broken: {result}")
@@ -237,7 +297,8 @@ def main() -> None:
     ratio = approve["seconds"] / floor_["seconds"]
     print(
         f"approve {approve['approved']:,} in {approve['seconds']:.2f} s "
-        f"({approve['parts']} parts, {approve['refused']} refused; runs {approve['all']}, "
+        f"({approve['parts']} parts in {approve['chains']} chain(s) side by side, "
+        f"{approve['refused']} refused; runs {approve['all']}, "
         f"load {approve['loads']})"
     )
     print(

@@ -359,6 +359,9 @@ NOTIFICATION_RETRY_WINDOW_HOURS = env_int("NOTIFICATION_RETRY_WINDOW_HOURS", 24)
 # The mail provider's rate: never more sends in any minute, counted across all workers (in Redis
 # when REDIS_URL is set; several workers need it). 0: no limit.
 EMAIL_MAX_PER_MINUTE = env_int("EMAIL_MAX_PER_MINUTE", 1000)
+# How many parts of a run's approval run side by side (each its own Celery task and
+# transaction; parts share no rows). More than the workers' concurrency gains nothing.
+APPROVAL_CHAINS = env_int("APPROVAL_CHAINS", 2)
 # Under `runserver` without a broker, a thread runs the beat schedule in-process (config/apps.py).
 IN_PROCESS_SCHEDULER = env_bool("IN_PROCESS_SCHEDULER", not CELERY_BROKER_URL)
 

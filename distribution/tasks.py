@@ -8,6 +8,7 @@ proposal is no longer open)."""
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from allemaal.models import User
 from allemaal.services import DomainError
@@ -39,21 +40,37 @@ def run_allocation(self, trigger: str = "automatic", by_id: int | None = None) -
 
 
 @shared_task(**SURVIVE_WORKER_LOSS)
-def approve_run(run_id: int, by_id: int, after_request: int = 0) -> int:
+def approve_run(run_id: int, by_id: int, part: int | None = None, stride: int = 1) -> int:
     """Approve a large run in parts, as sets (one transaction each, within the time limit; the
-    run page shows the progress); each part queues the next. Idempotent: approved proposals are
-    no longer open, so a repeated part approves nothing twice. Returns how many this part
-    approved."""
+    run page shows the progress). Without `part`: plan the parts and start
+    `settings.APPROVAL_CHAINS` chains side by side (parts share no request, device or
+    allocation): chain k approves parts k, k + n, k + 2n, …, each part queueing the chain's
+    next. A part already done is skipped, so the task run again resumes where it stopped; a
+    part run twice approves nothing twice. Returns how many this part approved."""
     by = User.objects.get(pk=by_id)
     try:
-        decision, last = services.allocations_approve_run_part_set(
-            run_id, by=by, after_request=after_request
+        bounds = services.approval_parts(run_id, by=by)
+        if part is None and not bounds:  # nothing proposed: finished at once
+            services.allocations_approve_run_part_set(run_id, by=by)
+            return 0
+        if part is None:
+            stride = max(1, min(settings.APPROVAL_CHAINS, len(bounds)))
+            for first in range(stride):
+                approve_run.delay(run_id, by_id, first, stride)
+            return 0
+        done = set(AllocationRun.objects.get(pk=run_id).approval.get("done", []))
+        while part < len(bounds) and part in done:  # resumed: skip what is done
+            part += stride
+        if part >= len(bounds):
+            return 0
+        decision, _last = services.allocations_approve_run_part_set(
+            run_id, by=by, after_request=bounds[part - 1] if part else 0
         )
     except DomainError as exc:
         log.warning("Approving run %s: %s", run_id, exc)
         return 0
-    if last is not None:
-        approve_run.delay(run_id, by_id, last)
+    if part + stride < len(bounds):
+        approve_run.delay(run_id, by_id, part + stride, stride)
     return len(decision.done)
 
 

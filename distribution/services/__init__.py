@@ -10,6 +10,7 @@ from .approve_sets import (
     allocations_approve_run_part_set,
     allocations_approve_run_set,
     allocations_approve_set,
+    approval_parts,
 )
 from .decisions import (
     Decision,
@@ -80,6 +81,7 @@ __all__ = [
     "allocations_approve_set",
     "allocations_cancel",
     "allocations_reject",
+    "approval_parts",
     "allocations_withdraw_for_request",
     "device_holder",
     "device_return_start",

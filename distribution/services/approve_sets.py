@@ -24,7 +24,9 @@ decisions), done with a few set queries instead of a few per device:
 A run is approved in parts of about `PART_SIZE` proposals, planned once (the last request id
 of each part, stored on the run with the progress); a request's proposals are never split over
 two parts. Each part is one transaction and only approves what is still proposed, so a repeated
-or resumed part approves nothing twice.
+or resumed part approves nothing twice. Parts touch disjoint requests, devices and allocations,
+so several can run at once (the `approve_run` task runs `APPROVAL_CHAINS` of them side by
+side); the run's approval is finished when every part is done, in whatever order.
 """
 
 from __future__ import annotations
@@ -136,13 +138,12 @@ def allocations_approve_run_set(run_id: int, *, by: User) -> Decision:
 
 
 def allocations_approve_run_part_set(
-    run_id: int, *, by: User, after_request: int = 0, most: int = PART_SIZE
+    run_id: int, *, by: User, after_request: int = 0, most: int | None = None
 ) -> tuple[Decision, int | None]:
     """Approve the next part of a run: the proposals of the requests after `after_request` up to
     the part's last request (about `most` proposals, a request never split). Returns the last
     request of the part, or None when the run is through (then its approval is marked done)."""
-    _open_run(run_id)
-    bounds = _plan(run_id, by=by, most=most)
+    bounds = approval_parts(run_id, by=by, most=most)
     upto = next((bound for bound in bounds if bound > after_request), None)
     if upto is None:
         _progress(run_id, finished=True)
@@ -164,8 +165,11 @@ def allocations_approve_run_part_set(
 # --- Parts and progress ---------------------------------------------------------------------------
 
 
-def _plan(run_id: int, *, by: User, most: int) -> list[int]:
-    """The parts of a run's approval, planned once: the last request id of each part."""
+def approval_parts(run_id: int, *, by: User, most: int | None = None) -> list[int]:
+    """The parts of a run's approval, planned once: the last request id of each part (part
+    `i` holds the requests after `bounds[i - 1]` up to `bounds[i]`). Only for the open run."""
+    _open_run(run_id)
+    most = most or PART_SIZE
     with transaction.atomic():
         run = AllocationRun.objects.select_for_update().get(pk=run_id)
         if run.approval.get("bounds") is not None:
@@ -191,6 +195,7 @@ def _plan(run_id: int, *, by: User, most: int) -> list[int]:
             "bounds": bounds,
             "parts": len(bounds),
             "parts_done": 0,
+            "done": [],
             "total": total,
             "approved": 0,
             "refused": {},
@@ -211,7 +216,9 @@ def _progress(
     finished: bool = False,
 ) -> None:
     """Record a part in the run's progress, in the part's own transaction (the run row is locked
-    last, after the allocations, so the order stays requests, devices, allocations)."""
+    last, after the allocations, so the order stays requests, devices, allocations). Parts may
+    finish in any order (several run at once): the done ones are kept as a set, and the part
+    that completes the set marks the approval finished."""
     with transaction.atomic():
         run = AllocationRun.objects.select_for_update().get(pk=run_id)
         approval = dict(run.approval)
@@ -223,8 +230,11 @@ def _progress(
             approval["approved"] = approval.get("approved", 0) + len(decision.done)
             # A repeated part refuses the same proposals again: counted per part, not added.
             approval["refused"] = {**approval.get("refused", {}), str(part): len(decision.refused)}
-            approval["parts_done"] = max(approval.get("parts_done", 0), part + 1)
-            approval["last_request"] = upto
+            done = sorted({*approval.get("done", []), part})
+            approval["done"], approval["parts_done"] = done, len(done)
+            approval["last_request"] = max(approval.get("last_request", 0), upto)
+            if len(done) >= approval.get("parts", 0) and not approval.get("finished_at"):
+                approval["finished_at"] = timezone.now().isoformat()
         run.approval = approval
         run.save(update_fields=["approval"])
 

@@ -56,6 +56,61 @@ def test_the_run_page_shows_how_far_approving_the_run_has_come(client, coordinat
 
 
 @pytest.mark.django_db
+def test_parts_done_in_any_order_finish_the_approval_when_the_last_one_is_done(coordinator):
+    run, requests = _run_with((3, 2, 4))
+    bounds = services.approval_parts(run.pk, by=coordinator, most=4)
+    assert bounds == [request.pk for request in requests]
+    for part in (2, 0):
+        services.allocations_approve_run_part_set(
+            run.pk, by=coordinator, after_request=bounds[part - 1] if part else 0, most=4
+        )
+        run.refresh_from_db()
+        assert not run.approval["finished_at"]
+    assert (run.approval["done"], run.approval["parts_done"], run.approval["approved"]) == (
+        [0, 2],
+        2,
+        7,
+    )
+    services.allocations_approve_run_part_set(
+        run.pk, by=coordinator, after_request=bounds[0], most=4
+    )
+    run.refresh_from_db()
+    assert run.approval["finished_at"] and run.approval["approved"] == 9
+    assert Allocation.objects.committed().count() == 9
+
+
+@pytest.mark.django_db
+def test_the_task_approves_a_run_in_chains_side_by_side_and_resumes_where_it_stopped(
+    coordinator, settings, monkeypatch
+):
+    from distribution import services as distribution_services
+    from distribution.services import approve_sets
+
+    settings.APPROVAL_CHAINS = 2
+    monkeypatch.setattr(approve_sets, "PART_SIZE", 4)
+    run, _requests = _run_with((3, 1, 4, 2, 2))
+    bounds = distribution_services.approval_parts(run.pk, by=coordinator)
+    assert len(bounds) == 3
+    # Part 1 was done before a worker died; the task, run again, approves the others only.
+    services.allocations_approve_run_part_set(run.pk, by=coordinator, after_request=bounds[0])
+    approved_before = set(Allocation.objects.committed().values_list("pk", flat=True))
+    approve_run.delay(run.pk, coordinator.pk)
+    run.refresh_from_db()
+    assert run.approval["done"] == [0, 1, 2] and run.approval["finished_at"]
+    assert run.approval["approved"] == 12 == Allocation.objects.committed().count()
+    assert AllocationEvent.objects.filter(to_status="approved").count() == 12
+    assert approved_before < set(Allocation.objects.committed().values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_task_marks_a_run_without_proposals_approved_at_once(coordinator):
+    run = RunFactory()
+    assert approve_run.delay(run.pk, coordinator.pk).get() == 0
+    run.refresh_from_db()
+    assert run.approval["parts"] == 0 and run.approval["finished_at"]
+
+
+@pytest.mark.django_db
 def test_a_repeated_part_approves_nothing_twice_and_counts_its_refusals_once(coordinator):
     run, (first, second) = _run_with((2, 2))
     stale = Allocation.objects.filter(request=second).order_by("pk").first()
@@ -175,15 +230,21 @@ def test_a_run_approved_while_others_reject_and_allocate_by_hand_breaks_no_rule(
     by_hand = staff_user("coordinators", with_totp=False, email="c@example.org")
     proposals = list(Allocation.objects.filter(run=run).order_by("pk"))
     outcomes: dict[str, list] = {"approve": [], "reject": [], "hand": []}
-    barrier = threading.Barrier(3)
+    barrier = threading.Barrier(4)
+    bounds = services.approval_parts(run.pk, by=approver, most=9)
+    assert len(bounds) >= 4
 
-    def approving():
-        after = 0
-        while after is not None:
-            decision, after = services.allocations_approve_run_part_set(
-                run.pk, by=approver, after_request=after, most=9
-            )
-            outcomes["approve"].append(decision)
+    def chain(first):
+        # The approve_run task's two chains: parts 0, 2, 4, … and 1, 3, 5, … at the same time.
+        def approving():
+            for part in range(first, len(bounds), 2):
+                decision, _last = services.allocations_approve_run_part_set(
+                    run.pk, by=approver, after_request=bounds[part - 1] if part else 0, most=9
+                )
+                outcomes["approve"].append(decision)
+
+        approving.__name__ = f"approving (chain {first})"
+        return approving
 
     def rejecting():
         for proposal in proposals[::5]:
@@ -218,7 +279,8 @@ def test_a_run_approved_while_others_reject_and_allocate_by_hand_breaks_no_rule(
             connections.close_all()
 
     threads = [
-        threading.Thread(target=thread, args=(w,)) for w in (approving, rejecting, allocating)
+        threading.Thread(target=thread, args=(w,))
+        for w in (chain(0), chain(1), rejecting, allocating)
     ]
     for each in threads:
         each.start()
@@ -246,4 +308,5 @@ def test_a_run_approved_while_others_reject_and_allocate_by_hand_breaks_no_rule(
     )
     run.refresh_from_db()
     assert run.approval["approved"] == len(approved) and run.approval["finished_at"]
+    assert run.approval["done"] == list(range(len(bounds)))
     assert AllocationRun.objects.get(pk=run.pk).status == "completed"
