@@ -83,23 +83,27 @@ def test_parts_done_in_any_order_finish_the_approval_when_the_last_one_is_done(c
 def test_the_task_approves_a_run_in_chains_side_by_side_and_resumes_where_it_stopped(
     coordinator, settings, monkeypatch
 ):
-    from distribution import services as distribution_services
     from distribution.services import approve_sets
 
     settings.APPROVAL_CHAINS = 2
     monkeypatch.setattr(approve_sets, "PART_SIZE", 4)
-    run, _requests = _run_with((3, 1, 4, 2, 2))
-    bounds = distribution_services.approval_parts(run.pk, by=coordinator)
+    run, requests = _run_with((3, 1, 4, 2, 2))
+    bounds = services.approval_parts(run.pk, by=coordinator)
     assert len(bounds) == 3
-    # Part 1 was done before a worker died; the task, run again, approves the others only.
+    # Part 1 was done before a worker died, refusing one proposal whose device was gone; the
+    # device is back since. The task, run again, approves parts 0 and 2 and leaves part 1 be:
+    # run again, part 1 would now approve that proposal.
+    stale = Allocation.objects.filter(request=requests[2]).order_by("pk").first()
+    Device.objects.filter(pk=stale.device_id).update(state=Device.State.RECYCLED)
     services.allocations_approve_run_part_set(run.pk, by=coordinator, after_request=bounds[0])
-    approved_before = set(Allocation.objects.committed().values_list("pk", flat=True))
+    Device.objects.filter(pk=stale.device_id).update(state=Device.State.READY)
     approve_run.delay(run.pk, coordinator.pk)
     run.refresh_from_db()
     assert run.approval["done"] == [0, 1, 2] and run.approval["finished_at"]
-    assert run.approval["approved"] == 12 == Allocation.objects.committed().count()
-    assert AllocationEvent.objects.filter(to_status="approved").count() == 12
-    assert approved_before < set(Allocation.objects.committed().values_list("pk", flat=True))
+    assert run.approval["refused"] == {"0": 0, "1": 1, "2": 0}
+    assert run.approval["approved"] == 11 == Allocation.objects.committed().count()
+    assert Allocation.objects.get(pk=stale.pk).status == "proposed"
+    assert AllocationEvent.objects.filter(to_status="approved").count() == 11
 
 
 @pytest.mark.django_db
