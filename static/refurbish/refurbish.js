@@ -55,11 +55,12 @@
       if (!value) return;
       var data = new FormData(form);
       data.set("serial", value);
-      /* Scans are sent one after the other, in the order they were made. */
+      /* Scans are sent one after the other, in the order they were made; as a plain form
+         (urlencoded), which the server reads faster than multipart. */
       queue = queue.then(function () {
         return fetch(form.action || window.location.href, {
           method: "POST",
-          body: data,
+          body: new URLSearchParams(data),
           credentials: "same-origin",
           headers: { Accept: "application/json" },
         })
