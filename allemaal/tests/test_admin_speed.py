@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from allemaal.admin_speed import FastChangeListMixin
+from allemaal.admin_speed import FastChangeListMixin, unshown_phone_fields
 from allemaal.models import Notification
 from donations.admin import DeviceAdmin
 from donations.models import Device, DeviceEvent
@@ -243,3 +243,33 @@ def test_the_row_checkbox_is_the_html_django_renders_for_it():
     django = admin.ModelAdmin.action_checkbox(DeviceAdmin(Device, admin.site), device)
     assert fast == django
     assert f'value="{device.pk}"' in fast
+
+
+def test_a_changelist_reads_no_phone_number_it_does_not_show(admin_client):
+    # Each phone number read is parsed as it loads; a list that shows none reads none, neither
+    # its rows' (the donation's contact) nor those of the rows read with them (the donor's).
+    for _ in range(3):
+        DonationFactory(status="scheduled")
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get(reverse("admin:donations_donation_changelist"))
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 3
+    page = [q["sql"] for q in captured.captured_queries if 'FROM "donations_donation"' in q["sql"]]
+    assert page
+    assert not [sql for sql in page if "phone" in sql]
+
+
+def test_a_phone_number_the_list_shows_is_read():
+    from donations.models import Donation
+
+    queryset = Donation.objects.select_related("donor", "refurbisher")
+    assert unshown_phone_fields(queryset, ["contact_phone"]) == [
+        "donor__phone",
+        "refurbisher__phone",
+    ]
+    assert unshown_phone_fields(queryset, []) == [
+        "contact_phone",
+        "donor__phone",
+        "refurbisher__phone",
+    ]
+    assert unshown_phone_fields(Donation.objects.all(), []) == ["contact_phone"]

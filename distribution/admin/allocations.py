@@ -19,6 +19,7 @@ from allemaal.admin_speed import (
     FastChangeListMixin,
     any_of,
     on_page,
+    without_unshown_phones,
 )
 from allemaal.exports import ExportMixin
 from allemaal.forms import ReasonForm
@@ -78,7 +79,8 @@ class AllocationChangeList(FastChangeList):
 
     def page_rows(self, total, offset, limit):
         rows = self.queryset.filter(on_page(self.queryset, offset, limit))
-        return list(rows.annotate(**{TOTAL: total}, **selectors.held_annotations()))
+        rows = rows.annotate(**{TOTAL: total}, **selectors.held_annotations())
+        return list(without_unshown_phones(rows, self.list_display))
 
 
 @admin.register(Allocation)
