@@ -91,18 +91,18 @@ TABLE_COLUMNS = (
 )
 
 
-def refurbisher_shipments(refurbisher: Organisation, *, limit: int = 200):
-    """The refurbisher's shipments, newest first, with their item counts (one query)."""
+def refurbisher_shipments(refurbisher: Organisation):
+    """The refurbisher's shipments, newest first, with their item counts (one query a page)."""
     return (
         Shipment.objects.filter(refurbisher=refurbisher)
         .select_related("organisation")
         .only(*TABLE_COLUMNS, "refurbisher_id", "organisation__name")
         .with_counts()
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 
-def organisation_shipments(organisation: Organisation, *, limit: int = 200):
+def organisation_shipments(organisation: Organisation):
     """Shipments on their way to or delivered at an organisation (not cancelled ones)."""
     return (
         Shipment.objects.filter(organisation=organisation)
@@ -110,7 +110,7 @@ def organisation_shipments(organisation: Organisation, *, limit: int = 200):
         .select_related("refurbisher")
         .only(*TABLE_COLUMNS, "organisation_id", "refurbisher__name")
         .with_counts()
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 

@@ -351,13 +351,42 @@ def test_the_lists_take_a_constant_number_of_queries(
 ):
     _shipments(rows, refurbisher, school_board_org)
     client.force_login(refurbisher)
-    # session, user with membership and organisation, destinations, prepared shipments, shipments
-    with django_assert_num_queries(5):
+    # session, user with membership and organisation, destinations, prepared shipments, the
+    # shipments' count and one page of them
+    with django_assert_num_queries(6):
         assert client.get(reverse("distribution:shipping")).status_code == 200
     client.force_login(school_board)
-    # session, user with membership and organisation, shipments, requests with hand-out reports
-    with django_assert_num_queries(4):
+    # session, user with membership and organisation, the shipments' count and one page of them,
+    # requests with hand-out reports
+    with django_assert_num_queries(5):
         assert client.get(reverse("distribution:shipments")).status_code == 200
+
+
+def test_every_shipment_stays_reachable_a_page_at_a_time(
+    client, monkeypatch, refurbisher, school_board, school_board_org
+):
+    from distribution.models import Shipment
+    from distribution.views import common
+
+    monkeypatch.setattr(common, "SHIPMENTS_PER_PAGE", 2)
+    _shipments(3, refurbisher, school_board_org)
+    oldest, *newer = Shipment.objects.order_by("created_at", "id")
+    for user, name in (
+        (refurbisher, "distribution:shipping"),
+        (school_board, "distribution:shipments"),
+    ):
+        client.force_login(user)
+        first = client.get(reverse(name)).content.decode()
+        assert oldest.reference not in first
+        assert all(shipment.reference in first for shipment in newer)
+        assert "?pagina=2#zendingen" in first
+        assert "Pagina 1 van 2 (3 zendingen)" in first
+        second = client.get(reverse(name), {"pagina": "2"}).content.decode()
+        assert oldest.reference in second
+        assert not any(shipment.reference in second for shipment in newer)
+        # A page number past the end or not a number shows a page, never an error.
+        assert oldest.reference in client.get(reverse(name), {"pagina": "9"}).content.decode()
+        assert client.get(reverse(name), {"pagina": "x"}).status_code == 200
 
 
 @pytest.mark.parametrize("rows", [2, 20])

@@ -1,6 +1,7 @@
 """Load-and-authorise helpers: another organisation's shipment is a 404, never a 403."""
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.utils import translation
 
 from allemaal.access import get_for_organisation, organisation_required, staff_group_required
@@ -12,6 +13,14 @@ refurbisher_required = organisation_required(Organisation.Kind.REFURBISHER)
 requester_required = organisation_required(Organisation.Kind.REQUESTER)
 party_required = organisation_required(Organisation.Kind.REFURBISHER, Organisation.Kind.REQUESTER)
 helpdesk_required = staff_group_required("helpdesk", "coordinators")
+
+SHIPMENTS_PER_PAGE = 50
+
+
+def shipments_page(request, shipments) -> Page:
+    """One page (`?pagina=`) of a shipment list, newest first: every shipment stays reachable,
+    and a page renders 50 rows whatever the organisation's history."""
+    return Paginator(shipments, SHIPMENTS_PER_PAGE).get_page(request.GET.get("pagina"))
 
 
 def outgoing_shipment(request, pk: int) -> Shipment:

@@ -14,7 +14,7 @@ from helprequests.models import HelpRequest
 from .. import selectors, services
 from ..forms import DeliveryForm, HandoutForm
 from ..models import Shipment
-from .common import incoming_shipment, requester_required
+from .common import incoming_shipment, requester_required, shipments_page
 
 
 @requester_required
@@ -25,7 +25,7 @@ def shipments(request):
         request,
         "distribution/shipments.html",
         {
-            "shipments": selectors.organisation_shipments(organisation),
+            "page": shipments_page(request, selectors.organisation_shipments(organisation)),
             "handout_requests": selectors.handout_requests(organisation),
         },
     )

@@ -22,6 +22,7 @@ from .common import (
     party_required,
     party_shipment,
     refurbisher_required,
+    shipments_page,
     wants_json,
 )
 
@@ -35,7 +36,7 @@ def shipping(request):
         "distribution/shipping.html",
         {
             "destinations": selectors.waiting_destinations(request.organisation),
-            "shipments": selectors.refurbisher_shipments(request.organisation),
+            "page": shipments_page(request, selectors.refurbisher_shipments(request.organisation)),
         },
     )
 
