@@ -118,7 +118,7 @@ def chain(run_id: int, first: int, stride: int) -> dict:
     approved, refused, parts = 0, 0, 0
     for part in range(first, len(bounds), stride):
         decision, _last = services.allocations_approve_run_part_set(
-            run_id, by=by, after_request=bounds[part - 1] if part else 0
+            run_id, by=by, after_request=services.part_start(bounds, part)
         )
         approved, refused, parts = (
             approved + len(decision.done),

@@ -64,7 +64,7 @@ def approve_run(run_id: int, by_id: int, part: int | None = None, stride: int = 
         if part >= len(bounds):
             return 0
         decision, _last = services.allocations_approve_run_part_set(
-            run_id, by=by, after_request=bounds[part - 1] if part else 0
+            run_id, by=by, after_request=services.part_start(bounds, part)
         )
     except DomainError as exc:
         log.warning("Approving run %s: %s", run_id, exc)

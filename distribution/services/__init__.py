@@ -11,6 +11,7 @@ from .approve_sets import (
     allocations_approve_run_set,
     allocations_approve_set,
     approval_parts,
+    part_start,
 )
 from .decisions import (
     Decision,
@@ -82,6 +83,7 @@ __all__ = [
     "allocations_cancel",
     "allocations_reject",
     "approval_parts",
+    "part_start",
     "allocations_withdraw_for_request",
     "device_holder",
     "device_return_start",

@@ -165,6 +165,11 @@ def allocations_approve_run_part_set(
 # --- Parts and progress ---------------------------------------------------------------------------
 
 
+def part_start(bounds: list[int], part: int) -> int:
+    """The request id part `part` of `approval_parts` starts after (0 for the first)."""
+    return bounds[part - 1] if part else 0
+
+
 def approval_parts(run_id: int, *, by: User, most: int | None = None) -> list[int]:
     """The parts of a run's approval, planned once: the last request id of each part (part
     `i` holds the requests after `bounds[i - 1]` up to `bounds[i]`). Only for the open run."""

@@ -62,7 +62,7 @@ def test_parts_done_in_any_order_finish_the_approval_when_the_last_one_is_done(c
     assert bounds == [request.pk for request in requests]
     for part in (2, 0):
         services.allocations_approve_run_part_set(
-            run.pk, by=coordinator, after_request=bounds[part - 1] if part else 0, most=4
+            run.pk, by=coordinator, after_request=services.part_start(bounds, part), most=4
         )
         run.refresh_from_db()
         assert not run.approval["finished_at"]
@@ -243,7 +243,7 @@ def test_a_run_approved_while_others_reject_and_allocate_by_hand_breaks_no_rule(
         def approving():
             for part in range(first, len(bounds), 2):
                 decision, _last = services.allocations_approve_run_part_set(
-                    run.pk, by=approver, after_request=bounds[part - 1] if part else 0, most=9
+                    run.pk, by=approver, after_request=services.part_start(bounds, part), most=9
                 )
                 outcomes["approve"].append(decision)
 
