@@ -14,7 +14,7 @@ from time import perf_counter
 from typing import NamedTuple, TypeVar
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Count, F, IntegerField, Value, When
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
@@ -396,17 +396,20 @@ def _copy_field(text: str) -> str:
 
 def queue_rows_copy() -> bytes:
     """The queue's rows (queue_rows_queryset) in COPY's text format, as the database sends
-    them: a run parses them (`queue_rows_parse`) while it receives the devices. PostgreSQL,
-    with its default ISO DateStyle (dates as YYYY-MM-DD; any other fails to parse, loudly)."""
+    them: a run parses them (`queue_rows_parse`) while it receives the devices. PostgreSQL;
+    dates as YYYY-MM-DD whatever the server's or the session's DateStyle (set for this
+    transaction only)."""
     sql, params = queue_rows_queryset().query.sql_with_params()
     buffer = bytearray()
     with (
+        transaction.atomic(savepoint=False),
         connection.cursor() as cursor,
         connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy,
     ):
-        for chunk in copy:
-            buffer.extend(chunk)
+        cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT", params) as copy:
+            for chunk in copy:
+                buffer.extend(chunk)
     return bytes(buffer)
 
 

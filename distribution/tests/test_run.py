@@ -560,6 +560,13 @@ def test_on_postgres_the_queue_read_as_copy_text_is_the_queue_rows():
     rows = inputs.queue_rows()
     assert len(rows) == 3
     assert inputs.queue_rows_parse(inputs.queue_rows_copy()) == rows
+    # A server or session with another DateStyle writes dates otherwise; the copy sets its own.
+    with connection.cursor() as cursor:
+        cursor.execute("SET DateStyle = 'SQL, DMY'")
+        try:
+            assert inputs.queue_rows_parse(inputs.queue_rows_copy()) == rows
+        finally:
+            cursor.execute("SET DateStyle = 'ISO, MDY'")
 
 
 @pytest.mark.postgres
