@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
@@ -82,7 +81,6 @@ _BUDGET_KEY = "outbox:sent-last-minute"
 # 60 seconds as the provider counts them ever hold more than EMAIL_MAX_PER_MINUTE sends.
 _BUDGET_WINDOW = 61.0
 _budget_lock = threading.Lock()
-_budget_scripts: dict = {}
 # Drop the log's slots older than the window; take one if fewer than the limit remain.
 # Returns {taken (0/1), free slots left, seconds until `want` slots are free}.
 _BUDGET_SCRIPT = """
@@ -184,7 +182,7 @@ def mail_budget(*, take: bool, want: int = 1) -> tuple[bool, int, float]:
     want = min(want, limit)
     now = timezone.now().timestamp()
     slot = f"{now:.6f}:{secrets.token_hex(4)}" if take else ""
-    if isinstance(caches["default"], RedisCache):
+    if hasattr(caches["default"], "redis_script"):  # Redis (config.cache): shared by all workers
         return _mail_budget_redis(now, limit, slot, want)
     with _budget_lock:  # one process (in-process jobs): the cache is this process's memory
         stamps = [t for t in cache.get(_BUDGET_KEY, []) if t > now - _BUDGET_WINDOW]
@@ -201,13 +199,7 @@ def _mail_budget_redis(now: float, limit: int, slot: str, want: int) -> tuple[bo
     backend = caches["default"]
     key = backend.make_and_validate_key(_BUDGET_KEY)
     try:
-        # One client and script per connection pool: building a client per send costs more
-        # than the round trip.
-        pool = backend._cache._get_connection_pool(write=True)
-        if id(pool) not in _budget_scripts:
-            client = backend._cache._client(connection_pool=pool)
-            _budget_scripts[id(pool)] = client.register_script(_BUDGET_SCRIPT)
-        script = _budget_scripts[id(pool)]
+        script = backend.redis_script(_BUDGET_SCRIPT)
         taken, free, wait = script(keys=[key], args=[now, _BUDGET_WINDOW, limit, slot, want])
     except (RedisError, OSError) as exc:
         # Without the shared count no worker may send: the provider's limit is not ours to guess.

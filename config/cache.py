@@ -64,6 +64,18 @@ class FailSafeRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisClient
+        self._scripts = {}
+
+    def redis_script(self, source: str):
+        """A Lua script (`redis.commands.core.Script`) on this cache's Redis: call it with
+        `keys` made by `make_and_validate_key` and `args`; it runs atomically. One per script
+        and client: registering it per call costs more than the round trip. Raises RedisError or
+        OSError when Redis is unreachable (the caller decides what that means)."""
+        client = self._cache.get_client(write=True)
+        script = self._scripts.get((id(client), source))
+        if script is None:
+            script = self._scripts[(id(client), source)] = client.register_script(source)
+        return script
 
     get = _fail_safe("get", lambda keys, args, kw: args[0] if args else kw.get("default"))
     set = _fail_safe("set", lambda keys, args, kw: None)

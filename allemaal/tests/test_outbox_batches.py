@@ -179,6 +179,18 @@ def test_two_workers_share_one_budget_in_redis(db, settings, monkeypatch):
     caches["default"].delete("outbox:sent-last-minute")
 
 
+def test_with_the_budget_in_redis_unreachable_no_worker_sends(db, settings):
+    # The provider's limit is shared by every worker: without the shared count, none may send.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSafeRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+    settings.EMAIL_MAX_PER_MINUTE = 50
+    assert services.mail_budget(take=True) == (False, 0, 30.0)
+
+
 # --- Never twice ------------------------------------------------------------------------------
 
 
