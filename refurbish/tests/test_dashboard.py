@@ -128,6 +128,24 @@ def test_the_dashboard_takes_constant_queries(client, refurbisher, refurbisher_o
     assert page.count(reverse("refurbish:intake", args=[donation.pk])) == 1
 
 
+def test_the_received_donations_come_a_page_at_a_time_oldest_first(
+    client, monkeypatch, refurbisher, refurbisher_org
+):
+    from refurbish.views import workshop
+
+    monkeypatch.setattr(workshop, "DONATIONS_PER_PAGE", 2)
+    oldest, middle, newest = (received_donation(refurbisher_org) for _ in range(3))
+    client.force_login(refurbisher)
+    first = client.get(URL).content.decode()
+    assert oldest.reference in first and middle.reference in first
+    assert newest.reference not in first
+    assert "Pagina 1 van 2 (3 ontvangen donaties)" in first
+    assert "?pagina=2#donations-title" in first
+    second = client.get(URL, {"pagina": "2"}).content.decode()
+    assert newest.reference in second and oldest.reference not in second
+    assert client.get(URL, {"pagina": "x"}).status_code == 200
+
+
 def test_the_workspace_links_to_the_pickups_to_collect(client, refurbisher):
     client.force_login(refurbisher)
     assert reverse("donations:pickups") in client.get(URL).content.decode()
