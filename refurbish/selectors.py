@@ -47,10 +47,15 @@ def backlog(organisation: Organisation, *, per_state: int = 5) -> list[Backlog]:
     counts = dict(waiting.values_list("state").annotate(n=Count("id")).order_by())
     result = []
     for state in BACKLOG_STATES:
+        # One plain condition per state, not `waiting` narrowed: the planner then reads this
+        # refurbisher's donations and their devices by (donation, state), where the narrowed OR
+        # made it misjudge and read the state's devices of the whole country (11 ms -> 2.5 ms
+        # at a million).
+        in_state = refurbisher_devices(organisation).filter(state=state)
+        if state == Device.State.ANNOUNCED:
+            in_state = in_state.filter(donation__status=Donation.Status.RECEIVED)
         oldest = list(
-            waiting.filter(state=state)
-            .select_related("donation")
-            .order_by("state_changed_at", "id")[:per_state]
+            in_state.select_related("donation").order_by("state_changed_at", "id")[:per_state]
         )
         result.append(Backlog(state, Device.State(state).label, counts.get(state, 0), oldest))
     return result
