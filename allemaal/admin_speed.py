@@ -82,6 +82,18 @@ def on_page(queryset, offset: int, limit: int):
 class FastChangeList(ChangeList):
     """Reads the page and its total in one query (see the module's docstring)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each row's link carries the list's filters (`_changelist_filters`), written here as
+        # Django writes them: Django adds them to every row through `add_preserved_filters`,
+        # which resolves the row's URL to learn it is not this list (100 `resolve()` calls a
+        # filtered page, ~10 ms). Nothing else reads `cl.preserved_filters`.
+        self.row_filters, self.preserved_filters = self.preserved_filters, ""
+
+    def url_for_result(self, result) -> str:
+        url = super().url_for_result(result)
+        return f"{url}?{self.row_filters}" if self.row_filters else url
+
     def get_results(self, request):
         model_admin = self.model_admin
         per_page, cap = self.list_per_page, model_admin.count_cap

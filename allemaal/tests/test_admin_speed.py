@@ -273,3 +273,28 @@ def test_a_phone_number_the_list_shows_is_read():
         "refurbisher__phone",
     ]
     assert unshown_phone_fields(Donation.objects.all(), []) == ["contact_phone"]
+
+
+def test_a_row_link_keeps_the_lists_filters_as_django_writes_them(admin_client, monkeypatch):
+    from django.contrib.admin.templatetags import admin_urls
+    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+
+    donation, *_others = (DonationFactory(status="scheduled") for _ in range(3))
+    url = reverse("admin:donations_donation_changelist")
+    change = reverse("admin:donations_donation_change", args=[donation.pk])
+    resolved = []
+    resolve = admin_urls.resolve
+    monkeypatch.setattr(admin_urls, "resolve", lambda path: resolved.append(path) or resolve(path))
+    response = admin_client.get(url, {"status__exact": "scheduled"})
+    # The rows' links are written without resolving each one (only the add link's is).
+    assert not [path for path in resolved if path.endswith("/change/")]
+    cl = response.context["cl"]
+    # What Django's own change list would link to, from the same filters.
+    django_link = add_preserved_filters(
+        {"preserved_filters": cl.row_filters, "opts": cl.opts}, change
+    )
+    assert django_link == change + "?_changelist_filters=status__exact%3Dscheduled"
+    assert f'href="{django_link}"' in response.content.decode()
+    # Without filters, the plain link.
+    response = admin_client.get(url)
+    assert f'href="{change}"' in response.content.decode()
