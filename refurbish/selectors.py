@@ -40,20 +40,20 @@ def backlog(organisation: Organisation, *, per_state: int = 5) -> list[Backlog]:
 
     Announced devices count only in donations that were received (the rest is not here yet).
     """
-    waiting = refurbisher_devices(organisation).filter(
-        Q(state__in=[Device.State.RECEIVED, Device.State.ERASED])
-        | Q(state=Device.State.ANNOUNCED, donation__status=Donation.Status.RECEIVED)
-    )
-    counts = dict(waiting.values_list("state").annotate(n=Count("id")).order_by())
+    # The rule once, per state; the counts read them together, the oldest each on its own: one
+    # plain condition per state lets the planner read this refurbisher's donations and their
+    # devices by (donation, state), where the OR narrowed to a state made it misjudge and read
+    # the state's devices of the whole country (11 ms -> 2.5 ms at a million).
+    waits = {state: Q(state=state) for state in BACKLOG_STATES}
+    waits[Device.State.ANNOUNCED] &= Q(donation__status=Donation.Status.RECEIVED)
+    devices = refurbisher_devices(organisation)
+    either = Q()
+    for condition in waits.values():
+        either |= condition
+    counts = dict(devices.filter(either).values_list("state").annotate(n=Count("id")).order_by())
     result = []
     for state in BACKLOG_STATES:
-        # One plain condition per state, not `waiting` narrowed: the planner then reads this
-        # refurbisher's donations and their devices by (donation, state), where the narrowed OR
-        # made it misjudge and read the state's devices of the whole country (11 ms -> 2.5 ms
-        # at a million).
-        in_state = refurbisher_devices(organisation).filter(state=state)
-        if state == Device.State.ANNOUNCED:
-            in_state = in_state.filter(donation__status=Donation.Status.RECEIVED)
+        in_state = devices.filter(waits[state])
         oldest = list(
             in_state.select_related("donation").order_by("state_changed_at", "id")[:per_state]
         )

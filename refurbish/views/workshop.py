@@ -49,7 +49,9 @@ DONATIONS_PER_PAGE = 25
 def dashboard(request):
     org = request.organisation
     throughput, device_yield = history_figures(org)
-    donations = Paginator(selectors.received_donations(org), DONATIONS_PER_PAGE)
+    donations = Paginator(selectors.received_donations(org), DONATIONS_PER_PAGE).get_page(
+        request.GET.get("pagina")
+    )
     return render(
         request,
         "refurbish/dashboard.html",
@@ -57,7 +59,7 @@ def dashboard(request):
             "backlog": selectors.backlog(org),
             "throughput": throughput,
             "device_yield": device_yield,
-            "donations": donations.get_page(request.GET.get("pagina")),
+            "donations": donations,
             "certificates": selectors.recent_certificates(org),
         },
     )
