@@ -259,6 +259,28 @@ def test_the_intake_page_lists_scans_in_constant_queries(
     assert "EXTRA17" in page
 
 
+def test_the_intake_page_shows_the_newest_scans_a_page_at_a_time(
+    client, donation, refurbisher, refurbisher_org, monkeypatch
+):
+    """A bulk donation's scan page renders one page of scans, not thousands; the older ones,
+    with their undo, are on the next pages."""
+    from refurbish.views import workshop
+
+    monkeypatch.setattr(workshop, "SCANS_PER_PAGE", 5)
+    client.force_login(refurbisher)
+    for n in range(7):
+        scan(donation, f"BULK{n}", refurbisher, refurbisher_org)
+    first = client.get(url(donation)).content.decode()
+    assert [f"BULK{n}" in first for n in range(7)] == [False, False, *[True] * 5]
+    assert 'data-page-size="5"' in first and "data-later-page" not in first
+    assert "Pagina 1 van 2 (7 gescand)" in first
+    second = client.get(url(donation), {"pagina": 2}).content.decode()
+    assert [f"BULK{n}" in second for n in range(7)] == [True, True, *[False] * 5]
+    assert "data-later-page" in second
+    # BULK0 was not on the donor's list: its undo is on the page where it is listed.
+    assert second.count("Verkeerd gescand: verwijderen") == 2
+
+
 def test_a_second_scan_names_the_local_time_and_tag_of_the_first(
     donation, refurbisher, refurbisher_org
 ):

@@ -30,7 +30,8 @@
       void status.offsetWidth; /* restart the flash animation */
       status.classList.add("flash");
       if (result.counts_text) count.textContent = result.counts_text;
-      if (result.ok && result.device) {
+      /* A later page (older scans) gets no new row; the first keeps its page size. */
+      if (result.ok && result.device && !("laterPage" in table.dataset)) {
         var row = document.createElement("tr");
         var serial = document.createElement("td");
         var link = document.createElement("a");
@@ -43,6 +44,7 @@
         row.appendChild(cell(result.device.added ? table.dataset.added : table.dataset.yes));
         row.className = "new";
         list.insertBefore(row, list.firstChild);
+        while (list.rows.length > Number(table.dataset.pageSize)) list.deleteRow(-1);
       }
       refocus();
     }
