@@ -18,16 +18,24 @@ this one query.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+
 from django.contrib import admin
+from django.contrib.admin import utils as admin_utils
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.views.main import ChangeList
 from django.core.cache import cache
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, models
 from django.db.models import F, Lookup, Q
 from django.db.models.expressions import RawSQL
-from django.utils.html import format_html
+from django.urls import NoReverseMatch
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 TOTAL = "_changelist_total"
@@ -274,3 +282,106 @@ def choices_filter(field: str, title, choices):
 
     ChoicesFilter.title = title
     return ChoicesFilter
+
+
+# --- The rows of a change list ----------------------------------------------------------------
+
+
+class _Column:
+    """One column of a change list, worked out once per page instead of once per cell, as
+    Django's `items_for_result` does (its field lookup, the empty value, the cell's classes,
+    its choices' labels): the same cell, written for each row in a few microseconds."""
+
+    def __init__(self, cl, index: int, name, *, link: bool, first: bool):
+        model_admin = cl.model_admin
+        self.name, self.link = name, link
+        self.tag = "th" if link and first else "td"
+        self.classes = [f"field-{admin_list._coerce_field_name(name, index)}"]
+        self.field = self.attr = None
+        self.generic = False  # a model attribute or a lookup path: Django's own lookup per cell
+        try:
+            self.field = admin_utils._get_non_gfk_field(cl.lookup_opts, name)
+        except (FieldDoesNotExist, admin_utils.FieldIsAForeignKeyColumnName):
+            if callable(name):
+                self.attr = name
+            elif hasattr(model_admin, name) and name != "__str__":
+                self.attr = getattr(model_admin, name)
+            else:
+                self.generic = True
+        self.empty = model_admin.get_empty_value_display()
+        self.choices = None
+        field = self.field
+        if field is None or field.auto_created:
+            if name == "action_checkbox":
+                self.classes = ["action-checkbox"]
+        else:
+            if isinstance(field, models.DateField | models.TimeField | models.ForeignKey):
+                self.classes.append("nowrap")
+            if getattr(field, "flatchoices", None):
+                with contextlib.suppress(TypeError):  # list-like choices: Django's own lookup
+                    # Each label translated and escaped once a page, not once a row.
+                    self.choices = {
+                        value: conditional_escape(label)
+                        for value, label in dict(field.flatchoices).items()
+                    }
+        self.row_class = f' class="{" ".join(self.classes)}"'
+
+    def cell(self, cl, result) -> str:
+        field, attr, empty = self.field, self.attr, self.empty
+        row_class = self.row_class
+        try:
+            if self.generic:
+                field, attr, value = admin_utils.lookup_field(self.name, result, cl.model_admin)
+            elif attr is not None:
+                value = attr(result)
+            else:
+                value = getattr(result, self.name)
+        except ObjectDoesNotExist:
+            text = empty
+        else:
+            empty = getattr(attr, "empty_value_display", empty)
+            if isinstance(value, str) and value.strip() == "":
+                value = ""
+            if field is None or field.auto_created:
+                boolean = getattr(attr, "boolean", False)
+                if isinstance(attr, property) and hasattr(attr, "fget"):
+                    boolean = getattr(attr.fget, "boolean", False)
+                text = admin_utils.display_for_value(value, empty, boolean)
+                if isinstance(value, datetime.date | datetime.time):
+                    row_class = f' class="{" ".join([*self.classes, "nowrap"])}"'
+            elif isinstance(field.remote_field, models.ManyToOneRel):
+                related = getattr(result, field.name)
+                text = empty if related is None else related
+            elif self.choices is not None:
+                text = self.choices.get(value, empty)
+            else:
+                text = admin_utils.display_for_field(value, field, empty, avoid_link=self.link)
+        if self.link:
+            try:
+                url = cl.url_for_result(result)
+            except NoReverseMatch:
+                pass
+            else:
+                opener = ""
+                if cl.is_popup:
+                    key = str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
+                    opener = format_html(' data-popup-opener="{}"', result.serializable_value(key))
+                text = f'<a href="{escape(url)}"{opener}>{conditional_escape(text)}</a>'
+                return f"<{self.tag}{row_class}>{text}</{self.tag}>"
+        return f"<{self.tag}{row_class}>{conditional_escape(text)}</{self.tag}>"
+
+
+def fast_results(cl):
+    """The rows of `cl` as Django's `results` renders them (admin_list), one safe string of
+    cells per row, for a list without editable fields (FastChangeList)."""
+    links = cl.list_display_links
+    columns, first = [], True
+    for index, name in enumerate(cl.list_display):
+        link = links is not None and ((first and not links) or name in links)
+        columns.append(_Column(cl, index, name, link=link, first=first))
+        first = first and not link
+    for result in cl.result_list:
+        yield admin_list.ResultList(
+            None,
+            [mark_safe("".join([column.cell(cl, result) for column in columns]))],  # noqa: S308 - cells escaped above
+        )

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.admin import StatusEventInline
@@ -59,7 +60,10 @@ class ConnectivityAssignmentInline(admin.TabularInline):
 
 
 def _counts(laptops: int, tablets: int, either: int) -> str:
-    return _("%(l)d laptop, %(t)d tablet, %(e)d beide") % {"l": laptops, "t": tablets, "e": either}
+    # Translated as it is called (for each row of a list): a lazy text costs a translation
+    # lookup each time it is formatted and again each time it is written out.
+    text = gettext("%(l)d laptop, %(t)d tablet, %(e)d beide")
+    return text % {"l": laptops, "t": tablets, "e": either}
 
 
 # Rows of the side-by-side comparison of a request and its suspected twin.
