@@ -490,6 +490,9 @@ def main() -> None:  # noqa: PLR0915 - one bench, read top to bottom
     parser.add_argument("--threads", type=int, default=0, help="default: config/gunicorn.py's")
     parser.add_argument("--skip-steady", action="store_true")
     parser.add_argument(
+        "--roles", default="", help="saturate only these roles (comma-separated; default all)"
+    )
+    parser.add_argument(
         "--baseline", action="store_true", help="saturate 2 sync workers too (the old serving)"
     )
     parser.add_argument(
@@ -643,8 +646,16 @@ def steady(args, base: str, plan_file: Path, work: Path, broker) -> None:
 def saturate(args, base: str, plan_file: Path, work: Path, served: str) -> tuple[float, float]:
     """Mixed pages, then /healthz, each with `--saturation-users` users that never wait."""
     users, seconds = args.saturation_users, args.saturation
+    mix = [f"{role.strip().capitalize()}User" for role in args.roles.split(",") if role.strip()]
     mixed = run_locust(
-        base, plan_file, work, classes=MIX, users=users, seconds=seconds, wait="0", tag=served
+        base,
+        plan_file,
+        work,
+        classes=mix or MIX,
+        users=users,
+        seconds=seconds,
+        wait="0",
+        tag=served,
     )
     floor = run_locust(
         base,

@@ -34,7 +34,7 @@ timeout = 60
 # On SIGTERM: finish the requests in flight (compose's stop_grace_period is longer).
 graceful_timeout = 30
 # Caddy keeps its connections to gunicorn open between requests.
-keepalive = 5
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Restart each process after a few thousand requests (spread out), so a slow leak never grows.
 max_requests = 10000
 max_requests_jitter = 1000
