@@ -16,6 +16,7 @@ Every setting can be changed without editing this file:
   GUNICORN_WORKER_CLASS  `gthread` (default) or `sync` (then one request per process)
   GUNICORN_BIND      address (default 0.0.0.0:8000; `--bind` on the command line wins)
   GUNICORN_ACCESS_LOG  `-` (stdout, the default) or empty for none
+  GUNICORN_KEEPALIVE  seconds a connection stays open between requests (default 5)
 """
 
 import os
@@ -33,7 +34,9 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = 60
 # On SIGTERM: finish the requests in flight (compose's stop_grace_period is longer).
 graceful_timeout = 30
-# Caddy keeps its connections to gunicorn open between requests.
+# Caddy keeps its connections to gunicorn open between requests. A kept connection stays with
+# one process: with few clients that never pause (bench_load's saturation), some processes
+# get more of the heavy pages than others; 0 spreads them, at a connection per request.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Restart each process after a few thousand requests (spread out), so a slow leak never grows.
 max_requests = 10000
