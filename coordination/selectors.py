@@ -126,21 +126,36 @@ class Progress:
 
 def request_progress(requests: Iterable[HelpRequest]) -> dict[int, Progress]:
     """Devices allocated / shipped / delivered so far and still to come, per request id."""
-    # Without the open proposals (not shown here): then every count reads an index.
-    counts = allocation_counts([r.pk for r in requests], proposed=False)
-    return {
-        pk: Progress(
-            allocated=c.allocated, shipped=c.shipped, delivered=c.delivered, remaining=c.remaining
-        )
-        for pk, c in counts.items()
-    }
+    return progress_and_queue(list(requests), queue=False)[0]
 
 
 def queue_info(requests: Sequence[HelpRequest], *, now=None) -> dict:
     """Queue place (within the target group) and expected window of each waiting request, by id,
     in the matching job's priority order under the active policy."""
+    return progress_and_queue(requests, now=now)[1]
+
+
+def progress_and_queue(
+    requests: Sequence[HelpRequest], *, now=None, queue: bool = True
+) -> tuple[dict[int, Progress], dict]:
+    """`request_progress` and `queue_info` of the same loaded requests, from one reading of
+    their allocations (the approved numbers are the loaded requests' own)."""
+    approved = {r.pk: (r.approved_laptops, r.approved_tablets, r.approved_either) for r in requests}
+    # Without the open proposals (not shown here): then every count reads an index.
+    counts = allocation_counts(list(approved), proposed=False, approved=approved)
+    progress = {
+        pk: Progress(
+            allocated=c.allocated, shipped=c.shipped, delivered=c.delivered, remaining=c.remaining
+        )
+        for pk, c in counts.items()
+    }
     waiting = [r.pk for r in requests if r.status == HelpRequest.Status.APPROVED]
-    return queue_positions(waiting, now=now or timezone.now()) if waiting else {}
+    if not (queue and waiting):
+        return progress, {}
+    places = queue_positions(
+        waiting, now=now or timezone.now(), counts={pk: counts[pk] for pk in waiting}
+    )
+    return progress, places
 
 
 def queue_position(request: HelpRequest) -> int | None:

@@ -138,8 +138,7 @@ def impact_pdf(request):
 
 
 def _with_progress(requests: list[HelpRequest]) -> list[HelpRequest]:
-    progress = selectors.request_progress(requests)
-    queue = selectors.queue_info(requests)
+    progress, queue = selectors.progress_and_queue(requests)
     for r in requests:
         r.progress, r.queue = progress[r.pk], queue.get(r.pk)
     return requests

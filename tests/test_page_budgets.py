@@ -29,12 +29,12 @@ from refurbish.tests.factories import device_in
 # user and membership first, a coordinator's session, user and permissions.
 PAGES = {
     # session, user, membership+organisation, its requests, their progress, the latest run and
-    # the queue places, the request limits
-    "organisation: /hulpaanvragen/": ("school_board", lambda w: "/hulpaanvragen/", 13),
+    # the queue places (from the same allocation counts as the progress), the request limits
+    "organisation: /hulpaanvragen/": ("school_board", lambda w: "/hulpaanvragen/", 11),
     "organisation: request page": (
         "school_board",
         lambda w: reverse("coordination:request_detail", args=[w["request"].pk]),
-        17,  # + its delivery, why it waits (policy, supply, the run's verdict), internet, events
+        15,  # + its delivery, why it waits (policy, supply, the run's verdict), internet, events
     ),
     # + the shipments' count (a page of 50 with "Pagina 1 van N")
     "organisation: shipments": ("school_board", lambda w: reverse("distribution:shipments"), 6),

@@ -168,13 +168,16 @@ class QueuePlace:
     window: ExpectedWindow
 
 
-def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueuePlace]:
+def queue_positions(
+    request_ids: Iterable[int], *, now=None, counts: dict[int, AllocationCounts] | None = None
+) -> dict[int, QueuePlace]:
     """Queue place and expected window of each waiting request in `request_ids`, by id: from
     the rows the latest completed run stored (`QueuePlaceRecord`) and the recent supply it
     counted, in a fixed number of indexed queries, whatever the size of the national queue.
     Before any run, computed from the queue itself (`queue_positions_live`). A request still
     waiting that the latest run did not place (approved since) is placed at the back of its
-    group's queue as that run left it."""
+    group's queue as that run left it. `counts`: `allocation_counts(..., proposed=False)` of
+    these requests, when the caller has read them already."""
     now = now or timezone.now()
     wanted = list(dict.fromkeys(request_ids))
     if not wanted:
@@ -190,7 +193,8 @@ def queue_positions(request_ids: Iterable[int], *, now=None) -> dict[int, QueueP
         return queue_positions_live(wanted, now=now)
     today = timezone.localdate(now)
     records = {r.request_id: r for r in QueuePlaceRecord.objects.filter(request_id__in=wanted)}
-    counts = allocation_counts(wanted, proposed=False)
+    if counts is None:
+        counts = allocation_counts(wanted, proposed=False)
     # Open proposals are the latest run's: what it proposed minus what has been decided since.
     decided = (
         dict(
