@@ -44,3 +44,12 @@ max_requests_jitter = 1000
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # No control socket (gunicornc): several gunicorns on one host would share its default path.
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Once a process has loaded the application, its objects (modules, models, URL patterns,
+    some 190,000) leave the garbage collector's generations: a full collection no longer scans
+    them again. Measured on the bench_load page mix: collections 4.7% -> 2.2% of the CPU."""
+    import gc
+
+    gc.freeze()

@@ -328,3 +328,15 @@ def test_the_longest_task_is_held_to_the_limit_the_visibility_timeout_is_checked
 
     assert rebuild_reporting.time_limit == settings.CELERY_LONGEST_TASK_LIMIT
     assert rebuild_reporting.soft_time_limit < rebuild_reporting.time_limit
+
+
+def test_a_web_process_takes_its_loaded_application_out_of_the_garbage_collectors_scans():
+    import gc
+
+    from config import gunicorn
+
+    try:
+        gunicorn.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 1000  # Django and the project, loaded
+    finally:
+        gc.unfreeze()
