@@ -9,8 +9,8 @@ from django.db.models import Q
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from allemaal.admin import StatusEventInline
 from allemaal.admin_speed import (
@@ -208,7 +208,8 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
                 obj.held_tablets,
             )
         progress = (
-            _("%(allocated)d van %(approved)d toegewezen, nog %(remaining)d open")
+            # Translated now, once a row: a lazy text is translated again each time it is used.
+            gettext("%(allocated)d van %(approved)d toegewezen, nog %(remaining)d open")
             % {
                 "allocated": counts.allocated,
                 "approved": counts.approved,
