@@ -4,6 +4,7 @@
         .venv/bin/python bench/bench_load.py [--national] [--duration 300] [--users 50]
         [--saturation 30] [--saturation-users 24] [--worker-class gthread|sync]
         [--workers N] [--threads N] [--serial N] [--budgets-only] [--regenerate]
+        [--skip-steady] [--roles organisation,refurbisher] [--baseline]
 
 The data is bench_dashboard's (created with COPY when the database is empty): by default
 100,000 devices and 10,000 help requests (a tenth of the country, which fits this two-core
