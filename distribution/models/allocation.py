@@ -392,10 +392,18 @@ class UnservedRequest(models.Model):
         OUTRANKED = "outranked", _("andere aanvragen gingen voor")
         PAUSED = "paused", _("aanvraag afgewezen tot nader order")
 
-    # Neither a foreign-key trigger nor an index of its own: a run writes tens of thousands of
-    # rows with COPY, each checked against the run's row by a trigger (and its run the same for
-    # all of them); the unique (run, request) index serves every lookup by run. Deleting a run
-    # deletes its reasons through Django (CASCADE), as before.
+    # One index only, the request as the primary key (only one run's reasons are kept, so a
+    # request has at most one), and no foreign-key trigger: a run writes tens of thousands of
+    # rows with COPY, and each index or trigger more costs it per row. Deleting a run deletes
+    # its reasons through Django (CASCADE), as before.
+    request = models.OneToOneField(
+        "helprequests.HelpRequest",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="unserved_reason",
+        verbose_name=_("hulpaanvraag"),
+    )
     run = models.ForeignKey(
         AllocationRun,
         on_delete=models.CASCADE,
@@ -404,13 +412,6 @@ class UnservedRequest(models.Model):
         related_name="unserved",
         verbose_name=_("ronde"),
     )
-    request = models.ForeignKey(
-        "helprequests.HelpRequest",
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        related_name="unserved_reasons",
-        verbose_name=_("hulpaanvraag"),
-    )
     code = models.CharField(_("reden"), max_length=20, choices=Code.choices)
     params = models.JSONField(_("details"), default=dict, blank=True)
     open_units = models.PositiveIntegerField(_("nog nodig (apparaten)"), default=0)
@@ -418,10 +419,7 @@ class UnservedRequest(models.Model):
     class Meta:
         verbose_name = _("aanvraag zonder apparaat")
         verbose_name_plural = _("aanvragen zonder apparaat (waarom niet)")
-        ordering = ["run", "request"]
-        constraints = [
-            models.UniqueConstraint(fields=["run", "request"], name="unserved_once_per_run"),
-        ]
+        ordering = ["request"]
 
     def __str__(self):
         return _("Hulpaanvraag %(n)d zonder apparaat") % {"n": self.request_id}
@@ -435,6 +433,16 @@ class QueuePlaceRecord(models.Model):
     devices still to come, per need, for the requests up to and including this one in the
     matching job's order (what is proposed already is not to come)."""
 
+    # The request as the primary key: one index, which the pages look their rows up by, and
+    # the only one a run's COPY of 100,000 rows has to fill.
+    request = models.OneToOneField(
+        "helprequests.HelpRequest",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("hulpaanvraag"),
+    )
     run = models.ForeignKey(
         AllocationRun,
         on_delete=models.CASCADE,
@@ -442,13 +450,6 @@ class QueuePlaceRecord(models.Model):
         db_index=False,
         related_name="+",
         verbose_name=_("ronde"),
-    )
-    request = models.OneToOneField(
-        "helprequests.HelpRequest",
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        related_name="+",
-        verbose_name=_("hulpaanvraag"),
     )
     position = models.PositiveIntegerField(_("plaats in de doelgroep"))
     queue_length = models.PositiveIntegerField(_("wachtenden in de doelgroep"))
