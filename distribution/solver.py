@@ -415,6 +415,9 @@ def prepare_requests(
                 (r.organisation_id for r in open_requests), np.int64, len(open_requests)
             ),
             open_total=columns.open_laptops + columns.open_tablets + columns.open_either,
+            open_laptops=columns.open_laptops,
+            open_tablets=columns.open_tablets,
+            open_either=columns.open_either,
         ),
     )
 
@@ -426,6 +429,9 @@ class _RequestArrays:
     rank: np.ndarray
     organisation: np.ndarray
     open_total: np.ndarray
+    open_laptops: np.ndarray
+    open_tablets: np.ndarray
+    open_either: np.ndarray
 
 
 class _Parts(dict):
@@ -735,21 +741,7 @@ class _HubNetwork:
         class_nodes = [graph.node() for _ in self.classes]
         for node, cls in zip(class_nodes, self.classes, strict=True):
             graph.arc(SOURCE, node, cls.size)
-        self.hub_requests: dict[tuple[str, str, str], list[RequestIn]] = {}
-        # Per hub, beside its requests: their units of its category, their positions in
-        # prepared.requests.
-        self.hub_units: dict[tuple[str, str, str], list[int]] = {}
-        self.hub_positions: dict[tuple[str, str, str], list[int]] = {}
-        for position, request in enumerate(prepared.requests):
-            for category in CATEGORIES:
-                if (units := request.open_for(category)) > 0:
-                    key = (request.province, request.target_group, category)
-                    if key not in self.hub_requests:
-                        self.hub_requests[key], self.hub_units[key] = [], []
-                        self.hub_positions[key] = []
-                    self.hub_requests[key].append(request)
-                    self.hub_units[key].append(units)
-                    self.hub_positions[key].append(position)
+        self._group_hubs()
         self.hub_nodes = {key: graph.node() for key in sorted(self.hub_requests)}
         # Which (class, hub) pairs need a hub of their own: the class is barred from one of
         # the hub's requests.
@@ -802,6 +794,42 @@ class _HubNetwork:
             self.keep_arcs.append((arc, index, request))
         self.fit_spread = max(fits) - min(fits) if fits else 0
         self.fit_heads = len(self.hub_nodes) + len(self.own_hubs) + len(keeps)
+
+    def _group_hubs(self) -> None:
+        """Each request's hubs: one per category it has open units of (its own need plus all of
+        "either"), keyed (province, target group, category). Grouped with arrays: a national
+        run has 100,000 requests."""
+        requests, arrays = self.prepared.requests, self.prepared.request_arrays
+        self.hub_requests: dict[tuple[str, str, str], list[RequestIn]] = {}
+        # Per hub, beside its requests: their units of its category, their positions in
+        # prepared.requests (both in that order).
+        self.hub_units: dict[tuple[str, str, str], list[int]] = {}
+        self.hub_positions: dict[tuple[str, str, str], np.ndarray] = {}
+        places = sorted({(r.province, r.target_group) for r in requests})
+        code_of = {place: code for code, place in enumerate(places)}
+        place_codes = np.fromiter(
+            (code_of[r.province, r.target_group] for r in requests), np.int64, len(requests)
+        )
+        keys, positions, units = [], [], []
+        for number, category in enumerate(CATEGORIES):
+            own = arrays.open_laptops if category == "laptop" else arrays.open_tablets
+            open_units = own + arrays.open_either
+            at = np.flatnonzero(open_units > 0)
+            keys.append(place_codes[at] * len(CATEGORIES) + number)
+            positions.append(at)
+            units.append(open_units[at])
+        key = np.concatenate(keys)
+        order = np.argsort(key, kind="stable")  # positions stay ascending within a hub
+        key, position = key[order], np.concatenate(positions)[order]
+        unit_list = np.concatenate(units)[order].tolist()
+        starts = group_starts(key).tolist()
+        for first, end in itertools.pairwise(starts):
+            place, number = divmod(int(key[first]), len(CATEGORIES))
+            hub = (*places[place], CATEGORIES[number])
+            at = position[first:end]
+            self.hub_positions[hub] = at
+            self.hub_requests[hub] = [requests[i] for i in at.tolist()]
+            self.hub_units[hub] = unit_list[first:end]
 
     def _fit(self, cls: _DeviceClass, province: str) -> int:
         policy = self.policy
@@ -866,14 +894,17 @@ class _HubNetwork:
         )
         priorities = arrays.priority
         self.priority_spread = int(priorities.max() - priorities.min()) if len(requests) else 0
-        request_nodes = dict(zip((r.id for r in requests), nodes.tolist(), strict=True))
         self.entries: dict[tuple[int, str], int] = {}
+        request_nodes: dict[int, int] = {}
+        if entry_needed:
+            request_nodes = dict(zip((r.id for r in requests), nodes.tolist(), strict=True))
         for rid, category in sorted(entry_needed):
             node = self.entries[rid, category] = graph.node()
             request = self.requests_by_id[rid]
             graph.arc(node, request_nodes[rid], request.open_for(category))
-        # hub node -> [(arc, request)]
-        self.request_arcs: dict[int, list[tuple[int, RequestIn]]] = {}
+        # hub node -> (its first request arc, hub key): the hub's arcs to its requests are
+        # numbered in a row, in the order of hub_requests[key]
+        self.request_arcs: dict[int, tuple[int, tuple[str, str, str]]] = {}
         entries = self.entries
         for key, hub in self.hub_nodes.items():
             category = key[2]
@@ -889,8 +920,7 @@ class _HubNetwork:
             graph.capacities.extend(self.hub_units[key])
             graph.scores.extend([0] * count)
             graph.ranks.extend([0] * count)
-            arcs = range(first, first + count)
-            self.request_arcs[hub] = list(zip(arcs, hub_requests, strict=True))
+            self.request_arcs[hub] = (first, key)
 
     def bounds(self) -> _Bounds:
         """Request arcs are the only ranked and priority arcs and end at a junction, which a
@@ -911,7 +941,10 @@ class _HubNetwork:
     def pairs(self, flows: list[int]) -> dict[int, list[tuple[RequestIn, int]]]:
         """(request, units) per device class. Every split of a hub's inflow over its outflow has
         the same score; the best-fitting classes go to the requests that come first."""
-        order = self.prepared.order
+        prepared = self.prepared
+        keys = prepared.order_keys
+        order = np.fromiter((keys[r.id] for r in prepared.requests), np.int64)
+        flow = np.asarray(flows, np.int64)
         pairs: dict[int, list[tuple[RequestIn, int]]] = {}
         for hub in self.hub_nodes.values():
             inflow = sorted(
@@ -919,8 +952,15 @@ class _HubNetwork:
                 for arc, index, fit in self.class_arcs.get(hub, [])
                 if flows[arc]
             )
-            outflow = [(r, flows[arc]) for arc, r in self.request_arcs[hub] if flows[arc]]
-            outflow.sort(key=lambda item: order(item[0]))
+            first, key = self.request_arcs[hub]
+            requests = self.hub_requests[key]
+            hub_flow = flow[first : first + len(requests)]
+            served = np.flatnonzero(hub_flow)
+            served = served[np.argsort(order[self.hub_positions[key][served]], kind="stable")]
+            outflow = [
+                (requests[at], taken)
+                for at, taken in zip(served.tolist(), hub_flow[served].tolist(), strict=True)
+            ]
             _pair([(index, units) for _fit, index, units in inflow], outflow, pairs)
         for index, arcs in self.own_hub_arcs:
             pairs.setdefault(index, []).extend((r, flows[arc]) for arc, r in arcs if flows[arc])
