@@ -9,6 +9,7 @@ import shutil
 import socket
 
 import pytest
+from django.contrib import admin
 from django.core.cache import cache
 
 from allemaal.models import Organisation
@@ -57,6 +58,8 @@ def _isolated_run(settings, tmp_path):
     # caches them (CI, production). The cached engine has its own tests (test_sessions.py).
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     cache.clear()
+    # The admin's app lists are kept per process for a minute (allemaal.admin_speed).
+    getattr(admin.site, "forget_app_lists", dict)()
     yield
     cache.clear()
 

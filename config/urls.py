@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from allemaal import views
+from allemaal.admin_speed import remember_app_lists
 from config import health
 from coordination import views as coordination_views
 from coordination.admin import index_with_waiting
@@ -13,6 +14,8 @@ from refurbish import views as refurbish_views
 admin.site.login = secure_admin_login(admin.site.login)
 # The admin home is the coordinators' start page: what waits for them, with links.
 admin.site.index = index_with_waiting(admin.site.index)
+# The side bar's list of apps and models, built once a minute per staff member and permissions.
+remember_app_lists(admin.site)
 admin.site.site_header = "#allemaaldigitaal coördinatie"
 admin.site.site_title = "#allemaaldigitaal coördinatie"
 admin.site.index_title = _("Coördinatie")

@@ -1,0 +1,87 @@
+"""The admin's list of apps and models (every page's side bar, the start page's list) is built
+once a minute per staff member, permissions and language (allemaal.admin_speed), and never
+shows one person's list to another or an old list after their permissions change."""
+
+from unittest import mock
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from tests.factories import staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _side_bar(client, url) -> dict[str, list[str]]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return {
+        app["app_label"]: [model["object_name"] for model in app["models"]]
+        for app in response.context["available_apps"]
+    }
+
+
+def test_built_once_for_a_staff_members_pages(client, coordinator):
+    client.force_login(coordinator)
+    pages = [reverse("admin:index"), reverse("admin:donations_device_changelist")]
+    with mock.patch.object(
+        admin.site, "_build_app_dict", wraps=admin.site._build_app_dict
+    ) as build:
+        for url in pages * 2:
+            assert client.get(url).status_code == 200
+    # Without the memo: twice on each start page, once on each change list (6 in all).
+    assert build.call_count == 1
+
+
+def test_each_person_their_own_list(client, coordinator):
+    viewer = staff_user("viewers", email="viewer@example.org")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_device"))
+    client.force_login(coordinator)
+    full = _side_bar(client, reverse("admin:index"))
+    client.force_login(viewer)
+    own = _side_bar(client, reverse("admin:index"))
+    assert own == {"donations": ["Device"]}
+    assert len(full) > 1
+
+
+def test_a_permission_granted_or_taken_shows_at_once(client):
+    viewer = staff_user("viewers", email="viewer@example.org")
+    view_device = Permission.objects.get(codename="view_device")
+    view_donation = Permission.objects.get(codename="view_donation")
+    viewer.user_permissions.add(view_device)
+    client.force_login(viewer)
+    url = reverse("admin:donations_device_changelist")
+    assert _side_bar(client, url) == {"donations": ["Device"]}
+    viewer.user_permissions.add(view_donation)
+    assert sorted(_side_bar(client, url)["donations"]) == ["Device", "Donation"]
+    viewer.user_permissions.remove(view_donation)
+    assert _side_bar(client, url) == {"donations": ["Device"]}
+
+
+def test_in_the_language_of_the_page(client, coordinator):
+    client.force_login(coordinator)
+    url = reverse("admin:index")
+
+    def names(language: str) -> set[str]:
+        response = client.get(url, headers={"accept-language": language})
+        return {
+            model["name"] for app in response.context["available_apps"] for model in app["models"]
+        }
+
+    dutch, english = names("nl"), names("en")
+    assert dutch != english
+    assert names("nl") == dutch
+
+
+def test_expires_after_a_minute(client, coordinator):
+    client.force_login(coordinator)
+    url = reverse("admin:donations_device_changelist")
+    with (
+        mock.patch.object(admin.site, "_build_app_dict", wraps=admin.site._build_app_dict) as build,
+        mock.patch("allemaal.admin_speed.time.monotonic", side_effect=[1000.0, 1030.0, 1061.0]),
+    ):
+        for _ in range(3):
+            assert client.get(url).status_code == 200
+    assert build.call_count == 2
