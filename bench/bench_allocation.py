@@ -32,6 +32,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from datetime import time as clock
@@ -118,15 +119,21 @@ def median(results: list[dict]) -> dict:
 
 def measure_pair(url: str, repeat: int) -> tuple[dict, dict]:
     """`repeat` end-to-end runs and `repeat` floors, interleaved (run, floor, run, floor ...)
-    so both see the same machine; the medians."""
+    so both see the same machine; the medians. Each run leaves its why-not reasons and queue
+    places in a file, which the next floor writes again."""
     runs, floors = [], []
-    for _ in range(repeat):
-        child(url, "--child", "truncate")
-        runs.append({**child(url, "--child", "run"), "load_avg": load_average()})
-        child(url, "--child", "truncate")
-        rows = str(runs[-1]["rows"])
-        floors.append({**child(url, "--child", "floor", rows), "load_avg": load_average()})
-    return median(runs), median(floors)
+    with tempfile.TemporaryDirectory(prefix="bench-allocation-") as folder:
+        for _ in range(repeat):
+            child(url, "--child", "truncate")
+            runs.append({**child(url, "--child", "run", folder), "load_avg": load_average()})
+            child(url, "--child", "truncate")
+            rows = str(runs[-1]["rows"])
+            floors.append(
+                {**child(url, "--child", "floor", rows, folder), "load_avg": load_average()}
+            )
+    low = median(floors)
+    low["pairs"] = list(zip(runs, floors, strict=True))
+    return median(runs), low
 
 
 def show(label: str, result: dict) -> None:
@@ -174,6 +181,14 @@ def run_case(base_url: str, case: str, sizes, args) -> None:
         replace = child(url, "--child", "replace")
         show("a run replacing the previous", replace)
     ratio = e2e["seconds"] / floor["seconds"]
+    ratios = sorted(run["seconds"] / low["seconds"] for run, low in floor["pairs"])
+    proposals_only = e2e["seconds"] / (floor["seconds"] - floor["outputs"])
+    print(
+        f"  the floor's COPY in of the run's why-not reasons and queue places: "
+        f"{floor['outputs']:.2f} s; run / floor per pair: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}x; against the proposals-only floor "
+        f"(issue 21's words, before the run stored the queue places): {proposals_only:.2f}x"
+    )
     target = TARGETS[case]
     print(
         f"  end to end {e2e['seconds']:.2f} s (target < {target:g} s: "
@@ -440,8 +455,49 @@ def truncate() -> dict:
     return {}
 
 
-def run(times: int = 1) -> dict:
-    """`times` runs in a row; the figures of the last (the second replaces the first's)."""
+# The tables a run writes beside the proposals, with the columns and COPY format it uses.
+OUTPUTS = {
+    "unserved": ("distribution_unservedrequest", "text"),
+    "places": ("distribution_queueplacerecord", "binary"),
+}
+
+
+def _output_copy(name: str) -> tuple[str, str, str]:
+    """(table, columns, COPY options) of one of OUTPUTS, as the run writes it."""
+    from django.db import connection
+
+    from distribution.models import QueuePlaceRecord, UnservedRequest
+    from distribution.solver_queue import PLACE_COLUMNS
+
+    model, names = {
+        "unserved": (UnservedRequest, ("run", "request", "code", "params", "open_units")),
+        "places": (QueuePlaceRecord, ("run", "request", *PLACE_COLUMNS)),
+    }[name]
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(n).column) for n in names)
+    options = " (FORMAT BINARY)" if OUTPUTS[name][1] == "binary" else ""
+    return qn(model._meta.db_table), columns, options
+
+
+def _save_outputs(folder: str) -> None:
+    """The run's why-not reasons and queue places as COPY data, for the next floor."""
+    from django.db import connection
+
+    for name in OUTPUTS:
+        table, columns, options = _output_copy(name)
+        sql = f"COPY (SELECT {columns} FROM {table}) TO STDOUT{options}"  # noqa: S608
+        with (
+            connection.cursor() as cursor,
+            open(Path(folder) / name, "wb") as out,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for chunk in copy:
+                out.write(chunk)
+
+
+def run(times: int = 1, folder: str | None = None) -> dict:
+    """`times` runs in a row; the figures of the last (the second replaces the first's). With
+    `folder`, its why-not reasons and queue places are saved there (`_save_outputs`)."""
     from bench_solver import TODAY
 
     from distribution import services
@@ -450,6 +506,8 @@ def run(times: int = 1) -> dict:
         started = time.perf_counter()
         result = services.allocation_run(trigger="command", today=TODAY)
         seconds = time.perf_counter() - started
+    if folder:
+        _save_outputs(folder)
     stats = result.stats
     return {
         "seconds": seconds,
@@ -468,16 +526,18 @@ def run(times: int = 1) -> dict:
     }
 
 
-def floor(rows: int) -> dict:
+def floor(rows: int, folder: str | None = None) -> dict:
     """The floor an allocation run cannot go below, in one transaction rolled back: COPY out
     of the run's inputs (the same queries: the ready devices, the request queue, the open
-    proposals and the rejections) and COPY in of `rows` proposal rows (the same binary COPY)."""
+    proposals and the rejections), COPY in of `rows` proposal rows (the same binary COPY), and
+    COPY in of the why-not reasons and queue places the last run wrote (its own rows, saved
+    in `folder`, in the run's formats)."""
     import numpy as np
     from django.db import connection, transaction
 
     from distribution.models import Allocation
     from distribution.selectors import inputs as run_inputs
-    from distribution.services.runs import _proposals_copy
+    from distribution.services.runs import _copy_in, _proposals_copy
 
     def copy_out(queryset) -> int:
         sql, params = queryset.query.sql_with_params()
@@ -504,6 +564,11 @@ def floor(rows: int) -> dict:
         devices = columns["id"][:rows]
         requests = request_ids[np.arange(len(devices)) % len(request_ids)]
         _proposals_copy(0, devices, requests, np.full(len(devices), 100, np.int64))
+        proposed = time.perf_counter()
+        for name in OUTPUTS if folder else ():
+            table, columns, options = _output_copy(name)
+            data = (Path(folder) / name).read_bytes()
+            _copy_in(f"COPY {table} ({columns}) FROM STDIN{options}", data)
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return {
@@ -513,6 +578,7 @@ def floor(rows: int) -> dict:
         "load": loaded - started,
         "solve": 0.0,
         "write": seconds - (loaded - started),
+        "outputs": seconds - (proposed - started),
     }
 
 
@@ -540,9 +606,9 @@ def child_main(what: str, args: list[str]) -> None:
     handlers = {
         "generate": lambda: generate(*map(int, args)),
         "truncate": truncate,
-        "run": run,
+        "run": lambda: run(1, *args),
         "replace": lambda: run(2),
-        "floor": lambda: floor(int(args[0])),
+        "floor": lambda: floor(int(args[0]), *args[1:]),
         "compare": compare,
     }
     print(json.dumps(handlers[what](), default=str))
