@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import time
+from time import monotonic
 
 from django.contrib import admin
 from django.contrib.admin import utils as admin_utils
@@ -437,7 +437,7 @@ def remember_app_lists(site: admin.AdminSite, seconds: int = APP_LIST_SECONDS) -
             translation.get_language(),
             frozenset(user.get_all_permissions()),
         )
-        now = time.monotonic()
+        now = monotonic()
         found = kept.get(key)
         if found is not None and now - found[0] < seconds:
             return found[1]
