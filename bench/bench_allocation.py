@@ -455,36 +455,21 @@ def truncate() -> dict:
     return {}
 
 
-# The tables a run writes beside the proposals, with the columns and COPY format it uses.
-OUTPUTS = {
-    "unserved": ("distribution_unservedrequest", "text"),
-    "places": ("distribution_queueplacerecord", "binary"),
-}
+def _outputs() -> dict[str, tuple]:
+    """The tables a run writes beside the proposals, as the run's COPYs name them."""
+    from distribution.services.runs import PLACES_COPY, UNSERVED_COPY
 
-
-def _output_copy(name: str) -> tuple[str, str, str]:
-    """(table, columns, COPY options) of one of OUTPUTS, as the run writes it."""
-    from django.db import connection
-
-    from distribution.models import QueuePlaceRecord, UnservedRequest
-    from distribution.solver_queue import PLACE_COLUMNS
-
-    model, names = {
-        "unserved": (UnservedRequest, ("run", "request", "code", "params", "open_units")),
-        "places": (QueuePlaceRecord, ("run", "request", *PLACE_COLUMNS)),
-    }[name]
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(model._meta.get_field(n).column) for n in names)
-    options = " (FORMAT BINARY)" if OUTPUTS[name][1] == "binary" else ""
-    return qn(model._meta.db_table), columns, options
+    return {"unserved": UNSERVED_COPY, "places": PLACES_COPY}
 
 
 def _save_outputs(folder: str) -> None:
     """The run's why-not reasons and queue places as COPY data, for the next floor."""
     from django.db import connection
 
-    for name in OUTPUTS:
-        table, columns, options = _output_copy(name)
+    from distribution.services.runs import copy_parts
+
+    for name, target in _outputs().items():
+        table, columns, options = copy_parts(target)
         sql = f"COPY (SELECT {columns} FROM {table}) TO STDOUT{options}"  # noqa: S608
         with (
             connection.cursor() as cursor,
@@ -537,7 +522,7 @@ def floor(rows: int, folder: str | None = None) -> dict:
 
     from distribution.models import Allocation
     from distribution.selectors import inputs as run_inputs
-    from distribution.services.runs import _copy_in, _proposals_copy
+    from distribution.services.runs import _copy_in, _proposals_copy, copy_in_sql
 
     def copy_out(queryset) -> int:
         sql, params = queryset.query.sql_with_params()
@@ -565,10 +550,8 @@ def floor(rows: int, folder: str | None = None) -> dict:
         requests = request_ids[np.arange(len(devices)) % len(request_ids)]
         _proposals_copy(0, devices, requests, np.full(len(devices), 100, np.int64))
         proposed = time.perf_counter()
-        for name in OUTPUTS if folder else ():
-            table, columns, options = _output_copy(name)
-            data = (Path(folder) / name).read_bytes()
-            _copy_in(f"COPY {table} ({columns}) FROM STDIN{options}", data)
+        for name, target in _outputs().items() if folder else ():
+            _copy_in(copy_in_sql(target), (Path(folder) / name).read_bytes())
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     return {

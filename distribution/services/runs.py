@@ -257,6 +257,24 @@ def allocation_runs_reap_interrupted() -> list[int]:
 # (request id, code, params, open units) per unserved request
 _Rows = list[tuple[int, str, dict, int]]
 
+# What a run COPYs beside its proposals: (model, fields in the data's order, COPY options).
+UNSERVED_COPY = (UnservedRequest, ("run", "request", "code", "params", "open_units"), "")
+PLACES_COPY = (QueuePlaceRecord, ("run", "request", *PLACE_COLUMNS), " (FORMAT BINARY)")
+
+
+def copy_parts(target: tuple) -> tuple[str, str, str]:
+    """The quoted table, the quoted column list and the options of UNSERVED_COPY or
+    PLACES_COPY."""
+    model, names, options = target
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(model._meta.get_field(name).column) for name in names)
+    return qn(model._meta.db_table), columns, options
+
+
+def copy_in_sql(target: tuple) -> str:
+    table, columns, options = copy_parts(target)
+    return f"COPY {table} ({columns}) FROM STDIN{options}"
+
 
 def unserved_rows(solution: Solution, requests: list, paused: set[int]) -> _Rows:
     """Why each open request got nothing: the solver's reasons, and `paused` for the requests
@@ -295,11 +313,8 @@ def unserved_write(
             batch_size=5000,
         )
         return
-    meta = UnservedRequest._meta
-    names = ("run", "request", "code", "params", "open_units")
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(n).column) for n in names)
     data = data if data is not None else unserved_copy_data(run_id, rows)
-    _copy_in(f"COPY {table} ({columns}) FROM STDIN", data)
+    _copy_in(copy_in_sql(UNSERVED_COPY), data)
 
 
 def unserved_copy_data(run_id: int, rows: _Rows) -> bytes:
@@ -341,15 +356,12 @@ def queue_places_write(run_id: int, places: QueuePlaces, *, replace: bool = True
             batch_size=5000,
         )
         return
-    meta = QueuePlaceRecord._meta
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(meta.get_field(n).column) for n in ("run", "request", *PLACE_COLUMNS))
     data = copy_binary(
         len(places.request_ids),
         [(run_id, ">i8"), (places.request_ids, ">i8")]
         + [(places.columns[name], ">i4") for name in PLACE_COLUMNS],
     )
-    _copy_in(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)", data)
+    _copy_in(copy_in_sql(PLACES_COPY), data)
 
 
 def proposals_delete(cursor) -> int:
