@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from time import monotonic
+from urllib.parse import quote
 
 from django.contrib import admin
 from django.contrib.admin import utils as admin_utils
@@ -414,6 +415,35 @@ APP_LIST_SECONDS = 60
 _APP_LISTS_KEPT = 512
 
 
+class AppList(list):
+    """A remembered list of apps and models, with its side bar as written for each place in it
+    (`nav_sidebar_html`): the same list, the same HTML, so written once per place."""
+
+    def __init__(self, apps):
+        super().__init__(apps)
+        self.side_bars: dict[tuple, str] = {}
+
+
+def nav_sidebar_html(app_list, request, render) -> str:
+    """The side bar's list of apps and models (admin/app_list.html) for this page: written by
+    `render()` once per remembered list and per app and model the page is in (the only thing of
+    the page that list shows: Django marks the app and model whose address begins the path),
+    then reused. A list that was not remembered is written each time."""
+    if not isinstance(app_list, AppList):
+        return render()
+    path = quote(request.path)
+    place = tuple(
+        url
+        for app in app_list
+        for url in (app["app_url"], *(model.get("admin_url") for model in app["models"]))
+        if url and url in path
+    )
+    html = app_list.side_bars.get(place)
+    if html is None:
+        html = app_list.side_bars[place] = render()
+    return html
+
+
 def remember_app_lists(site: admin.AdminSite, seconds: int = APP_LIST_SECONDS) -> None:
     """Build each staff member's list of apps and models (the side bar of every admin page, and
     the start page's list) once per `seconds`, not on every page.
@@ -423,7 +453,8 @@ def remember_app_lists(site: admin.AdminSite, seconds: int = APP_LIST_SECONDS) -
     user, their permissions and the language, which make its key (the permissions are loaded
     for the page's own checks anyway), so a permission granted or taken away shows at once. A
     rule of a ModelAdmin that reads something else about the user shows within `seconds`; the
-    list only shows links, and every page checks its permission itself. Kept per process."""
+    list only shows links, and every page checks its permission itself. Kept per process, with
+    the side bar written from it (`nav_sidebar_html`, templates/admin/nav_sidebar.html)."""
     build = site.get_app_list
     kept: dict[tuple, tuple[float, list]] = {}
 
@@ -443,7 +474,7 @@ def remember_app_lists(site: admin.AdminSite, seconds: int = APP_LIST_SECONDS) -
             return found[1]
         if len(kept) >= _APP_LISTS_KEPT:
             kept.clear()
-        app_list = build(request, app_label)
+        app_list = AppList(build(request, app_label))
         kept[key] = (now, app_list)
         return app_list
 

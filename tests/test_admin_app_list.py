@@ -88,3 +88,52 @@ def test_expires_after_a_minute(client, coordinator):
             assert client.get(url).status_code == 200
     # Built at 1000, kept at 1030, built again at 1061.
     assert build.call_count == 2
+
+
+def _nav(page: str) -> str:
+    start = page.index('<nav class="sticky" id="nav-sidebar"')
+    return page[start : page.index("</nav>", start)]
+
+
+def test_the_side_bar_is_djangos_own_for_each_page(client, coordinator):
+    """Written once per place in the list, the side bar is still the HTML Django's own
+    admin/nav_sidebar.html writes for that page: its app and model marked current."""
+    from pathlib import Path
+
+    import django
+    from django.template import engines
+
+    own = Path(django.__file__).parent / "contrib/admin/templates/admin/nav_sidebar.html"
+    djangos = engines["django"].from_string(own.read_text())
+    client.force_login(coordinator)
+    pages = [
+        reverse("admin:donations_device_changelist"),
+        reverse("admin:donations_donation_changelist"),
+        reverse("admin:donations_device_changelist") + "?state__exact=received",
+        reverse("admin:helprequests_helprequest_changelist"),
+    ]
+    sides = []
+    for url in pages * 2:
+        response = client.get(url)
+        written = _nav(response.content.decode())
+        expected = djangos.render(
+            {"available_apps": response.context["available_apps"]}, request=response.wsgi_request
+        )
+        assert written == _nav(expected)
+        sides.append(written)
+    assert 'class="model-device current-model"' in sides[0]
+    assert 'class="model-donation current-model"' in sides[1]
+    assert sides[0] == sides[2] and sides[0] != sides[1] and sides[:4] == sides[4:]
+
+
+def test_the_side_bar_is_written_once_per_place(client, coordinator):
+    client.force_login(coordinator)
+    devices = reverse("admin:donations_device_changelist")
+    donations = reverse("admin:donations_donation_changelist")
+    written = []
+    for url in (devices, devices + "?state__exact=received", donations, devices, donations):
+        response = client.get(url)
+        assert response.status_code == 200
+        written.append("admin/app_list.html" in [t.name for t in response.templates])
+    # Without the memo: on every page.
+    assert written == [True, False, True, False, False]
