@@ -22,6 +22,7 @@ from allemaal.admin_speed import (
     without_unshown_phones,
 )
 from allemaal.exports import ExportMixin
+from allemaal.fast_urls import fast_reverse
 from allemaal.forms import ReasonForm
 from allemaal.services import DomainError
 from donations.admin_search import devices_with_code
@@ -172,7 +173,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
 
     @admin.display(description=_("apparaat"), ordering="device_id")
     def device_link(self, obj):
-        url = reverse("admin:donations_device_change", args=[obj.device_id])
+        url = fast_reverse("admin:donations_device_change", args=[obj.device_id])
         return format_html('<a href="{}">{}</a>', url, obj.device)
 
     @admin.display(description=_("soort"))
@@ -182,7 +183,7 @@ class AllocationAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
 
     @admin.display(description=_("hulpaanvraag"), ordering="request_id")
     def request_link(self, obj):
-        url = reverse("admin:helprequests_helprequest_change", args=[obj.request_id])
+        url = fast_reverse("admin:helprequests_helprequest_change", args=[obj.request_id])
         return format_html('<a href="{}">{}</a>', url, obj.request.reference)
 
     @admin.display(description=_("organisatie"))
