@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import html
 from time import monotonic
 from urllib.parse import quote
 
@@ -37,7 +38,7 @@ from django.db.models import F, Lookup, Q
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch
 from django.utils import translation
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -383,9 +384,18 @@ class _Column:
                 if cl.is_popup:
                     key = str(cl.to_field) if cl.to_field else cl.lookup_opts.pk.attname
                     opener = format_html(' data-popup-opener="{}"', result.serializable_value(key))
-                text = f'<a href="{escape(url)}"{opener}>{conditional_escape(text)}</a>'
+                text = f'<a href="{_escape(url)}"{opener}>{_escape(text)}</a>'
                 return f"<{self.tag}{row_class}>{text}</{self.tag}>"
-        return f"<{self.tag}{row_class}>{conditional_escape(text)}</{self.tag}>"
+        return f"<{self.tag}{row_class}>{_escape(text)}</{self.tag}>"
+
+
+def _escape(text) -> str:
+    """`conditional_escape`, without its lazy-text check for the plain strings most cells are
+    (Django's `escape` is `html.escape` of the string, behind a wrapper that checks each
+    argument for a lazy translation)."""
+    if type(text) is str:
+        return html.escape(text)
+    return conditional_escape(text)
 
 
 def fast_results(cl):
