@@ -1,12 +1,14 @@
 """The donor's impact report: the numbers of a hand-counted programme, and who may see it."""
 
 import io
+from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from pypdf import PdfReader
 
-from coordination import selectors
+from coordination import selectors, views
 from coordination.tests.test_reporting_fixture import build
 from distribution.models import Allocation
 from donations.tests.factories import DeviceFactory, DonationFactory
@@ -130,8 +132,9 @@ def test_the_pdf_states_the_numbers_and_the_source_without_personal_data(client,
 
 
 def test_the_impact_page_costs_the_same_queries_for_few_or_many_devices(
-    client, programme, django_assert_num_queries
+    client, programme, django_assert_num_queries, monkeypatch
 ):
+    monkeypatch.setattr(views, "IMPACT_SECONDS", 0)  # counted at every view, as uncached
     user = member_of(programme.d1)
     client.force_login(user)
     client.get(reverse("coordination:impact"))
@@ -161,3 +164,58 @@ def test_the_impact_page_costs_the_same_queries_for_few_or_many_devices(
     with django_assert_num_queries(9):
         response = page()
     assert response.context["impact"].delivered == 20
+
+
+def _deliver_more(programme, n: int) -> None:
+    request = programme.requests["Q1"]
+    type(request).objects.filter(pk=request.pk).update(laptops=30, approved_laptops=30)
+    for i in range(n):
+        device = DeviceFactory(donation=programme.donations["A"], serial_number=f"LATER{i}")
+        Allocation.objects.create(
+            device=device,
+            request=request,
+            status="delivered",
+            score=1,
+            note="x",
+            decided_at=device.created_at,
+        )
+
+
+def test_the_donors_pages_count_the_impact_once_a_minute(
+    client, programme, django_assert_num_queries
+):
+    """Counted once per minute per donor for its pages (the eight aggregates were half of
+    /donaties/), in the page's language; the PDF report always counts anew."""
+    client.force_login(member_of(programme.d1))
+    pages = [reverse("coordination:impact"), reverse("coordination:donor_overview")]
+    with mock.patch.object(views.cache, "set", wraps=views.cache.set) as kept:
+        assert client.get(pages[0]).context["impact"].delivered == 2
+    kept_for = [c.args[2] for c in kept.call_args_list if c.args[0].startswith("coordination:")]
+    assert kept_for == [60]
+    _deliver_more(programme, 3)
+    with django_assert_num_queries(2):  # the session and the user: no aggregate
+        assert client.get(pages[0]).context["impact"].delivered == 2
+    assert client.get(pages[1]).context["impact"].delivered == 2
+    # The report a donor downloads is exact at its time stamp: counted anew.
+    with mock.patch.object(
+        views.selectors, "donation_impact", wraps=selectors.donation_impact
+    ) as counted:
+        assert client.get(reverse("coordination:impact_pdf")).status_code == 200
+    assert counted.call_count == 1
+    # After the minute (the key gone), counted anew.
+    cache.clear()
+    client.force_login(member_of(programme.d1))
+    assert client.get(pages[0]).context["impact"].delivered == 5
+    # In another language its own figures (the labels are translated when counted).
+    with mock.patch.object(
+        views.selectors, "donation_impact", wraps=selectors.donation_impact
+    ) as counted:
+        client.get(pages[0], headers={"accept-language": "en"})
+        client.get(pages[0], headers={"accept-language": "en"})
+    assert counted.call_count == 1
+    # Another donor has its own figures.
+    client.force_login(member_of(programme.d2))
+    assert (
+        client.get(pages[0]).context["impact"].delivered
+        == selectors.donation_impact(programme.d2).delivered
+    )
