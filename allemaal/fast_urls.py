@@ -49,37 +49,24 @@ def _learn(viewname, n_args: int, names: tuple, current_app) -> list | None:
     if n_args + len(names) > len(_STAND_INS):
         return None
     stand_ins = _STAND_INS[: n_args + len(names)]
+    small = _SMALL[: len(stand_ins)]
+
+    def reversed_with(values) -> str:
+        kwargs = dict(zip(names, values[n_args:], strict=True))
+        return reverse(viewname, args=values[:n_args], kwargs=kwargs, current_app=current_app)
+
     try:
-        url = reverse(
-            viewname,
-            args=stand_ins[:n_args],
-            kwargs=dict(zip(names, stand_ins[n_args:], strict=True)),
-            current_app=current_app,
-        )
+        url, check = reversed_with(stand_ins), reversed_with(small)
     except NoReverseMatch:
+        return None
+    if any(url.count(str(value)) != 1 for value in stand_ins):
         return None
     parts: list = []
     rest = url
-    places = sorted(
-        ((url.find(str(value)), index) for index, value in enumerate(stand_ins)),
-        key=lambda found: found[0],
-    )
-    if any(url.count(str(value)) != 1 for value in stand_ins):
-        return None
-    for _position, index in places:
+    for _position, index in sorted((url.find(str(v)), i) for i, v in enumerate(stand_ins)):
         literal, _sep, rest = rest.partition(str(stand_ins[index]))
         parts += [literal, index]
     parts.append(rest)
-    small = _SMALL[: len(stand_ins)]
-    try:
-        check = reverse(
-            viewname,
-            args=small[:n_args],
-            kwargs=dict(zip(names, small[n_args:], strict=True)),
-            current_app=current_app,
-        )
-    except NoReverseMatch:
-        return None
     return parts if _write(parts, small) == check else None
 
 

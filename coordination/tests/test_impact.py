@@ -147,27 +147,16 @@ def test_the_impact_page_costs_the_same_queries_for_few_or_many_devices(
 
     with django_assert_num_queries(9):
         page()
-    donation = programme.donations["A"]
-    request = programme.requests["Q1"]
-    # Room for them: on PostgreSQL a trigger keeps a request within its approved quantities.
-    type(request).objects.filter(pk=request.pk).update(laptops=30, approved_laptops=30)
-    for i in range(18):
-        device = DeviceFactory(donation=donation, serial_number=f"MORE{i}")
-        Allocation.objects.create(
-            device=device,
-            request=request,
-            status="delivered",
-            score=1,
-            note="x",
-            decided_at=device.created_at,
-        )
+    _deliver_more(programme, 18)
     with django_assert_num_queries(9):
         response = page()
     assert response.context["impact"].delivered == 20
 
 
 def _deliver_more(programme, n: int) -> None:
+    """`n` more of donation A's devices delivered to Q1."""
     request = programme.requests["Q1"]
+    # Room for them: on PostgreSQL a trigger keeps a request within its approved quantities.
     type(request).objects.filter(pk=request.pk).update(laptops=30, approved_laptops=30)
     for i in range(n):
         device = DeviceFactory(donation=programme.donations["A"], serial_number=f"LATER{i}")
