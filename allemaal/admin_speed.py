@@ -121,7 +121,12 @@ class FastChangeList(ChangeList):
         per_page, cap = self.list_per_page, model_admin.count_cap
         filtered = bool(self.queryset.query.where)
         offset = (self.page_num - 1) * per_page
-        expression = total_expression(self.queryset, filtered=filtered, cap=cap)
+        exact = self.known_total()
+        expression = (
+            exact
+            if exact is not None
+            else total_expression(self.queryset, filtered=filtered, cap=cap)
+        )
         rows = self.page_rows(expression, offset, per_page)
         if rows:
             total = int(getattr(rows[0], TOTAL))
@@ -131,8 +136,8 @@ class FastChangeList(ChangeList):
             total = 0
         # cap + 1 comes from the capped count ("more than cap"); a larger unfiltered total is
         # PostgreSQL's estimate; a short page is the last one, so then the total is exact.
-        self.count_is_capped = total == cap + 1 or (filtered and total > cap)
-        self.count_is_estimate = not self.count_is_capped and total > cap
+        self.count_is_capped = exact is None and (total == cap + 1 or (filtered and total > cap))
+        self.count_is_estimate = exact is None and not self.count_is_capped and total > cap
         if len(rows) < per_page:
             total = offset + len(rows)
             self.count_is_capped = self.count_is_estimate = False
@@ -149,6 +154,11 @@ class FastChangeList(ChangeList):
         self.result_list = rows
         self.can_show_all = False
         self.multi_page = total > per_page
+
+    def known_total(self):
+        """An expression for the exact total that something else keeps, for a list whose own
+        count would read more than its page (None: count, capped, or estimate)."""
+        return None
 
     def page_rows(self, total: RawSQL, offset: int, limit: int) -> list:
         """One page of rows, each annotated with the total."""

@@ -490,3 +490,37 @@ def test_the_run_page_shows_its_policy_version_and_figures(admin_client, refurbi
     page = admin_client.get(reverse("admin:distribution_allocationrun_change", args=[run.pk]))
     assert page.status_code == 200
     assert "seconds_solve" in page.content.decode()
+
+
+def test_the_latest_runs_list_takes_its_total_from_the_run_which_stays_its_row_count(
+    admin_client, coordinator, monkeypatch
+):
+    """`?run=latest` alone shows the run's own count of proposals, without counting the
+    allocations table; approving, rejecting and cancelling never change how many rows the run
+    has, and a later run makes another run the latest."""
+    from distribution.admin.allocations import AllocationAdmin
+
+    monkeypatch.setattr(AllocationAdmin, "list_per_page", 2)  # more rows than one page
+    ready_devices(12)
+    for laptops in (2, 1, 3):
+        ApprovedRequestFactory(laptops=laptops)
+    run = services.allocation_run(trigger="manual")
+    assert run.proposals == 6
+    proposals = list(Allocation.objects.filter(run=run).order_by("id").values_list("id", flat=True))
+    services.allocations_approve(proposals[:2], by=coordinator)
+    services.allocations_reject(proposals[2:3], by=coordinator, reason="Te ver")
+    services.allocations_cancel(proposals[:1], by=coordinator, reason="Niet meer nodig")
+    ProposalFactory(run=None, note="Met de hand")  # by hand: not the run's
+
+    with CaptureQueriesContext(connection) as captured:
+        cl = admin_client.get(ALLOCATIONS, {"run": "latest"}).context["cl"]
+    assert (cl.result_count, cl.count_is_capped, cl.count_is_estimate) == (6, False, False)
+    assert Allocation.objects.filter(run=run).count() == run.proposals
+    # The run's number: no capped count of the allocations (Django's SQL for it).
+    assert not [q for q in captured.captured_queries if ") AS capped" in q["sql"]]
+    # Any other filter or a search: counted as before.
+    cl = admin_client.get(ALLOCATIONS, {"run": "latest", "status": "approved"}).context["cl"]
+    assert cl.result_count == 1
+    assert (
+        admin_client.get(ALLOCATIONS, {"run": "latest", "o": "1"}).context["cl"].result_count == 6
+    )
