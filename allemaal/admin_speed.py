@@ -453,10 +453,10 @@ def nav_sidebar_html(app_list, request, render) -> str:
         for url in (app["app_url"], *(model.get("admin_url") for model in app["models"]))
         if url and url in path
     )
-    html = app_list.side_bars.get(place)
-    if html is None:
-        html = app_list.side_bars[place] = render()
-    return html
+    written = app_list.side_bars.get(place)
+    if written is None:
+        written = app_list.side_bars[place] = render()
+    return written
 
 
 def remember_app_lists(site: admin.AdminSite, seconds: int = APP_LIST_SECONDS) -> None:
