@@ -36,8 +36,8 @@ PAGES = {
         lambda w: reverse("coordination:request_detail", args=[w["request"].pk]),
         15,  # + its delivery, why it waits (policy, supply, the run's verdict), internet, events
     ),
-    # + the shipments' count (a page of 50 with "Pagina 1 van N")
-    "organisation: shipments": ("school_board", lambda w: reverse("distribution:shipments"), 6),
+    # + the shipments' count (a page of 50 with "Pagina 1 van N") and their item counts
+    "organisation: shipments": ("school_board", lambda w: reverse("distribution:shipments"), 7),
     # + a page of donations with their history and device counts, the impact figures
     "donor: /donaties/": ("donor", lambda w: "/donaties/", 12),
     "donor: donation page": (
@@ -52,8 +52,8 @@ PAGES = {
         lambda w: reverse("refurbish:intake", args=[w["donation"].pk]),
         7,
     ),
-    # + the shipments' count (a page of 50 with "Pagina 1 van N")
-    "refurbisher: shipping": ("refurbisher", lambda w: reverse("distribution:shipping"), 7),
+    # + the shipments' count (a page of 50 with "Pagina 1 van N") and their item counts
+    "refurbisher: shipping": ("refurbisher", lambda w: reverse("distribution:shipping"), 8),
     # Staff: session, user, permissions; the dashboard reads the stored snapshot.
     "coordinator: dashboard": ("coordinator", lambda w: reverse("coordination:dashboard"), 5),
     # + what waits for the coordinators, one count per kind of work
@@ -68,7 +68,7 @@ PAGES = {
     "admin: shipments": (
         "coordinator",
         lambda w: reverse("admin:distribution_shipment_changelist"),
-        5,
+        6,  # + the page's item counts
     ),
     "allocation list (latest run)": (
         "coordinator",

@@ -168,7 +168,7 @@ class ShipmentAdmin(FastChangeListMixin, ExportMixin, TitledChangeList):
             | any_of("refurbisher_id", named)
         ), False
 
-    @admin.display(description=_("apparaten"), ordering="n_items")
+    @admin.display(description=_("apparaten"), ordering=Shipment.objects.item_count())
     def devices(self, shipment):
         return shipment.n_items
 

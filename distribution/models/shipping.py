@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
@@ -45,27 +46,41 @@ def normalise_tracking_code(value: str) -> str:
 
 
 class ShipmentQuerySet(models.QuerySet):
+    # Set by with_counts(): the shipments read get their item counts from one more query.
+    _item_counts = False
+
     def with_counts(self):
-        """Adds `n_items`, `n_received`, `n_damaged` and `n_missing`: counts per row on the
-        items' shipment index, so a page of shipments never aggregates the whole item table."""
+        """Adds `n_items`, `n_received`, `n_damaged` and `n_missing` to each shipment read: one
+        grouped query over the items of the shipments read (on the items' shipment index), so a
+        page of shipments never aggregates the whole item table. They are attributes, not
+        annotations (nothing filters or sorts on them in SQL; `item_count()` sorts): four
+        correlated subqueries per row cost more to build than the 50 rows take to render."""
+        clone = self._chain()
+        clone._item_counts = True
+        return clone
 
-        def count(**match):
-            items = (
-                ShipmentItem.objects.filter(shipment=OuterRef("pk"), **match)
-                .order_by()
-                .values("shipment")
-                .annotate(n=Count("pk"))
-                .values("n")
-            )
-            return Coalesce(Subquery(items), 0)
-
-        outcome = ShipmentItem.Outcome
-        return self.annotate(
-            n_items=count(),
-            n_received=count(outcome=outcome.RECEIVED),
-            n_damaged=count(outcome=outcome.DAMAGED),
-            n_missing=count(outcome=outcome.MISSING),
+    @staticmethod
+    def item_count():
+        """A shipment's number of items as an expression, to sort by (the admin's column)."""
+        items = (
+            ShipmentItem.objects.filter(shipment=OuterRef("pk"))
+            .order_by()
+            .values("shipment")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        return Coalesce(Subquery(items), 0)
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._item_counts = self._item_counts
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is not None
+        super()._fetch_all()
+        if self._item_counts and not fetched and self._iterable_class is ModelIterable:
+            attach_item_counts(self._result_cache)
 
     def open_discrepancies(self):
         return self.filter(has_discrepancy=True, discrepancy_resolved_at__isnull=True)
@@ -360,3 +375,26 @@ class HandoutReminder(models.Model):
 
     def __str__(self):
         return f"{self.request}: {self.sent}"
+
+
+def attach_item_counts(shipments) -> None:
+    """`n_items`, `n_received`, `n_damaged` and `n_missing` on each of these shipments."""
+    if not shipments:
+        return
+    outcome = ShipmentItem.Outcome
+    rows = (
+        ShipmentItem.objects.filter(shipment_id__in=[s.pk for s in shipments])
+        .order_by()
+        .values_list("shipment_id")
+        .annotate(
+            items=Count("pk"),
+            received=Count("pk", filter=Q(outcome=outcome.RECEIVED)),
+            damaged=Count("pk", filter=Q(outcome=outcome.DAMAGED)),
+            missing=Count("pk", filter=Q(outcome=outcome.MISSING)),
+        )
+    )
+    counts = {shipment_id: numbers for shipment_id, *numbers in rows}
+    for shipment in shipments:
+        shipment.n_items, shipment.n_received, shipment.n_damaged, shipment.n_missing = counts.get(
+            shipment.pk, (0, 0, 0, 0)
+        )

@@ -157,6 +157,23 @@ def test_the_resolve_action_asks_for_a_reason_first(admin_client, refurbisher, d
     assert response.status_code == 200 and "Reden" in response.content.decode()
 
 
+def test_the_shipments_list_counts_and_sorts_by_devices(admin_client, refurbisher, donation):
+    small, large = (
+        shipped_shipment(
+            approved_allocations(
+                ApprovedRequestFactory(laptops=n, delivery_street=f"Laan {n}"), n, donation=donation
+            ),
+            by=refurbisher,
+        )
+        for n in (1, 2)
+    )
+    devices = admin_client.get(SHIPMENTS).context["cl"].list_display.index("devices")
+    for order, expected in ((f"{devices}", [small, large]), (f"-{devices}", [large, small])):
+        rows = admin_client.get(SHIPMENTS, {"o": order}).context["cl"].result_list
+        assert [row.pk for row in rows] == [s.pk for s in expected]
+        assert [row.n_items for row in rows] == [s.items.count() for s in expected]
+
+
 @pytest.mark.parametrize("rows", [2, 20])
 def test_the_changelists_take_a_constant_number_of_queries(
     admin_client, django_assert_num_queries, rows, refurbisher, donation, helpdesk
@@ -167,8 +184,8 @@ def test_the_changelists_take_a_constant_number_of_queries(
     for url in (SHIPMENTS, CONTACTS, HANDOUTS, RETURNS):
         admin_client.get(url)  # warm the session's cached permissions and filter choices
         # session, user, the user's and its groups' permissions, and the page of rows with
-        # their related rows joined and the total
-        with django_assert_num_queries(5):
+        # their related rows joined and the total; the shipments' item counts, one query
+        with django_assert_num_queries(6 if url == SHIPMENTS else 5):
             response = admin_client.get(url)
         assert response.status_code == 200
         assert response.context["cl"].result_count == rows

@@ -352,13 +352,13 @@ def test_the_lists_take_a_constant_number_of_queries(
     _shipments(rows, refurbisher, school_board_org)
     client.force_login(refurbisher)
     # session, user with membership and organisation, destinations, prepared shipments, the
-    # shipments' count and one page of them
-    with django_assert_num_queries(6):
+    # shipments' count and one page of them with their item counts
+    with django_assert_num_queries(7):
         assert client.get(reverse("distribution:shipping")).status_code == 200
     client.force_login(school_board)
-    # session, user with membership and organisation, the shipments' count and one page of them,
-    # requests with hand-out reports
-    with django_assert_num_queries(5):
+    # session, user with membership and organisation, the shipments' count and one page of them
+    # with their item counts, requests with hand-out reports
+    with django_assert_num_queries(6):
         assert client.get(reverse("distribution:shipments")).status_code == 200
 
 
