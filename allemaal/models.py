@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
+from .fields import PhoneNumberField
 from .postcodes import Province
 from .transitions import TransitionTable
 

@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
+from allemaal.fields import PhoneNumberField
 from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.postcodes import Province
 from allemaal.transitions import TransitionTable

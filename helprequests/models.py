@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
+from allemaal.fields import PhoneNumberField
 from allemaal.jobs import UploadJob
 from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.postcodes import Province

@@ -18,8 +18,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from phonenumber_field.modelfields import PhoneNumberField
 
+from allemaal.fields import PhoneNumberField
 from allemaal.models import ChoiceLabels, Organisation, StatusEvent
 from allemaal.transitions import TransitionTable
 
