@@ -3,6 +3,7 @@ for the requesting organisation (its queue position and what it waits for)."""
 
 from __future__ import annotations
 
+from django.db.models import Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -60,12 +61,18 @@ def unserved_text(code: str, params: dict) -> str:
 def request_wait_explanation(help_request: HelpRequest) -> str | None:
     """For the requesting organisation: its place in the queue and, kindly, why no device was
     proposed in the latest run; None when the latest run left it nothing to explain."""
+    # The latest completed run as a subquery: one query, and the run's row (its statistics)
+    # is not read and parsed for a line of text.
     latest = (
-        AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED).order_by("-id").first()
+        AllocationRun.objects.filter(status=AllocationRun.Status.COMPLETED)
+        .order_by("-id")
+        .values("id")[:1]
     )
-    if latest is None:
-        return None
-    reason = UnservedRequest.objects.filter(run=latest, request=help_request).first()
+    reason = (
+        UnservedRequest.objects.filter(run_id=Subquery(latest), request=help_request)
+        .only("code", "params")
+        .first()
+    )
     if reason is None:
         return None
     params = reason.params
