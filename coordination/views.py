@@ -168,7 +168,7 @@ def requester_overview(request):
     return render(
         request,
         "helprequests/dashboard.html",
-        {"requests": requests, **request_limits(request.organisation)},
+        {"requests": requests, **request_limits(request.organisation, requests=requests)},
     )
 
 

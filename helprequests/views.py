@@ -33,9 +33,14 @@ def _own_request(request, pk: int) -> HelpRequest:
     )
 
 
-def request_limits(organisation) -> dict:
-    """The limits the form and the overview state: open requests, devices, closed intake."""
-    open_count = selectors.open_request_count(organisation.pk)
+def request_limits(organisation, *, requests=None) -> dict:
+    """The limits the form and the overview state: open requests, devices, closed intake.
+    `requests`: every request of the organisation, when the caller has read them (the
+    overview): its open ones are counted from them, not by another query."""
+    if requests is None:
+        open_count = selectors.open_request_count(organisation.pk)
+    else:
+        open_count = sum(r.status in HelpRequest.OPEN_STATUSES for r in requests)
     return {
         "open_count": open_count,
         "max_open": services.max_open_requests(),

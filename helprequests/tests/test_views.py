@@ -217,6 +217,28 @@ def test_the_form_explains_the_limit_of_open_requests(client, carla, school_boar
     assert HelpRequest.objects.count() == 1
 
 
+def test_the_overview_counts_only_open_requests_against_the_limit(
+    client, carla, school_board_org, settings
+):
+    settings.HELPREQUEST_MAX_OPEN_PER_ORGANISATION = 2
+    HelpRequestFactory(organisation=school_board_org)  # a draft
+    for status in ("rejected", "fulfilled", "cancelled", "closed"):
+        HelpRequestFactory(
+            organisation=school_board_org, approved=True, status=status, decision_reason="-"
+        )
+    HelpRequestFactory(organisation=school_board_org, submitted=True)
+    dashboard = client.get(reverse("coordination:requester_overview"))
+    assert (
+        dashboard.context["open_count"] == 1 and "Nieuwe hulpaanvraag" in dashboard.content.decode()
+    )
+    HelpRequestFactory(organisation=school_board_org, approved=True, target_group="newcomers")
+    dashboard = client.get(reverse("coordination:requester_overview"))
+    assert (
+        dashboard.context["open_count"] == 2
+        and "Nieuwe hulpaanvraag" not in dashboard.content.decode()
+    )
+
+
 # --- Edit and cancel -----------------------------------------------------------------------
 
 
