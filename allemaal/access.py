@@ -64,7 +64,7 @@ def get_for_organisation(
     A 404 for an object that exists but belongs to another organisation goes to the security
     log: it is someone trying another organisation's address (one query, only on refusal)."""
     try:
-        return get_object_or_404(queryset.filter(**{field: organisation}), **lookup)
+        found = get_object_or_404(queryset.filter(**{field: organisation}), **lookup)
     except Http404:
         other = queryset.filter(**lookup).first()
         if other is not None:
@@ -76,6 +76,12 @@ def get_for_organisation(
                 status=404,
             )
         raise
+    # Its own organisation is the one asked for: known without reading it (or joining it).
+    if "__" not in field:
+        relation = queryset.model._meta.get_field(field)
+        if relation.many_to_one and not relation.is_cached(found):
+            relation.set_cached_value(found, organisation)
+    return found
 
 
 def staff_group_required(*groups: str):

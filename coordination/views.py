@@ -175,11 +175,10 @@ def requester_overview(request):
 @requester_required
 def request_detail(request, pk: int):
     """The organisation's own request (404 for another's) with its progress and queue place."""
-    own = get_for_organisation(
-        HelpRequest.objects.select_related("organisation"), request.organisation, pk=pk
-    )
+    own = get_for_organisation(HelpRequest.objects.all(), request.organisation, pk=pk)
     help_request = _with_progress([own])[0]
-    events = help_request.events.select_related("by").order_by("at", "id")
+    # The history shows when and which step, not who: no join of the users.
+    events = help_request.events.order_by("at", "id")
     internet = help_request.connectivity_assignments.counting().select_related("provider")
     delivery = request_delivery_state(help_request)
     context = {
