@@ -2,8 +2,6 @@
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -12,6 +10,7 @@ from allemaal.admin import StatusEventInline, ask_reason
 from allemaal.admin_speed import FastChangeListMixin, organisation_filter
 from allemaal.exports import Column, ExportMixin, ExportSpec, register
 from allemaal.services import DomainError
+from allemaal.subqueries import related_count
 
 from . import services
 from .admin_search import device_codes
@@ -116,14 +115,7 @@ register(
 def _device_count():
     """Devices on a donation's list, as a subquery: evaluated for the rows of one page only
     (a GROUP BY over every donation and device would cost a full join per page)."""
-    devices = (
-        Device.objects.filter(donation=OuterRef("pk"))
-        .order_by()
-        .values("donation")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Coalesce(Subquery(devices), 0)
+    return related_count(Device, "donation")
 
 
 @admin.register(Donation)

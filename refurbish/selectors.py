@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, TruncWeek
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from allemaal.models import Organisation
+from allemaal.subqueries import related_count
 from donations.models import Device, DeviceEvent, Donation
 
 from .models import DeviceInspection, ErasureRecord, ErasureResult, ErasureStandard, IntakeScan
@@ -127,14 +128,7 @@ def refurbisher_yield(organisation: Organisation) -> Yield:
 
 def _count_per_donation(model):
     """The rows of `model` that point at the outer donation, counted on its donation index."""
-    rows = (
-        model.objects.filter(donation=OuterRef("pk"))
-        .order_by()
-        .values("donation")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows), 0)
+    return related_count(model, "donation")
 
 
 def received_donations(organisation: Organisation):

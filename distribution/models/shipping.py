@@ -13,14 +13,14 @@ Every change goes through `distribution.services.shipping` / `.delivery` / `.han
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allemaal.fields import PhoneNumberField
 from allemaal.models import ChoiceLabels, Organisation, StatusEvent
+from allemaal.subqueries import related_count
 from allemaal.transitions import TransitionTable
 
 from .allocation import Allocation
@@ -62,14 +62,7 @@ class ShipmentQuerySet(models.QuerySet):
     @staticmethod
     def item_count():
         """A shipment's number of items as an expression, to sort by (the admin's column)."""
-        items = (
-            ShipmentItem.objects.filter(shipment=OuterRef("pk"))
-            .order_by()
-            .values("shipment")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(items), 0)
+        return related_count(ShipmentItem, "shipment")
 
     def _clone(self):
         clone = super()._clone()
