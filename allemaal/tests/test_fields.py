@@ -35,7 +35,7 @@ def test_loading_rows_parses_no_number_until_one_is_read(parses):
     assert len(parses) == 1
 
 
-def test_a_read_number_is_the_one_the_library_gives(parses):
+def test_a_read_number_is_the_one_the_library_gives():
     donation = DonationFactory(contact_phone="050 123 4567")  # assigned text: parsed with NL
     loaded = Donation.objects.get(pk=donation.pk)
     assert loaded.contact_phone == donation.contact_phone

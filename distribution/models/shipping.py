@@ -11,6 +11,8 @@ shipment for the coordinators until one of them settles it.
 Every change goes through `distribution.services.shipping` / `.delivery` / `.handout`.
 """
 
+from itertools import islice
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
@@ -74,6 +76,15 @@ class ShipmentQuerySet(models.QuerySet):
         super()._fetch_all()
         if self._item_counts and not fetched and self._iterable_class is ModelIterable:
             attach_item_counts(self._result_cache)
+
+    def _iterator(self, use_chunked_fetch, chunk_size):
+        shipments = super()._iterator(use_chunked_fetch, chunk_size)
+        if not (self._item_counts and self._iterable_class is ModelIterable):
+            yield from shipments
+            return
+        while batch := list(islice(shipments, chunk_size or 2000)):  # `.iterator()`: per batch
+            attach_item_counts(batch)
+            yield from batch
 
     def open_discrepancies(self):
         return self.filter(has_discrepancy=True, discrepancy_resolved_at__isnull=True)

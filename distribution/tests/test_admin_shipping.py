@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from allemaal.tests.test_admin_speed import _unbounded_counts_or_distinct
 from distribution import services
-from distribution.models import ShipmentItem
+from distribution.models import Shipment, ShipmentItem
 
 from .factories import ApprovedRequestFactory, approved_allocations, shipped_shipment
 
@@ -172,6 +172,12 @@ def test_the_shipments_list_counts_and_sorts_by_devices(admin_client, refurbishe
         rows = admin_client.get(SHIPMENTS, {"o": order}).context["cl"].result_list
         assert [row.pk for row in rows] == [s.pk for s in expected]
         assert [row.n_items for row in rows] == [s.items.count() for s in expected]
+    # Read a batch at a time too (an export): the counts come per batch.
+    counted = Shipment.objects.with_counts().order_by("pk").iterator(chunk_size=1)
+    assert [(s.pk, s.n_items, s.n_received) for s in counted] == [
+        (small.pk, 1, 0),
+        (large.pk, 2, 0),
+    ]
 
 
 @pytest.mark.parametrize("rows", [2, 20])
