@@ -318,6 +318,12 @@ class HelpRequest(ChoiceLabels, models.Model):
     def is_cancellable(self) -> bool:
         return self.status in self.CANCELLABLE_STATUSES
 
+    @property
+    def is_open(self) -> bool:
+        """Submitted or approved: counts against the organisation's limit of open requests
+        (the same rule as `HelpRequest.objects.open()`)."""
+        return self.status in self.OPEN_STATUSES
+
 
 class HelpRequestEvent(StatusEvent):
     """History of a help request's status: who moved it, when, from where to where, and why."""

@@ -40,7 +40,7 @@ def request_limits(organisation, *, requests=None) -> dict:
     if requests is None:
         open_count = selectors.open_request_count(organisation.pk)
     else:
-        open_count = sum(r.status in HelpRequest.OPEN_STATUSES for r in requests)
+        open_count = sum(r.is_open for r in requests)
     return {
         "open_count": open_count,
         "max_open": services.max_open_requests(),
