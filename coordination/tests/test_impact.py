@@ -34,6 +34,8 @@ def test_the_impact_of_a_donor_matches_the_hand_count(programme):
     )
     assert (impact.delivered, impact.organisations) == (2, 1)
     assert impact.target_groups == [("Leerlingen in het voortgezet onderwijs", 2)]
+    # Text, not a lazy label: the pages keep the figures in the cache per language.
+    assert type(impact.target_groups[0][0]) is str
     assert impact.provinces == [("Gelderland", 2, 1)]
     assert (impact.delivered_laptops, impact.avoided_kg) == (2, 400)
 
