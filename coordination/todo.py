@@ -4,6 +4,13 @@ the filtered list where the work is done.
 Every count is capped: the database stops after CAP + 1 matching rows, each found through an
 index (a partial one where the rows are rare), so the start page costs five small queries
 whether a table holds a thousand rows or millions (proposals come by the million).
+
+Proposals have no index of their own (a run writes a million of them): they are counted in the
+order of the partial index of live allocations (`allocation_one_live_per_device`: proposed,
+approved, shipped), which holds the work in flight and none of the country's delivered
+history. Counted in no order, the planner read the table from its start, past every decided
+allocation, to the newest run's proposals at its end: 4.7 ms at 65,000 allocations, growing
+with the nation, against 0.6 ms on the index.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ class Waiting:
 
 def _capped(queryset) -> int:
     # SELECT COUNT(*) FROM (SELECT ... LIMIT CAP + 1): never more than CAP + 1 rows read.
-    return queryset.order_by()[: CAP + 1].count()
+    return queryset[: CAP + 1].count()
 
 
 def waiting() -> list[Waiting]:
@@ -48,35 +55,36 @@ def waiting() -> list[Waiting]:
         (
             "organisations",
             _("Organisaties om te controleren"),
-            Organisation.objects.filter(status=Organisation.Status.PENDING),
+            Organisation.objects.filter(status=Organisation.Status.PENDING).order_by(),
             "admin:allemaal_organisation_changelist",
             "status__exact=pending",
         ),
         (
             "requests",
             _("Hulpaanvragen om te beoordelen"),
-            HelpRequest.objects.filter(status=HelpRequest.Status.SUBMITTED),
+            HelpRequest.objects.filter(status=HelpRequest.Status.SUBMITTED).order_by(),
             "admin:helprequests_helprequest_changelist",
             "status__exact=submitted",
         ),
         (
             "proposals",
             _("Voorstellen om goed te keuren"),
-            Allocation.objects.filter(status=Allocation.Status.PROPOSED),
+            # In the live allocations' index order (the module's docstring).
+            Allocation.objects.filter(status=Allocation.Status.PROPOSED).order_by("device_id"),
             "admin:distribution_allocation_changelist",
             "status=proposed",
         ),
         (
             "discrepancies",
             _("Zendingen met een open afwijking"),
-            Shipment.objects.open_discrepancies(),
+            Shipment.objects.open_discrepancies().order_by(),
             "admin:distribution_shipment_changelist",
             "afwijking=open",
         ),
         (
             "mails",
             _("Mislukte e-mails"),
-            Notification.objects.filter(status=Notification.Status.FAILED),
+            Notification.objects.filter(status=Notification.Status.FAILED).order_by(),
             "admin:allemaal_notification_changelist",
             "status__exact=failed",
         ),

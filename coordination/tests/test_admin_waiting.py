@@ -6,6 +6,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from allemaal.models import Notification, Organisation
 from coordination import todo
@@ -105,3 +106,28 @@ def test_a_count_stops_at_the_cap(monkeypatch):
 def test_the_helpdesk_sees_no_counts(client, helpdesk):
     client.force_login(helpdesk)
     assert 'id="waiting"' not in client.get("/admin/").content.decode()
+
+
+@pytest.mark.postgres
+def test_the_proposals_are_counted_without_reading_the_decided_history():
+    """A run's proposals sit at the end of the table, after the country's decided allocations:
+    the count reads the index of live allocations, not the table from its start."""
+    request = HelpRequestFactory(approved=True)
+    # Devices in no order of the table's, as a run writes them (with the devices in table order
+    # the planner takes the index either way).
+    insert = (
+        "INSERT INTO distribution_allocation (status, score, note, decided_at, device_id, "
+        "request_id) SELECT %s, 0, 'x', %s, g, %s FROM generate_series(%s, %s) g ORDER BY random()"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(insert, ["replaced", timezone.now(), request.pk, 1, 20000])
+        cursor.execute(insert, ["proposed", None, request.pk, 20001, 25000])
+        cursor.execute("ANALYZE distribution_allocation")
+    with CaptureQueriesContext(connection) as captured:
+        proposals = {w.key: w for w in todo.waiting()}["proposals"]
+    assert proposals.capped
+    (sql,) = [q["sql"] for q in captured if "distribution_allocation" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on distribution_allocation" not in plan, plan
