@@ -5,8 +5,10 @@ The donor's impact (which reads the downstream apps) lives in `coordination.sele
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.utils.translation import get_language
 
 from allemaal.models import Organisation
 
@@ -72,11 +74,19 @@ def with_device_counts(donations) -> list[Donation]:
     return donations
 
 
+@cache
+def _status_labels(language: str | None) -> dict[str, str]:
+    """The statuses' labels as text in `language`, the active one when called: /donaties/
+    shows 25 timelines of six steps, and a lazy label is translated again at each use."""
+    return {status.value: str(status.label) for status in Donation.Status}
+
+
 def donation_timeline(donation: Donation) -> list[dict]:
     """The steps of a donation's road, each done / current / to come, with the date reached.
 
     Uses the prefetched `events`; a cancelled or declined donation ends at that step.
     """
+    labels = _status_labels(get_language())
     reached = {}
     for event in donation.events.all():
         reached.setdefault(event.to_status, event.at)
@@ -88,7 +98,7 @@ def donation_timeline(donation: Donation) -> list[dict]:
     return [
         {
             "status": status,
-            "label": Donation.Status(status).label,
+            "label": labels[status],
             "at": reached.get(status),
             "state": "done" if i < current else "current" if i == current else "todo",
         }
