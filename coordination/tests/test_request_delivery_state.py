@@ -93,3 +93,28 @@ def test_close_rest_is_404_for_another_organisation_and_asks_anonymous_to_log_in
     assert client.post(url).status_code == 404
     request.refresh_from_db()
     assert request.status == HelpRequest.Status.APPROVED
+
+
+def test_a_request_whose_only_shipped_unit_was_lost_has_started(
+    client, school_board, school_board_org, refurbisher_org, refurbisher, coordinator
+):
+    """The unit left the refurbisher and was written off (its allocation replaced): cancelling
+    no longer fits, and the replacement still counts as to come."""
+    request = ApprovedRequestFactory(organisation=school_board_org, laptops=2)
+    donation = ProcessedDonationFactory(refurbisher=refurbisher_org)
+    shipment = shipped_shipment(approved_allocations(request, 1, donation=donation), by=refurbisher)
+    (item,) = shipment.items.all()
+    services.shipment_confirm_delivery(
+        shipment.pk,
+        by=school_board,
+        organisation=school_board_org,
+        outcomes={item.pk: ShipmentItem.Outcome.MISSING},
+        notes={item.pk: "Niet in de doos"},
+    )
+    services.shipment_resolve_discrepancy(shipment.pk, by=coordinator, note="Kwijt bij vervoer")
+    assert Allocation.objects.get(request=request).status == Allocation.Status.REPLACED
+    client.force_login(school_board)
+    page = client.get(reverse("coordination:request_detail", args=[request.pk])).content.decode()
+    assert reverse("helprequests:cancel", args=[request.pk]) not in page
+    assert reverse("coordination:request_close_rest", args=[request.pk]) in page
+    assert "2 apparaten krijgt u nog toegewezen." in page

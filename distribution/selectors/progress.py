@@ -460,8 +460,13 @@ def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
 
     from ..models import ShipmentItem
 
+    S = Allocation.Status
+    # Replaced too: a unit lost on the way or returned for a replacement also left the
+    # refurbisher, though it no longer holds the request's place.
     statuses = dict(
-        Allocation.objects.filter(request=help_request, status__in=Allocation.COMMITTED_STATUSES)
+        Allocation.objects.filter(
+            request=help_request, status__in=[*Allocation.COMMITTED_STATUSES, S.REPLACED]
+        )
         .values_list("status")
         .annotate(n=Count("id"))
         .order_by()
@@ -477,7 +482,6 @@ def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
         .annotate(n=Count("id"))
         .order_by()
     )
-    S = Allocation.Status
     delivered = statuses.get(S.DELIVERED, 0) + statuses.get(S.RETURNED, 0)
     shipped = statuses.get(S.SHIPPED, 0) - problems.get(ShipmentItem.Outcome.MISSING, 0)
     started = bool(delivered or statuses.get(S.SHIPPED) or statuses.get(S.REPLACED))
@@ -513,7 +517,7 @@ def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
             ngettext("%(n)d apparaat is onderweg.", "%(n)d apparaten zijn onderweg.", shipped)
             % {"n": shipped}
         )
-    waiting = total - sum(statuses.values())
+    waiting = total - sum(n for status, n in statuses.items() if status != S.REPLACED)
     if waiting > 0:
         parts.append(
             ngettext(
