@@ -46,10 +46,20 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 control_socket_disable = True
 
 
+# The young generation is collected after this many new objects, not Python's 700: a page makes
+# tens of thousands (querysets, model instances, template contexts), so at 700 it ran dozens of
+# collections a page. In-process A/B over the bench_load page mix (median
+# of 16 interleaved blocks): 4.5% less CPU for ~6 MB more per process; 100,000 saved 2% more for
+# 25 MB more.
+GC_THRESHOLD = (20_000, 50, 100)
+
+
 def post_worker_init(worker):
     """Once a process has loaded the application, its objects (modules, models, URL patterns,
     some 190,000) leave the garbage collector's generations: a full collection no longer scans
-    them again. Measured on the bench_load page mix: collections 4.7% -> 2.2% of the CPU."""
+    them again. Measured on the bench_load page mix: collections 4.7% -> 2.2% of the CPU. The
+    young generation is then collected less often (GC_THRESHOLD)."""
     import gc
 
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)

@@ -335,8 +335,11 @@ def test_a_web_process_takes_its_loaded_application_out_of_the_garbage_collector
 
     from config import gunicorn
 
+    threshold = gc.get_threshold()
     try:
         gunicorn.post_worker_init(worker=None)
         assert gc.get_freeze_count() > 1000  # Django and the project, loaded
+        assert gc.get_threshold() == gunicorn.GC_THRESHOLD != threshold
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
