@@ -13,6 +13,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from allemaal.compiled import CompiledQuery
 from donations.models import DeviceEvent
 from donations.vocabulary import CATEGORIES, category_of
 from helprequests.models import HelpRequest
@@ -53,6 +54,34 @@ class AllocationCounts:
     open_either: int = 0
 
 
+def _held_per_status(statuses: list[str]) -> CompiledQuery:
+    """(request id, status, laptops, tablets) of the given requests' allocations in `statuses`:
+    built and written once per number of requests (every organisation page asks it)."""
+    return CompiledQuery(
+        lambda ids: (
+            # Named statuses, not NOT IN: the planner can then use the partial indexes.
+            Allocation.objects.filter(request_id__in=ids, status__in=statuses)
+            .values("request_id", "status")
+            .annotate(**held_counts_by_category())
+            .order_by()
+        )
+    )
+
+
+_HELD = _held_per_status([*Allocation.COMMITTED_STATUSES])
+_HELD_WITH_PROPOSED = _held_per_status([Allocation.Status.PROPOSED, *Allocation.COMMITTED_STATUSES])
+
+# Decided allocations per request of one run (the open proposals are what it proposed minus these).
+_DECIDED_OF_RUN = CompiledQuery(
+    lambda ids, run_id: (
+        Allocation.objects.filter(request_id__in=ids, status__in=DECIDED_STATUSES, run_id=run_id)
+        .values("request_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+)
+
+
 def allocation_counts(
     request_ids: Iterable[int],
     *,
@@ -75,25 +104,10 @@ def allocation_counts(
             )
         }
     )
-    rows = (
-        # Named statuses, not NOT IN: the planner can then use the partial indexes.
-        Allocation.objects.filter(
-            request_id__in=ids,
-            status__in=[
-                *([Allocation.Status.PROPOSED] if proposed else []),
-                *Allocation.COMMITTED_STATUSES,
-            ],
-        )
-        .values("request_id", "status")
-        .annotate(**held_counts_by_category())
-        .order_by()
-    )
+    counted = _HELD_WITH_PROPOSED if proposed else _HELD
     per_status: dict[int, dict[str, tuple[int, int]]] = {}
-    for row in rows:
-        per_status.setdefault(row["request_id"], {})[row["status"]] = (
-            row["laptops"],
-            row["tablets"],
-        )
+    for request_id, status, laptops, tablets in counted(ids):
+        per_status.setdefault(request_id, {})[status] = (laptops, tablets)
     return {pk: _counts(approved.get(pk, (0, 0, 0)), per_status.get(pk, {})) for pk in ids}
 
 
@@ -196,19 +210,7 @@ def queue_positions(
     if counts is None:
         counts = allocation_counts(wanted, proposed=False)
     # Open proposals are the latest run's: what it proposed minus what has been decided since.
-    decided = (
-        dict(
-            Allocation.objects.filter(
-                request_id__in=list(records), status__in=DECIDED_STATUSES, run_id=latest.pk
-            )
-            .values("request_id")
-            .annotate(n=Count("id"))
-            .order_by()
-            .values_list("request_id", "n")
-        )
-        if records
-        else {}
-    )
+    decided = dict(_DECIDED_OF_RUN(list(records), latest.pk)) if records else {}
     # Runs before the supply was stored beside the queue: counted now.
     supply = queue.get("supply") or recent_supply(now)
     groups = (
