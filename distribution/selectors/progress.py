@@ -443,6 +443,42 @@ def estimate_window(ahead: int, ready: int, today: date, *, own_to_come: int) ->
     )
 
 
+# A request's allocations per status, of those that left the refurbisher or hold its place.
+# Replaced too: a unit lost on the way or returned for a replacement also left the refurbisher,
+# though it no longer holds the request's place.
+_LEFT_PER_STATUS = CompiledQuery(
+    lambda request_id: (
+        Allocation.objects.filter(
+            request_id=request_id,
+            status__in=[*Allocation.COMMITTED_STATUSES, Allocation.Status.REPLACED],
+        )
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+)
+
+
+def _open_problems(request_id: int):
+    from ..models import ShipmentItem
+
+    return (
+        ShipmentItem.objects.filter(
+            request_id=request_id,
+            outcome__in=[ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING],
+            shipment__has_discrepancy=True,
+            shipment__discrepancy_resolved_at__isnull=True,
+        )
+        .values("outcome")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+# A request's damaged and missing units in shipments whose discrepancy is still open.
+_OPEN_PROBLEMS = CompiledQuery(_open_problems)
+
+
 @dataclass(frozen=True)
 class DeliveryState:
     """What an approved request has received and what is still to come, for its organisation.
@@ -463,27 +499,8 @@ def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
     from ..models import ShipmentItem
 
     S = Allocation.Status
-    # Replaced too: a unit lost on the way or returned for a replacement also left the
-    # refurbisher, though it no longer holds the request's place.
-    statuses = dict(
-        Allocation.objects.filter(
-            request=help_request, status__in=[*Allocation.COMMITTED_STATUSES, S.REPLACED]
-        )
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    problems = dict(
-        ShipmentItem.objects.filter(
-            request=help_request,
-            outcome__in=[ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING],
-            shipment__has_discrepancy=True,
-            shipment__discrepancy_resolved_at__isnull=True,
-        )
-        .values_list("outcome")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    statuses = dict(_LEFT_PER_STATUS(help_request.pk))
+    problems = dict(_OPEN_PROBLEMS(help_request.pk))
     delivered = statuses.get(S.DELIVERED, 0) + statuses.get(S.RETURNED, 0)
     shipped = statuses.get(S.SHIPPED, 0) - problems.get(ShipmentItem.Outcome.MISSING, 0)
     started = bool(delivered or statuses.get(S.SHIPPED) or statuses.get(S.REPLACED))
