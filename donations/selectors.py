@@ -64,10 +64,11 @@ def with_device_counts(donations) -> list[Donation]:
     """Attach `device_counts` (a row per state, in lifecycle order) and the total to each."""
     donations = list(donations)
     counts = device_counts(d.pk for d in donations)
+    labels = _labels(Device.State, get_language())
     for donation in donations:
         mine = counts.get(donation.pk, {})
         donation.device_counts = [
-            {"state": state, "label": state.label, "n": mine.get(state, 0)}
+            {"state": state, "label": labels[state], "n": mine.get(state, 0)}
             for state in DEVICE_STATES
         ]
         donation.device_total = sum(mine.values())
@@ -75,10 +76,11 @@ def with_device_counts(donations) -> list[Donation]:
 
 
 @cache
-def _status_labels(language: str | None) -> dict[str, str]:
-    """The statuses' labels as text in `language`, the active one when called: /donaties/
-    shows 25 timelines of six steps, and a lazy label is translated again at each use."""
-    return {status.value: str(status.label) for status in Donation.Status}
+def _labels(choices, language: str | None) -> dict[str, str]:
+    """The labels of a choices class as text in `language`, the active one when called:
+    /donaties/ shows 25 donations with a timeline and a row of device states each, and a lazy
+    label is translated again at every use."""
+    return {choice.value: str(choice.label) for choice in choices}
 
 
 def donation_timeline(donation: Donation) -> list[dict]:
@@ -86,7 +88,7 @@ def donation_timeline(donation: Donation) -> list[dict]:
 
     Uses the prefetched `events`; a cancelled or declined donation ends at that step.
     """
-    labels = _status_labels(get_language())
+    labels = _labels(Donation.Status, get_language())
     reached = {}
     for event in donation.events.all():
         reached.setdefault(event.to_status, event.at)

@@ -36,3 +36,21 @@ def test_the_tag_writes_the_included_templates_list(language):
         )
     assert _squeezed(new) == _squeezed(old)
     assert "&lt;&amp;&gt;" in new and 'aria-current="step"' in new
+
+
+@pytest.mark.django_db
+def test_the_device_states_are_named_in_the_active_language():
+    from donations.models import Device
+    from donations.selectors import with_device_counts
+    from donations.tests.factories import DeviceFactory
+
+    device = DeviceFactory()
+    for language in ("nl", "en", "nl"):
+        with translation.override(language):
+            (donation,) = with_device_counts([device.donation])
+            named = {row["state"]: row["label"] for row in donation.device_counts}
+            assert named[device.state] == str(Device.State(device.state).label)
+            assert all(type(label) is str for label in named.values())
+    with translation.override("en"):
+        english = str(Device.State(device.state).label)
+    assert english != str(Device.State(device.state).label)  # Dutch outside the override
