@@ -81,3 +81,27 @@ def test_what_was_kept_is_forgotten_when_the_catalogues_change(tmp_path):
     assert fast_i18n._translated
     with override_settings(LOCALE_PATHS=[tmp_path]):
         assert not fast_i18n._translated
+
+
+def test_the_system_check_accepts_this_replacement_and_no_other():
+    from django.core import checks
+
+    from allemaal.template_backend import DjangoTemplates
+
+    found = checks.run_checks(tags=[checks.Tags.templates])
+    assert not [m for m in found if m.id == "templates.W003"]
+    backend = DjangoTemplates(
+        {
+            "NAME": "clash",
+            "DIRS": [],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "libraries": {
+                    "i18n": "allemaal.templatetags.fast_i18n",
+                    "static": "allemaal.templatetags.fast_url",
+                }
+            },
+        }
+    )
+    clashes = [m.msg for m in backend.check() if m.id == "templates.W003"]
+    assert len(clashes) == 1 and clashes[0].startswith("'static' is used")
