@@ -8,14 +8,13 @@ connection and shape (the length of each list argument) with stand-in ids, finds
 stand-in went among the SQL's parameters, and from then on runs that SQL with the real ids.
 
 `build` must depend on its arguments alone (never the clock, a setting or the database) and pass
-them into the query as they are. It does so only where that gives exactly the ORM's query: every
-argument is an int (not a bool)
-or a list of ints, and each stand-in appears exactly once among the parameters and nowhere in the
-SQL text. Otherwise (or for an empty list, which the ORM answers without a query) the queryset is
-built and run anew each time. The rows are tuples in the SQL's column order, the columns'
-converters applied: for `.values(*fields).annotate(**aggregates)`, the fields, then the
-aggregates in the order given. Database connections belong to one thread each, and so does
-what is compiled for one.
+them into the query as they are. The SQL is reused only where that gives exactly the ORM's query:
+every argument is an int (not a bool) or a list of ints, and each stand-in appears exactly once
+among the parameters and nowhere in the SQL text. Otherwise (or for an empty list, which the ORM
+answers without a query) the queryset is built and run anew each time. The rows are tuples in
+the SQL's column order, the columns' converters applied: for `.values(*fields)
+.annotate(**aggregates)`, the fields, then the aggregates in the order given. Database
+connections belong to one thread each, and so does what is compiled for one.
 """
 
 from __future__ import annotations

@@ -24,6 +24,12 @@ def _choice_labels(field, language: str | None) -> dict:
     return {value: str(label) for value, label in field.flatchoices}
 
 
+def choice_labels(field) -> dict:
+    """The labels of a field's fixed choices as text in the active language, by value: made
+    once per field and language (a lazy label is translated again at every use)."""
+    return _choice_labels(field, get_language())
+
+
 class ChoiceLabels:
     """`get_FOO_display()` read from a table per field and language, made once. Django's builds
     a dict of the field's choices at every call and translates each label to hash it: a list of

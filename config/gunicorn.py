@@ -48,9 +48,8 @@ control_socket_disable = True
 
 # The young generation is collected after this many new objects, not Python's 700: a page makes
 # tens of thousands (querysets, model instances, template contexts), so at 700 it ran dozens of
-# collections a page. In-process A/B over the bench_load page mix (median
-# of 16 interleaved blocks): 4.5% less CPU for ~6 MB more per process; 100,000 saved 2% more for
-# 25 MB more.
+# collections a page. In-process A/B over the bench_load page mix (median of 16 interleaved
+# blocks): 4.5% less CPU for ~6 MB more per process; 100,000 saved 2% more for 25 MB more.
 GC_THRESHOLD = (20_000, 50, 100)
 
 

@@ -5,13 +5,11 @@ The donor's impact (which reads the downstream apps) lives in `coordination.sele
 
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
 
 from django.db.models import Count, Prefetch, QuerySet
-from django.utils.translation import get_language
 
 from allemaal.compiled import CompiledQuery
-from allemaal.models import Organisation
+from allemaal.models import Organisation, choice_labels
 
 from .manifest import (
     COLUMN_KEYS,
@@ -70,7 +68,7 @@ def with_device_counts(donations) -> list[Donation]:
     """Attach `device_counts` (a row per state, in lifecycle order) and the total to each."""
     donations = list(donations)
     counts = device_counts(d.pk for d in donations)
-    labels = _labels(Device.State, get_language())
+    labels = choice_labels(Device._meta.get_field("state"))
     for donation in donations:
         mine = counts.get(donation.pk, {})
         donation.device_counts = [
@@ -81,20 +79,13 @@ def with_device_counts(donations) -> list[Donation]:
     return donations
 
 
-@cache
-def _labels(choices, language: str | None) -> dict[str, str]:
-    """The labels of a choices class as text in `language`, the active one when called:
-    /donaties/ shows 25 donations with a timeline and a row of device states each, and a lazy
-    label is translated again at every use."""
-    return {choice.value: str(choice.label) for choice in choices}
-
-
 def donation_timeline(donation: Donation) -> list[dict]:
     """The steps of a donation's road, each done / current / to come, with the date reached.
 
     Uses the prefetched `events`; a cancelled or declined donation ends at that step.
     """
-    labels = _labels(Donation.Status, get_language())
+    # /donaties/ shows 25 timelines: the labels as text, once per language.
+    labels = choice_labels(Donation._meta.get_field("status"))
     reached = {}
     for event in donation.events.all():
         reached.setdefault(event.to_status, event.at)

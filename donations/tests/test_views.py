@@ -132,7 +132,7 @@ def test_the_timeline_writes_dates_in_the_pages_language(client, donor, language
     page = client.get(reverse("donations:detail", args=[donation.pk])).content.decode()
     timeline = page.split('class="timeline"')[1].split("</ol>")[0]
     assert written in timeline and not_written not in timeline.replace(written, "")
-    # The steps' names too (kept as text per language: donations.selectors._labels).
+    # The steps' names too (kept as text per language: allemaal.models.choice_labels).
     with translation.override(language):
         pledged, collected = Donation.Status.PLEDGED.label, Donation.Status.COLLECTED.label
         assert f">{pledged} <small>" in timeline and f">{collected}</li>" in timeline
