@@ -18,7 +18,7 @@ from donations.models import DeviceEvent
 from donations.vocabulary import CATEGORIES, category_of
 from helprequests.models import HelpRequest
 
-from ..models import Allocation, AllocationRun, QueuePlaceRecord
+from ..models import Allocation, AllocationRun, QueuePlaceRecord, ShipmentItem
 from ..models.allocation import DECIDED_STATUSES
 from ..solver_classes import Policy, RequestIn, request_priority
 from .inputs import (
@@ -459,10 +459,9 @@ _LEFT_PER_STATUS = CompiledQuery(
 )
 
 
-def _open_problems(request_id: int):
-    from ..models import ShipmentItem
-
-    return (
+# A request's damaged and missing units in shipments whose discrepancy is still open.
+_OPEN_PROBLEMS = CompiledQuery(
+    lambda request_id: (
         ShipmentItem.objects.filter(
             request_id=request_id,
             outcome__in=[ShipmentItem.Outcome.DAMAGED, ShipmentItem.Outcome.MISSING],
@@ -473,10 +472,7 @@ def _open_problems(request_id: int):
         .annotate(n=Count("id"))
         .order_by()
     )
-
-
-# A request's damaged and missing units in shipments whose discrepancy is still open.
-_OPEN_PROBLEMS = CompiledQuery(_open_problems)
+)
 
 
 @dataclass(frozen=True)
@@ -495,8 +491,6 @@ def request_delivery_state(help_request: HelpRequest) -> DeliveryState:
     with the open shipment problems that keep it open."""
     from django.utils.translation import gettext as _
     from django.utils.translation import ngettext
-
-    from ..models import ShipmentItem
 
     S = Allocation.Status
     statuses = dict(_LEFT_PER_STATUS(help_request.pk))
